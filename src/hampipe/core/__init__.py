@@ -1,0 +1,17 @@
+"""Layer 0: seeding, provenance, registries and config validation (imports nothing from hampipe)."""
+
+from hampipe.core.config import ConfigError, check_consistency, validate_config
+from hampipe.core.logs import log_to
+from hampipe.core.provenance import __version__
+from hampipe.core.registry import Registry
+from hampipe.core.seeding import derive_seed
+
+__all__ = [
+    "ConfigError",
+    "Registry",
+    "__version__",
+    "check_consistency",
+    "derive_seed",
+    "log_to",
+    "validate_config",
+]

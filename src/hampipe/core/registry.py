@@ -1,0 +1,51 @@
+"""A name-to-class registry with lookups that fail loudly (as scipy's ``METHODS``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Registry(Mapping[str, type[T]], Generic[T]):
+    """Map config names (snake case) to classes.
+
+    ``registry.get_class(name_or_class)`` accepts a registered name or a class and raises
+    ``ValueError`` listing the valid names for anything else.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._classes: dict[str, type[T]] = {}
+
+    def register(self, name: str):
+        """Class decorator that registers the class under ``name``."""
+
+        def decorator(cls: type[T]) -> type[T]:
+            if name in self._classes:
+                raise ValueError(f"{self.kind} {name!r} is already registered")
+            self._classes[name] = cls
+            cls.name = name  # type: ignore[attr-defined]
+            return cls
+
+        return decorator
+
+    def get_class(self, key: str | type[T]) -> type[T]:
+        """Return the class for a registered name, or the class itself."""
+        if isinstance(key, type):
+            return key
+        try:
+            return self._classes[key]
+        except (KeyError, TypeError):
+            valid = ", ".join(sorted(self._classes))
+            raise ValueError(f"unknown {self.kind} {key!r}; valid names: {valid}") from None
+
+    def __getitem__(self, key: str) -> type[T]:
+        return self.get_class(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._classes)
+
+    def __len__(self) -> int:
+        return len(self._classes)

@@ -1,0 +1,22 @@
+"""Layer 2: ground-truth simulation and NetCDF I/O."""
+
+from hampipe.data.io import data_path, load, read_dataset, write_dataset
+from hampipe.data.simulate import (
+    GroundTruthSolver,
+    relative_energy_drift,
+    simulate,
+    simulate_to_file,
+    to_dataset,
+)
+
+__all__ = [
+    "GroundTruthSolver",
+    "data_path",
+    "load",
+    "read_dataset",
+    "relative_energy_drift",
+    "simulate",
+    "simulate_to_file",
+    "to_dataset",
+    "write_dataset",
+]

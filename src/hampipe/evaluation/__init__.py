@@ -1,0 +1,19 @@
+"""Layer 4: rollouts of learned Hamiltonians and the error metrics."""
+
+from hampipe.evaluation.rollout import (
+    energy_error,
+    evaluate,
+    evaluate_file,
+    mse,
+    rollout,
+    substeps_per_interval,
+)
+
+__all__ = [
+    "energy_error",
+    "evaluate",
+    "evaluate_file",
+    "mse",
+    "rollout",
+    "substeps_per_interval",
+]

@@ -1,0 +1,164 @@
+"""Rollouts of a learned Hamiltonian and the contract's error metrics."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import torch
+import xarray as xr
+
+from hampipe.core.provenance import __version__
+from hampipe.integrators import INTEGRATORS
+from hampipe.systems import HamiltonianSystem, system_from_attrs
+
+log = logging.getLogger(__name__)
+
+
+def substeps_per_interval(t: np.ndarray, step: float) -> np.ndarray:
+    """Number of integrator steps of size ``step`` in each observed interval.
+
+    Raises if an interval is not a whole multiple of ``step`` (to 1e-6 relative), since
+    the rollout must land on the observation times.
+    """
+    ratio = np.diff(np.asarray(t, np.float64)) / step
+    n = np.rint(ratio)
+    if np.any(n < 1) or np.any(np.abs(ratio - n) > 1e-6 * np.maximum(ratio, 1)):
+        raise ValueError(
+            f"evaluation step {step} does not divide the observation intervals "
+            f"{np.unique(np.round(np.diff(t), 12))}"
+        )
+    return n.astype(int)
+
+
+def rollout(
+    model: torch.nn.Module,
+    q0: np.ndarray,
+    p0: np.ndarray,
+    t: np.ndarray,
+    step: float,
+    integrator: str = "leapfrog",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Integrate the learned H_θ from ``(q0, p0)`` and sample it at the times ``t``.
+
+    Fixed-step integration (leapfrog by default, SANN §4: the same solver for every
+    method) of dq/dt = ∂H_θ/∂p, dp/dt = −∂H_θ/∂q in the model's dtype.
+
+    Parameters
+    ----------
+    model
+        A Hamiltonian module with ``dH_dq`` and ``dH_dp`` (e.g. from ``load_model``).
+    q0, p0
+        Initial states, shape ``(batch, dof)``.
+    t
+        Output times, shape ``(time,)``, ``t[0]`` the initial time.
+    step
+        Integrator step; it must divide every interval of ``t``.
+
+    Returns
+    -------
+    q, p
+        Shape ``(batch, time, dof)``; NaN from the step where a rollout diverged.
+    """
+    n_sub = substeps_per_interval(t, step)
+    param = next(model.parameters())
+    stepper = INTEGRATORS.get_class(integrator)(model.dH_dq, model.dH_dp)
+    q = torch.as_tensor(np.asarray(q0), dtype=param.dtype, device=param.device)
+    p = torch.as_tensor(np.asarray(p0), dtype=param.dtype, device=param.device)
+    qs, ps = [q.cpu().numpy()], [p.cpu().numpy()]
+    model.eval()
+    for n in n_sub:
+        with torch.no_grad():
+            q, p = stepper.integrate(q, p, step, int(n))
+        qs.append(q.cpu().numpy())
+        ps.append(p.cpu().numpy())
+    q_out, p_out = np.stack(qs, axis=1), np.stack(ps, axis=1)
+    bad = ~np.isfinite(q_out).all(-1) | ~np.isfinite(p_out).all(-1)
+    bad = np.logical_or.accumulate(bad, axis=1)
+    q_out[bad], p_out[bad] = np.nan, np.nan
+    return q_out, p_out
+
+
+def mse(q_pred, p_pred, q_true, p_true) -> np.ndarray:
+    """Mean over the 2n state components of the squared error of (q, p).
+
+    Inputs have shape ``(trajectory, time, dof)``; the result ``(trajectory, time)``.
+    """
+    return np.concatenate([(q_pred - q_true) ** 2, (p_pred - p_true) ** 2], -1).mean(-1)
+
+
+def energy_error(system: HamiltonianSystem, q_pred: np.ndarray, p_pred: np.ndarray) -> np.ndarray:
+    """Relative energy error (H(t) − H(0)) / H(0), H the true Hamiltonian (SANN §4.1).
+
+    Evaluated on the predicted states, shape ``(trajectory, time, dof)`` →
+    ``(trajectory, time)``.
+    """
+    n_traj, n_time, dof = q_pred.shape
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        H = system.hamiltonian(q_pred.reshape(-1, dof), p_pred.reshape(-1, dof))
+        H = H.reshape(n_traj, n_time)
+        return (H - H[:, :1]) / H[:, :1]
+
+
+def evaluate(model: torch.nn.Module, test: xr.Dataset, step: float) -> xr.Dataset:
+    """Roll out ``model`` from the test split's initial states on its time grid.
+
+    Returns the contract's evaluation dataset: ``q_pred``, ``p_pred``
+    ``(trajectory, time, dof)``, ``mse`` and ``energy_error`` ``(trajectory, time)``.
+    """
+    system = system_from_attrs(test.attrs)
+    t = test.time.values
+    q_true, p_true = test.q.values, test.p.values
+    q_pred, p_pred = rollout(model, q_true[:, 0], p_true[:, 0], t, step)
+    diverged = int(np.isnan(q_pred[:, -1]).any(-1).sum())
+    if diverged:
+        log.warning("%d of %d rollouts diverged (stored as NaN)", diverged, len(q_pred))
+    dims3, dims2 = ("trajectory", "time", "dof"), ("trajectory", "time")
+    meta = getattr(model, "checkpoint", {})
+    return xr.Dataset(
+        {
+            "q_pred": (dims3, q_pred, {**test.q.attrs, "long_name": "predicted coordinates"}),
+            "p_pred": (dims3, p_pred, {**test.p.attrs, "long_name": "predicted momenta"}),
+            "mse": (
+                dims2,
+                mse(q_pred, p_pred, q_true, p_true),
+                {
+                    "units": "1",
+                    "long_name": "mean over dof of squared error of (q, p)",
+                },
+            ),
+            "energy_error": (
+                dims2,
+                energy_error(system, q_pred, p_pred),
+                {
+                    "units": "1",
+                    "long_name": "relative energy error (H(t) - H(0)) / H(0)",
+                },
+            ),
+        },
+        coords={k: test.coords[k] for k in ("trajectory", "time", "dof")},
+        attrs={
+            "Conventions": "CF-1.10",
+            "system": system.name,
+            "method": meta.get("method", ""),
+            "integrator": "leapfrog",
+            "step": step,
+            "n_diverged": diverged,
+            "hampipe_version": __version__,
+        },
+    )
+
+
+def evaluate_file(model: str, test: str, step: float, output: str, threads: int = 1) -> None:
+    """The ``evaluate`` stage: roll out a model file over a test split file."""
+    from hampipe.data.io import read_dataset, write_dataset
+    from hampipe.training import load_model
+
+    torch.set_num_threads(max(1, threads))
+    ds = evaluate(load_model(model), read_dataset(test), step)
+    log.info(
+        "mean MSE at the last step %.4e, mean |energy error| %.4e",
+        float(ds.mse.isel(time=-1).mean()),
+        float(np.abs(ds.energy_error).mean()),
+    )
+    write_dataset(ds, output)

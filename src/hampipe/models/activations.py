@@ -1,0 +1,148 @@
+"""Activation functions for the potential network φ, with their registry.
+
+Every activation provides its derivative, so that :class:`MLP` can return ∇φ by a
+hand-written backward pass (a plain expression that autograd differentiates once more
+during training), instead of autograd's slower double backward.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from hampipe.core.registry import Registry
+
+#: Best rational approximation of ReLU on [−1, 1] of type (3, 2) (Boullé et al. 2020):
+#: numerator and denominator coefficients, highest degree first.
+RELU_NUMERATOR = (1.1915, 1.5957, 0.5, 0.0218)
+RELU_DENOMINATOR = (2.383, 0.0, 1.0)
+SHARINGS = ("layer", "unit")
+
+
+class Activation(nn.Module):
+    """An elementwise activation σ with its derivative σ'.
+
+    Implementer's checklist: register with ``@ACTIVATIONS.register(name)``, accept
+    ``(width, sharing)``, implement ``forward`` and ``derivative``;
+    ``tests/models/test_activations.py`` checks σ' against autograd for every entry.
+    """
+
+    def __init__(self, width: int, sharing: str = "layer") -> None:
+        super().__init__()
+
+    def derivative(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+ACTIVATIONS: Registry[Activation] = Registry("activation")
+
+
+@ACTIVATIONS.register("rational")
+class Rational(Activation):
+    """Rational activation R(x) = P(x) / Q(x), deg P = 3, deg Q = 2 (Boullé et al. 2020).
+
+    Coefficients are trainable and initialised to the best rational approximation of
+    ReLU on [−1, 1]: P = 1.1915 x³ + 1.5957 x² + 0.5 x + 0.0218, Q = 2.383 x² + 1
+    (Q has no real root there). ``sharing="layer"`` keeps one coefficient set per layer
+    (the authors' PyTorch code); ``"unit"`` one set per hidden unit (their Keras code).
+    R'(x) = (P'Q − PQ') / Q².
+    """
+
+    def __init__(self, width: int, sharing: str = "layer") -> None:
+        super().__init__(width, sharing)
+        if sharing not in SHARINGS:
+            raise ValueError(f"unknown rational sharing {sharing!r}; valid: {', '.join(SHARINGS)}")
+        shape = (1,) if sharing == "layer" else (width,)
+        self.numerator = nn.Parameter(torch.tensor(RELU_NUMERATOR).repeat(*shape, 1))
+        self.denominator = nn.Parameter(torch.tensor(RELU_DENOMINATOR).repeat(*shape, 1))
+
+    def _pq(self, x: torch.Tensor):
+        a, b = self.numerator, self.denominator  # (k, 4), (k, 3), k = 1 or width
+        a0, a1, a2, a3 = a[:, 0], a[:, 1], a[:, 2], a[:, 3]
+        b0, b1, b2 = b[:, 0], b[:, 1], b[:, 2]
+        P = ((a0 * x + a1) * x + a2) * x + a3
+        Q = (b0 * x + b1) * x + b2
+        return P, Q, (3 * a0 * x + 2 * a1) * x + a2, 2 * b0 * x + b1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        P, Q, _, _ = self._pq(x)
+        return P / Q
+
+    def derivative(self, x: torch.Tensor) -> torch.Tensor:
+        P, Q, dP, dQ = self._pq(x)
+        return (dP * Q - P * dQ) / Q**2
+
+    def value_and_derivative(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        P, Q, dP, dQ = self._pq(x)
+        inv_Q = 1 / Q
+        value = P * inv_Q
+        return value, (dP - value * dQ) * inv_Q
+
+
+@ACTIVATIONS.register("tanh")
+class Tanh(Activation):
+    """Hyperbolic tangent (ablation baseline, SANN §6); σ' = 1 − tanh²."""
+
+    def forward(self, x):
+        return torch.tanh(x)
+
+    def derivative(self, x):
+        return 1 - torch.tanh(x) ** 2
+
+
+@ACTIVATIONS.register("relu")
+class ReLU(Activation):
+    """Rectified linear unit (ablation baseline, SANN §6); σ' is a step, σ'' = 0."""
+
+    def forward(self, x):
+        return torch.relu(x)
+
+    def derivative(self, x):
+        return (x > 0).to(x.dtype)
+
+
+class MLP(nn.Module):
+    """φ: R^in → R, ``depth`` hidden layers of ``width`` units and activation σ.
+
+    ``value_and_gradient(x)`` returns φ(x) and ∇ₓφ(x) by the chain rule written out,
+    ∇φ = W₁ᵀ diag σ'(z₁) ⋯ W_Lᵀ diag σ'(z_L) w_out, so training differentiates a
+    first-order expression once (tested against autograd).
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        width: int,
+        depth: int,
+        activation: str = "rational",
+        sharing: str = "layer",
+    ) -> None:
+        super().__init__()
+        act = ACTIVATIONS.get_class(activation)
+        sizes = [in_features] + [width] * depth
+        self.linears = nn.ModuleList(
+            nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
+        )
+        self.activations = nn.ModuleList(act(width, sharing) for _ in range(depth))
+        self.out = nn.Linear(sizes[-1], 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for linear, act in zip(self.linears, self.activations, strict=True):
+            x = act(linear(x))
+        return self.out(x).squeeze(-1)
+
+    def value_and_gradient(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """φ(x) of shape ``(batch,)`` and ∇ₓφ of shape ``(batch, in_features)``."""
+        slopes = []
+        for linear, act in zip(self.linears, self.activations, strict=True):
+            z = linear(x)
+            if isinstance(act, Rational):
+                x, slope = act.value_and_derivative(z)
+            else:
+                x, slope = act(z), act.derivative(z)
+            slopes.append(slope)
+        value = self.out(x).squeeze(-1)
+        grad = self.out.weight.expand(x.shape[0], -1)
+        for linear, slope in zip(reversed(self.linears), reversed(slopes), strict=True):
+            grad = (grad * slope) @ linear.weight
+        return value, grad

@@ -1,0 +1,161 @@
+"""The base class every Hamiltonian system derives from."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+
+class HamiltonianSystem:
+    """A Hamiltonian system H(q, p) with q, p in R^n, evaluated on batches in float64.
+
+    Convention: Hamilton's equations dq/dt = dH/dp, dp/dt = -dH/dq (SANN paper, Eq. 1),
+    ``p`` is momentum (p = m v), never velocity. Every array argument and result carries
+    a leading batch axis: ``q``, ``p`` have shape ``(batch, dof)``.
+
+    Implementer's checklist for a new system (one file, one registry entry)
+    ----------------------------------------------------------------------
+    1. Decorate the class with ``@SYSTEMS.register("<config name>")``.
+    2. Set ``default_parameters`` (every physical constant, used for the NetCDF
+       ``parameters`` attr) and ``default_initial_state`` (the sampler's options).
+    3. Implement ``dof_names`` (``x1, y1, x2, ...`` for particles), ``_hamiltonian``,
+       ``_dH_dq``, ``_dH_dp`` and ``_sample_initial_states``; implement ``_hessian``
+       where the stiffness index (Jacobian of the vector field) should be available.
+    4. Set ``separable = True`` only when H = T(p) + V(q) (leapfrog is then exact to
+       second order); set ``hamiltonian_text`` to the formula written out.
+    5. Add a physics test: ``tests/systems/`` parametrizes over the registry, so the
+       generic checks (gradient vs finite differences, Jacobian vs finite differences)
+       run automatically; add one against an analytic result.
+
+    The public methods check shapes and dtype, then call the one maths method.
+    """
+
+    name: ClassVar[str] = ""
+    separable: ClassVar[bool] = False
+    hamiltonian_text: ClassVar[str] = ""
+    default_parameters: ClassVar[Mapping[str, float]] = {}
+    default_initial_state: ClassVar[Mapping[str, Any]] = {}
+    units: ClassVar[Mapping[str, str]] = {"q": "1", "p": "1", "energy": "1"}
+
+    def __init__(
+        self,
+        parameters: Mapping[str, float] | None = None,
+        initial_state: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.parameters = self._merge("parameters", self.default_parameters, parameters)
+        self.initial_state = self._merge("initial_state", self.default_initial_state, initial_state)
+
+    def _merge(self, what: str, defaults: Mapping, given: Mapping | None) -> dict:
+        given = dict(given or {})
+        unknown = sorted(set(given) - set(defaults))
+        if unknown:
+            raise ValueError(
+                f"system {self.name!r}: unknown {what} {', '.join(unknown)}; "
+                f"valid: {', '.join(sorted(defaults))}"
+            )
+        return {**defaults, **given}
+
+    # ----------------------------------------------------------------- metadata
+    @property
+    def dof(self) -> int:
+        """Number of generalised coordinates n (the state has 2n components)."""
+        return len(self.dof_names)
+
+    @property
+    def dof_names(self) -> list[str]:
+        raise NotImplementedError
+
+    def parameters_json(self) -> str:
+        """Every physical parameter as JSON text (sorted keys), for the NetCDF attrs."""
+        return json.dumps(self.parameters, sort_keys=True)
+
+    # -------------------------------------------------------------- public maths
+    def _check(self, q: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        q = np.asarray(q, dtype=np.float64)
+        p = np.asarray(p, dtype=np.float64)
+        if q.ndim != 2 or q.shape != p.shape or q.shape[1] != self.dof:
+            raise ValueError(
+                f"system {self.name!r} expects q and p of shape (batch, {self.dof}), "
+                f"got {q.shape} and {p.shape}"
+            )
+        return q, p
+
+    def hamiltonian(self, q: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Total energy H(q, p), shape ``(batch,)``."""
+        return self._hamiltonian(*self._check(q, p))
+
+    def dH_dq(self, q: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Gradient of H with respect to q, shape ``(batch, dof)``."""
+        return self._dH_dq(*self._check(q, p))
+
+    def dH_dp(self, q: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Gradient of H with respect to p, shape ``(batch, dof)``."""
+        return self._dH_dp(*self._check(q, p))
+
+    def time_derivative(self, q: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Hamilton's equations (SANN Eq. 1): ``(dq/dt, dp/dt) = (dH/dp, -dH/dq)``."""
+        q, p = self._check(q, p)
+        return self._dH_dp(q, p), -self._dH_dq(q, p)
+
+    def vector_field(self, t: float, u: np.ndarray) -> np.ndarray:
+        """Right-hand side f(u) of du/dt = f(u) for the flat state u = (q, p).
+
+        ``u`` has shape ``(2 dof,)`` or ``(batch, 2 dof)``; ``t`` is unused (autonomous),
+        present for ``scipy.integrate.solve_ivp``.
+        """
+        flat = np.ndim(u) == 1
+        u2 = np.atleast_2d(u)
+        q, p = u2[:, : self.dof], u2[:, self.dof :]
+        dq, dp = self.time_derivative(q, p)
+        out = np.concatenate([dq, dp], axis=1)
+        return out[0] if flat else out
+
+    def hessian(self, q: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Hessian of H in the ordering (q, p), shape ``(batch, 2 dof, 2 dof)``."""
+        return self._hessian(*self._check(q, p))
+
+    def jacobian(self, q: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Jacobian of the vector field f(u) = J_symp grad H(u), shape ``(batch, 2n, 2n)``.
+
+        With the Hessian blocks H_qq, H_qp, H_pq, H_pp, the Jacobian of
+        (dH/dp, -dH/dq) is ``[[H_pq, H_pp], [-H_qq, -H_qp]]`` (SANN §3.1, the matrix whose
+        eigenvalues define the stiffness index).
+        """
+        hess = self.hessian(q, p)
+        n = self.dof
+        top = np.concatenate([hess[:, n:, :n], hess[:, n:, n:]], axis=2)
+        bottom = np.concatenate([-hess[:, :n, :n], -hess[:, :n, n:]], axis=2)
+        return np.concatenate([top, bottom], axis=1)
+
+    def sample_initial_states(
+        self, rng: np.random.Generator, n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``n`` initial states ``(q0, p0)``, each of shape ``(n, dof)``."""
+        q0, p0 = self._sample_initial_states(rng, n)
+        return self._check(q0, p0)
+
+    # ----------------------------------------------------- subclass maths methods
+    def _hamiltonian(self, q: np.ndarray, p: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _dH_dq(self, q: np.ndarray, p: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _dH_dp(self, q: np.ndarray, p: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _hessian(self, q: np.ndarray, p: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"system {self.name!r} has no Hessian")
+
+    def _sample_initial_states(
+        self, rng: np.random.Generator, n: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    @property
+    def has_hessian(self) -> bool:
+        """Whether the Jacobian (and so the stiffness index) is available."""
+        return type(self)._hessian is not HamiltonianSystem._hessian

@@ -1,0 +1,70 @@
+"""The ideal mass-spring system."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hampipe.systems.base import HamiltonianSystem
+from hampipe.systems.registry import SYSTEMS
+
+
+@SYSTEMS.register("spring")
+class Spring(HamiltonianSystem):
+    """Frictionless mass on a spring, H = p²/(2m) + k q²/2.
+
+    Spring study (seed 001, Eq. 4) with k = m = 2; the exact solution is
+    q(t) = A cos(ωt + φ), p = m dq/dt, ω = sqrt(k/m).
+
+    Initial states (``initial_state``): the energy is drawn uniformly between the
+    energies of amplitudes ``radius[0]`` and ``radius[1]`` (E = k r²/2, "energies sampled
+    uniformly", seed 001) and the phase uniformly on [0, 2π):
+    q0 = r cos θ, p0 = sqrt(k m) r sin θ. The default radius range [10, 100] is HNN's
+    [0.1, 1] scaled to the study's radius of 100.
+    """
+
+    separable = True
+    hamiltonian_text = "H = p**2/(2*m) + k*q**2/2"
+    default_parameters = {"k": 2.0, "m": 2.0}
+    default_initial_state = {"radius": [10.0, 100.0]}
+    units = {"q": "m", "p": "kg m s-1", "energy": "J"}
+
+    @property
+    def dof_names(self) -> list[str]:
+        return ["x"]
+
+    def _hamiltonian(self, q, p):
+        k, m = self.parameters["k"], self.parameters["m"]
+        return (p[:, 0] ** 2 / (2 * m)) + k * q[:, 0] ** 2 / 2
+
+    def _dH_dq(self, q, p):
+        return self.parameters["k"] * q
+
+    def _dH_dp(self, q, p):
+        return p / self.parameters["m"]
+
+    def _hessian(self, q, p):
+        k, m = self.parameters["k"], self.parameters["m"]
+        hess = np.zeros((q.shape[0], 2, 2))
+        hess[:, 0, 0] = k
+        hess[:, 1, 1] = 1 / m
+        return hess
+
+    def _sample_initial_states(self, rng, n):
+        k, m = self.parameters["k"], self.parameters["m"]
+        r_min, r_max = self.initial_state["radius"]
+        energy = rng.uniform(k * r_min**2 / 2, k * r_max**2 / 2, size=n)
+        theta = rng.uniform(0.0, 2 * np.pi, size=n)
+        r = np.sqrt(2 * energy / k)
+        return (r * np.cos(theta))[:, None], (np.sqrt(k * m) * r * np.sin(theta))[:, None]
+
+    def exact_solution(self, q0: np.ndarray, p0: np.ndarray, t: np.ndarray):
+        """Closed-form (q(t), p(t)) from initial states of shape ``(batch, 1)``.
+
+        Returns arrays of shape ``(batch, len(t), 1)``.
+        """
+        k, m = self.parameters["k"], self.parameters["m"]
+        omega = np.sqrt(k / m)
+        wt = omega * np.asarray(t)[None, :]
+        q = q0 * np.cos(wt) + p0 / (m * omega) * np.sin(wt)
+        p = p0 * np.cos(wt) - m * omega * q0 * np.sin(wt)
+        return q[..., None], p[..., None]

@@ -1,0 +1,59 @@
+"""The planar gravitational three-body problem (SANN paper §4.2)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hampipe.systems.nbody import PlanarNBody
+from hampipe.systems.registry import SYSTEMS
+
+
+def _rotate(v: np.ndarray, angle: float) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    return np.stack([c * v[..., 0] - s * v[..., 1], s * v[..., 0] + c * v[..., 1]], -1)
+
+
+@SYSTEMS.register("three_body")
+class ThreeBody(PlanarNBody):
+    """Three bodies in the plane, H of SANN Eq. 9 with G = m_i = 1.
+
+    Initial states follow Chen et al. 2019 (SRNN), which the SANN paper follows, itself
+    HNN's recipe (see ``shared/anchors/initial_conditions.md``):
+
+    - q1 is a direction drawn from U[−1, 1]² rescaled to a radius r ~ U[radius];
+      q2, q3 are q1 rotated by 120° and 240° (an equilateral triangle about the origin);
+    - v1 is q1 rotated by 90° with the speed of the circular Lagrange orbit,
+      |v1| = (sin(π/3) / (2 cos²(π/6)))^½ / √r; v2, v3 are v1 rotated by 120°, 240°;
+    - every velocity component is multiplied by (1 + ν (2U[0, 1] − 1)), ν =
+      ``velocity_perturbation``, drawn per trajectory (the anchors' code draws it once
+      per batch);
+    - p_i = m_i v_i. With ``zero_total_momentum`` the centre-of-mass velocity is
+      subtracted; the default keeps the recipe's small drift, as SRNN and SANN did.
+    """
+
+    n_bodies = 3
+    hamiltonian_text = "H = sum_i |p_i|**2/(2*m_i) - sum_{i<j} G*m_i*m_j/|q_i - q_j|, i, j in 1..3"
+    default_parameters = {"G": 1.0, "m1": 1.0, "m2": 1.0, "m3": 1.0}
+    default_initial_state = {
+        "radius": [0.9, 1.2],
+        "velocity_perturbation": 0.2,
+        "zero_total_momentum": False,
+    }
+
+    def _sample_initial_states(self, rng, n):
+        r_min, r_max = self.initial_state["radius"]
+        nu = self.initial_state["velocity_perturbation"]
+        direction = rng.uniform(-1.0, 1.0, size=(n, 2))
+        radius = rng.uniform(r_min, r_max, size=(n, 1))
+        q1 = direction / np.linalg.norm(direction, axis=1, keepdims=True) * radius
+        speed = np.sqrt(np.sin(np.pi / 3) / (2 * np.cos(np.pi / 6) ** 2))
+        v1 = _rotate(q1, np.pi / 2) / radius**1.5 * speed
+        angles = (0.0, 2 * np.pi / 3, 4 * np.pi / 3)
+        q = np.stack([_rotate(q1, a) for a in angles], axis=1)
+        v = np.stack([_rotate(v1, a) for a in angles], axis=1)
+        v = v * (1 + nu * (2 * rng.uniform(size=(n, 3, 2)) - 1))
+        if self.initial_state["zero_total_momentum"]:
+            m = self.masses[None, :, None]
+            v = v - (m * v).sum(1, keepdims=True) / m.sum()
+        p = v * self.masses[None, :, None]
+        return q.reshape(n, 6), p.reshape(n, 6)

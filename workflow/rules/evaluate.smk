@@ -1,0 +1,16 @@
+rule evaluate:
+    input:
+        model="results/models/{system}/{method}.pt",
+        test="results/data/{system}/test.nc",
+    output:
+        evaluation="results/eval/{system}/{method}.nc",
+    log:
+        "logs/evaluate/{system}/{method}.log",
+    benchmark:
+        "results/benchmarks/evaluate/{system}/{method}.tsv"
+    params:
+        step=lookup(dpath="systems/{system}/evaluation/step", within=config),
+    conda:
+        "../envs/learning.yaml"
+    script:
+        "../scripts/evaluate.py"

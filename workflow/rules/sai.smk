@@ -1,0 +1,13 @@
+rule sai:
+    input:
+        train="results/data/{system}/train.nc",
+    output:
+        sai="results/sai/{system}.nc",
+    log:
+        "logs/sai/{system}.log",
+    benchmark:
+        "results/benchmarks/sai/{system}.tsv"
+    conda:
+        "../envs/simulation.yaml"
+    script:
+        "../scripts/sai.py"

@@ -1,0 +1,12 @@
+"""Rule ``sai``: SAI (and SI) of the training split (see hampipe.sai.annotate_file)."""
+
+from typing import TYPE_CHECKING
+
+from hampipe.core import log_to
+from hampipe.sai import annotate_file
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+log_to(snakemake.log[0])
+annotate_file(train=snakemake.input.train, output=snakemake.output.sai)

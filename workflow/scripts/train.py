@@ -1,0 +1,20 @@
+"""Rule ``train``: fit one method on one system (see hampipe.training.train_to_file)."""
+
+from typing import TYPE_CHECKING
+
+from hampipe.core import log_to
+from hampipe.training import train_to_file
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+log_to(snakemake.log[0])
+train_to_file(
+    method=snakemake.wildcards.method,
+    hyperparameters=snakemake.params.hyperparameters,
+    train_data=snakemake.input.train,
+    sai=snakemake.input.get("sai"),
+    seed=snakemake.params.seed,
+    output=snakemake.output.model,
+    threads=snakemake.threads,
+)
