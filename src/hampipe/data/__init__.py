@@ -1,7 +1,7 @@
 """Layer 2: ground-truth simulation and NetCDF I/O."""
 
 from hampipe.data.io import data_path, load, read_dataset, write_dataset
-from hampipe.data.simulate import (
+from hampipe.data.ground_truth import (
     GroundTruthSolver,
     relative_energy_drift,
     simulate,

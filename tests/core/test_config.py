@@ -1,0 +1,98 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hampipe.core import ConfigError, check_consistency, validate_config
+from hampipe.core.config import key_path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def load(name: str) -> dict:
+    return yaml.safe_load((ROOT / name).read_text())
+
+
+def merge(base: dict, overlay: dict) -> dict:
+    """Nested merge as Snakemake does for --configfile overlays."""
+    out = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@pytest.mark.parametrize("overlay", [None, "config.quick.yaml", ".test/config.yaml"])
+def test_shipped_configs_are_valid(overlay):
+    config = load("config.yaml")
+    if overlay:
+        config = merge(config, load(overlay))
+    check_consistency(validate_config(config, SCHEMA))
+
+
+def test_quick_overlay_only_changes_sizes():
+    """config.quick.yaml may override sizes only, never the code path."""
+    sizes = {"trajectories", "steps", "epochs", "width", "train", "test"}
+
+    def leaves(d, path=()):
+        for k, v in d.items():
+            if isinstance(v, dict):
+                yield from leaves(v, (*path, k))
+            else:
+                yield (*path, k)
+
+    for path in leaves(load("config.quick.yaml")):
+        assert set(path) & sizes, f"config.quick.yaml overrides a non-size key: {path}"
+
+
+def test_wrong_type_names_the_key():
+    config = load("config.yaml")
+    config["methods"]["sann"]["gamma"] = "a lot"
+    with pytest.raises(ConfigError) as err:
+        validate_config(config, SCHEMA)
+    assert "methods.sann.gamma" in str(err.value)
+    assert "number" in str(err.value)
+
+
+def test_enum_error_lists_allowed_values():
+    config = load("config.yaml")
+    config["methods"]["hnn"]["activation"] = "sigmoid"
+    with pytest.raises(ConfigError, match=r"methods\.hnn\.activation.*rational, tanh, relu"):
+        validate_config(config, SCHEMA)
+
+
+def test_out_of_bounds_and_unknown_keys():
+    config = load("config.yaml")
+    config["methods"]["sann"]["gamma"] = 1.5
+    config["systems"]["spring"]["parameters"]["spring_constant"] = 3.0
+    with pytest.raises(ConfigError) as err:
+        validate_config(config, SCHEMA)
+    text = str(err.value)
+    assert "methods.sann.gamma" in text and "2 problem(s)" in text
+    assert "systems.spring.parameters" in text and "'spring_constant'" in text
+
+
+def test_defaults_are_filled():
+    config = load("config.yaml")
+    del config["methods"]["sann"]["replication"]
+    validate_config(config, SCHEMA)
+    assert config["methods"]["sann"]["replication"] == 8
+
+
+def test_consistency_experiments_and_steps():
+    config = validate_config(load("config.yaml"), SCHEMA)
+    config["experiments"]["three_body"] = ["hnn", "srnn_typo"]
+    config["systems"]["spring"]["evaluation"]["step"] = 0.03
+    with pytest.raises(ConfigError) as err:
+        check_consistency(config)
+    assert "experiments.three_body[1]" in str(err.value)
+    assert "systems.spring.evaluation.step" in str(err.value)
+
+
+def test_key_path_rendering():
+    assert key_path(["methods", "sann", "gamma"]) == "methods.sann.gamma"
+    assert key_path(["experiments", "spring", 0]) == "experiments.spring[0]"
+    assert key_path([]) == "<root>"

@@ -1,0 +1,64 @@
+import numpy as np
+import pytest
+import torch
+
+from hampipe.data import simulate
+from hampipe.evaluation import energy_error, evaluate, mse, rollout, substeps_per_interval
+from hampipe.systems import make_system
+from tests.helpers import exact_spring_model
+
+
+def test_rollout_of_the_exact_model_follows_the_true_orbit():
+    spring = make_system("spring")
+    test = simulate(spring, 3, 30, 0.1, seed=8)
+    ev = evaluate(exact_spring_model(), test, step=0.01)
+    amplitude = float(np.abs(test.q).max())
+    # leapfrog with h = 0.01 over t ≤ 2.9: relative phase error ~ h² t / 24
+    assert np.sqrt(ev.mse.max()) < 1e-4 * amplitude
+    assert np.abs(ev.energy_error).max() < 1e-4
+    assert ev.q_pred.dims == ("trajectory", "time", "dof")
+    assert ev.mse.dims == ev.energy_error.dims == ("trajectory", "time")
+    np.testing.assert_array_equal(ev.q_pred[:, 0], test.q[:, 0])
+
+
+def test_rollout_converges_at_second_order():
+    spring = make_system("spring")
+    q0, p0 = np.array([[1.0]]), np.array([[0.0]])
+    t = np.array([0.0, 1.0])
+    q_exact, _ = spring.exact_solution(q0, p0, t)
+    err = [
+        abs(rollout(exact_spring_model(), q0, p0, t, h)[0][0, -1, 0] - q_exact[0, -1, 0])
+        for h in (0.1, 0.05)
+    ]
+    assert np.log2(err[0] / err[1]) == pytest.approx(2, abs=0.1)
+
+
+def test_metrics_by_hand():
+    q_true = np.zeros((1, 2, 2))
+    p_true = np.zeros((1, 2, 2))
+    q_pred = np.array([[[0.0, 0.0], [1.0, 2.0]]])
+    p_pred = np.array([[[0.0, 0.0], [0.0, 3.0]]])
+    np.testing.assert_allclose(mse(q_pred, p_pred, q_true, p_true), [[0.0, 14 / 4]])
+    spring = make_system("spring")  # H = q² + p²/4
+    q = np.array([[[1.0], [0.0]]])
+    p = np.array([[[0.0], [3.0]]])
+    np.testing.assert_allclose(energy_error(spring, q, p), [[0.0, (9 / 4 - 1) / 1]])
+
+
+def test_substeps_must_divide_intervals():
+    np.testing.assert_array_equal(substeps_per_interval(np.array([0.0, 0.1, 0.3]), 0.01), [10, 20])
+    with pytest.raises(ValueError, match="does not divide"):
+        substeps_per_interval(np.array([0.0, 0.1]), 0.03)
+
+
+def test_diverged_rollouts_become_nan_from_the_divergence_on():
+    model = exact_spring_model()
+    with torch.no_grad():
+        model.M.fill_(-1e200)  # nonsense: states overflow after a few steps
+    q, p = rollout(
+        model, np.array([[1.0], [0.0]]), np.array([[1.0], [0.0]]), np.arange(6) * 0.1, 0.1
+    )
+    assert np.isnan(q[0, -1]).all()
+    first_nan = np.argmax(np.isnan(q[0, :, 0]))
+    assert np.isnan(q[0, first_nan:]).all()
+    assert np.isfinite(q[1]).all()  # the state at rest stays finite

@@ -1,0 +1,26 @@
+"""Test helpers: models that represent a known Hamiltonian exactly."""
+
+from __future__ import annotations
+
+import torch
+
+from hampipe.models import SeparableHamiltonian
+
+
+def exact_spring_model(k: float = 2.0, m: float = 2.0) -> SeparableHamiltonian:
+    """A SeparableHamiltonian equal to p²/(2m) + k q²/2.
+
+    One hidden unit with the rational activation set to R(x) = x² (P = x², Q = 1), so
+    φ(q) = (k/2) q² exactly, and M = 1/(2m).
+    """
+    model = SeparableHamiltonian(1, width=1, depth=1, features="coordinates").double()
+    with torch.no_grad():
+        model.M.fill_(1 / (2 * m))
+        model.phi.linears[0].weight.fill_(1.0)
+        model.phi.linears[0].bias.zero_()
+        act = model.phi.activations[0]
+        act.numerator.copy_(torch.tensor([[0.0, 1.0, 0.0, 0.0]]))
+        act.denominator.copy_(torch.tensor([[0.0, 0.0, 1.0]]))
+        model.phi.out.weight.fill_(k / 2)
+        model.phi.out.bias.zero_()
+    return model.eval()
