@@ -4,8 +4,9 @@ from pathlib import Path
 from hampipe.core import check_consistency, derive_seed, validate_config
 from hampipe.models import METHODS
 
-
-validate_config(config, Path(workflow.current_basedir) / "../schemas/config.schema.yaml")
+validate_config(
+    config, Path(workflow.current_basedir) / "../schemas/config.schema.yaml"
+)
 check_consistency(config)
 
 

@@ -8,9 +8,9 @@ rule evaluate:
         "logs/evaluate/{system}/{method}.log",
     benchmark:
         "results/benchmarks/evaluate/{system}/{method}.tsv"
-    params:
-        step=lookup(dpath="systems/{system}/evaluation/step", within=config),
     conda:
         "../envs/learning.yaml"
+    params:
+        step=lookup(dpath="systems/{system}/evaluation/step", within=config),
     script:
         "../scripts/evaluate.py"

@@ -12,10 +12,10 @@ rule figure_energy:
         "logs/figure_energy/{system}.log",
     benchmark:
         "results/benchmarks/figure_energy/{system}.tsv"
-    params:
-        metric="energy_error",
     conda:
         "../envs/plotting.yaml"
+    params:
+        metric="energy_error",
     script:
         "../scripts/plot_metric.py"
 

@@ -5,15 +5,21 @@ rule simulate:
         "logs/simulate/{system}/{split}.log",
     benchmark:
         "results/benchmarks/simulate/{system}/{split}.tsv"
+    conda:
+        "../envs/simulation.yaml"
     params:
-        parameters=lookup(dpath="systems/{system}/parameters", within=config, default={}),
-        initial_state=lookup(dpath="systems/{system}/initial_state", within=config, default={}),
+        parameters=lookup(
+            dpath="systems/{system}/parameters", within=config, default={}
+        ),
+        initial_state=lookup(
+            dpath="systems/{system}/initial_state", within=config, default={}
+        ),
         dt=lookup(dpath="systems/{system}/dt", within=config),
-        n_trajectories=lookup(dpath="systems/{system}/trajectories/{split}", within=config),
+        n_trajectories=lookup(
+            dpath="systems/{system}/trajectories/{split}", within=config
+        ),
         n_steps=lookup(dpath="systems/{system}/steps/{split}", within=config),
         ground_truth=lookup(dpath="systems/{system}/ground_truth", within=config),
         seed=get_simulate_seed,
-    conda:
-        "../envs/simulation.yaml"
     script:
         "../scripts/simulate.py"

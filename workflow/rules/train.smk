@@ -7,10 +7,10 @@ rule train:
         "logs/train/{system}/{method}.log",
     benchmark:
         "results/benchmarks/train/{system}/{method}.tsv"
+    conda:
+        "../envs/learning.yaml"
     params:
         hyperparameters=lookup(dpath="methods/{method}", within=config),
         seed=get_train_seed,
-    conda:
-        "../envs/learning.yaml"
     script:
         "../scripts/train.py"

@@ -1,6 +1,5 @@
 """Layer 2: ground-truth simulation and NetCDF I/O."""
 
-from hampipe.data.io import data_path, load, read_dataset, write_dataset
 from hampipe.data.ground_truth import (
     GroundTruthSolver,
     relative_energy_drift,
@@ -8,6 +7,7 @@ from hampipe.data.ground_truth import (
     simulate_to_file,
     to_dataset,
 )
+from hampipe.data.io import data_path, load, read_dataset, write_dataset
 
 __all__ = [
     "GroundTruthSolver",

@@ -1,0 +1,152 @@
+"""The workflow end to end on a tiny overlay, and what dry runs plan."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def copy_project(dest: Path) -> Path:
+    for name in ("Snakefile", "config.yaml", "config.quick.yaml"):
+        shutil.copy(ROOT / name, dest / name)
+    for name in ("workflow", ".test"):
+        shutil.copytree(ROOT / name, dest / name)
+    return dest
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", *args]
+    result = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
+    """Parse the 'Job stats' table of a dry run into {rule: count}."""
+    text = result.stdout + result.stderr
+    if "Nothing to be done" in text:
+        return {}
+    table = text.split("Job stats:")[1]
+    jobs = {}
+    for line in table.splitlines()[3:]:
+        match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if not match:
+            break
+        jobs[match[1]] = int(match[2])
+    jobs.pop("total", None)
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory) -> Path:
+    """Run `all` once on the tiny overlay; later tests dry-run against its outputs."""
+    workdir = copy_project(tmp_path_factory.mktemp("project"))
+    snakemake(workdir, "all", "--configfile", ".test/config.yaml")
+    return workdir
+
+
+@pytest.mark.slow
+def test_end_to_end_outputs(tiny_run):
+    import xarray as xr
+
+    for system in ("spring", "three_body"):
+        for split in ("train", "test"):
+            assert (tiny_run / f"results/data/{system}/{split}.nc").is_file()
+        sai = xr.load_dataset(tiny_run / f"results/sai/{system}.nc")
+        assert {"sai", "si"} <= set(sai.data_vars)
+        for method in ("hnn", "sann"):
+            assert (tiny_run / f"results/models/{system}/{method}.pt").is_file()
+            ev = xr.load_dataset(tiny_run / f"results/eval/{system}/{method}.nc")
+            assert {"q_pred", "p_pred", "mse", "energy_error"} <= set(ev.data_vars)
+            for rule in ("train", "evaluate"):
+                assert (tiny_run / f"logs/{rule}/{system}/{method}.log").stat().st_size > 0
+                assert (tiny_run / f"results/benchmarks/{rule}/{system}/{method}.tsv").is_file()
+        for fig in ("energy", "mse"):
+            assert (tiny_run / f"results/figs/{system}_{fig}.pdf").read_bytes()[:4] == b"%PDF"
+    model_api = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import hampipe; m = hampipe.load_model('results/models/spring/sann.pt');"
+            "print(m.checkpoint['method'])",
+        ],
+        cwd=tiny_run,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert model_api.stdout.strip() == "sann"
+
+
+@pytest.mark.slow
+def test_complete_run_plans_nothing(tiny_run):
+    result = snakemake(tiny_run, "-n", "all", "--configfile", ".test/config.yaml")
+    assert planned_jobs(result) == {}
+
+
+@pytest.mark.slow
+def test_changing_gamma_reruns_only_sann_and_figures(tiny_run):
+    overlay = tiny_run / "gamma.yaml"
+    overlay.write_text(yaml.safe_dump({"methods": {"sann": {"gamma": 0.3}}}))
+    result = snakemake(tiny_run, "-n", "all", "--configfile", ".test/config.yaml", str(overlay))
+    jobs = planned_jobs(result)
+    assert jobs == {"train": 2, "evaluate": 2, "figure_energy": 2, "figure_mse": 2, "all": 1}
+    text = result.stdout
+    assert "results/models/three_body/hnn.pt" not in text.split("Job stats:")[0]
+
+
+@pytest.mark.slow
+def test_changing_a_system_size_reruns_that_system_only(tiny_run):
+    overlay = tiny_run / "size.yaml"
+    overlay.write_text(yaml.safe_dump({"systems": {"spring": {"trajectories": {"test": 4}}}}))
+    result = snakemake(tiny_run, "-n", "all", "--configfile", ".test/config.yaml", str(overlay))
+    assert planned_jobs(result) == {
+        "simulate": 1,
+        "evaluate": 2,
+        "figure_energy": 1,
+        "figure_mse": 1,
+        "all": 1,
+    }
+
+
+@pytest.mark.slow
+def test_report_builds(tiny_run):
+    snakemake(tiny_run, "all", "--configfile", ".test/config.yaml", "--report", "report.html")
+    assert (tiny_run / "report.html").stat().st_size > 10_000
+
+
+def test_one_figure_plans_only_what_it_needs(tmp_path):
+    workdir = copy_project(tmp_path)
+    result = snakemake(workdir, "-n", "results/figs/three_body_energy.pdf")
+    assert planned_jobs(result) == {
+        "simulate": 2,
+        "sai": 1,
+        "train": 2,
+        "evaluate": 2,
+        "figure_energy": 1,
+    }
+    assert "spring" not in result.stdout
+
+
+def test_invalid_config_stops_before_any_job(tmp_path):
+    workdir = copy_project(tmp_path)
+    (workdir / "bad.yaml").write_text("methods:\n  sann:\n    replication: many\n")
+    result = snakemake(workdir, "all", "--configfile", "bad.yaml", check=False)
+    assert result.returncode != 0
+    assert "methods.sann.replication" in result.stderr + result.stdout
+    assert not (workdir / "results").exists()
+
+
+def test_lint_is_clean(tmp_path):
+    workdir = copy_project(tmp_path)
+    result = snakemake(workdir, "--lint", check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
