@@ -1,0 +1,38 @@
+"""The short public API re-exported by ``hampipe``."""
+
+import subprocess
+import sys
+
+import pytest
+
+import hampipe
+
+
+def test_public_api():
+    assert hampipe.__version__
+    assert {"spring", "three_body"} <= set(hampipe.SYSTEMS)
+    assert {"hnn", "sann"} <= set(hampipe.METHODS)
+    assert "leapfrog" in hampipe.INTEGRATORS
+    assert callable(hampipe.load_data) and callable(hampipe.load_model)
+    assert callable(hampipe.rollout)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        hampipe.nope  # noqa: B018
+
+
+def test_import_is_light():
+    code = "import sys, hampipe; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_schema_names_match_registries():
+    """Config keys = wildcards = registry keys (STYLE): the schema lists exactly them."""
+    from pathlib import Path
+
+    import yaml
+
+    schema = yaml.safe_load(
+        (Path(__file__).parents[1] / "workflow/schemas/config.schema.yaml").read_text()
+    )
+    assert set(schema["properties"]["systems"]["properties"]) == set(hampipe.SYSTEMS)
+    assert set(schema["properties"]["methods"]["properties"]) == set(hampipe.METHODS)
