@@ -125,3 +125,23 @@ def test_three_body_recipe_geometry(rng):
     zero = make_system("three_body", initial_state={"zero_total_momentum": True})
     q, p = zero.sample_initial_states(rng, 50)
     np.testing.assert_allclose(zero.centre_of_mass_velocity(p), 0, atol=1e-12)
+
+
+@pytest.mark.parametrize("amplitude", [0.1, 1.0, 2.5])
+def test_pendulum_period_matches_elliptic_integral(amplitude):
+    """Released at rest from θ₀, the pendulum is at −θ₀ after T/2 and back after T."""
+    from hampipe.integrators import solve
+
+    pendulum = make_system("pendulum")
+    T = pendulum.period(amplitude)
+    u = solve(pendulum.vector_field, np.array([amplitude, 0.0]), np.array([0, T / 4, T / 2, T]))
+    np.testing.assert_allclose(u[:, 0], [amplitude, 0.0, -amplitude, amplitude], atol=1e-9)
+    np.testing.assert_allclose(u[[0, 2, 3], 1], 0.0, atol=1e-9)
+
+
+def test_pendulum_defaults_are_hnn_pendulum(rng):
+    pendulum = make_system("pendulum")
+    q, p = pendulum.sample_initial_states(rng, 20)
+    np.testing.assert_allclose(pendulum.hamiltonian(q, p), p[:, 0] ** 2 + 3 * (1 - np.cos(q[:, 0])))
+    radius = np.hypot(q, p)
+    assert np.all((radius >= 1.3) & (radius <= 2.3))

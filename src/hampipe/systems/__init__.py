@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from hampipe.systems import spring, three_body  # noqa: F401  (registers the classes)
+from hampipe.systems import pendulum, spring, three_body  # noqa: F401  (registers the classes)
 from hampipe.systems.base import HamiltonianSystem
 from hampipe.systems.registry import SYSTEMS
 
