@@ -96,3 +96,22 @@ def test_key_path_rendering():
     assert key_path(["methods", "sann", "gamma"]) == "methods.sann.gamma"
     assert key_path(["experiments", "spring", 0]) == "experiments.spring[0]"
     assert key_path([]) == "<root>"
+
+
+def test_whole_blocks_left_out_get_their_defaults():
+    config = load("config.yaml")
+    del config["methods"]["sann"]["partitions"]
+    del config["systems"]["spring"]["evaluation"]
+    del config["systems"]["spring"]["ground_truth"]
+    validate_config(config, SCHEMA)
+    assert config["methods"]["sann"]["partitions"] == {"stiff": 50, "nonstiff": 10}
+    assert config["systems"]["spring"]["evaluation"] == {"step": 0.01}
+    assert config["systems"]["spring"]["ground_truth"]["method"] == "DOP853"
+
+
+@pytest.mark.parametrize("value", [50.0, True])
+def test_counts_must_be_true_integers(value):
+    config = load("config.yaml")
+    config["methods"]["hnn"]["epochs"] = value
+    with pytest.raises(ConfigError, match=r"methods\.hnn\.epochs.*integer"):
+        validate_config(config, SCHEMA)

@@ -62,3 +62,11 @@ def test_diverged_rollouts_become_nan_from_the_divergence_on():
     first_nan = np.argmax(np.isnan(q[0, :, 0]))
     assert np.isnan(q[0, first_nan:]).all()
     assert np.isfinite(q[1]).all()  # the state at rest stays finite
+
+
+def test_model_of_another_system_is_refused():
+    model = exact_spring_model()
+    model.checkpoint = {"system": "pendulum"}
+    test = simulate(make_system("spring"), 2, 5, 0.1, seed=1)
+    with pytest.raises(ValueError, match="trained on system 'pendulum'"):
+        evaluate(model, test, step=0.01)

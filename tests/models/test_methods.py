@@ -61,6 +61,9 @@ def test_sann_examples_replicate_stiff_intervals(spring_data):
     assert set(ex["substeps"][~ex["stiff"]].tolist()) == {2}
     with pytest.raises(ValueError, match="SAI"):
         method.examples(ds, None)
+    other = sai.assign_attrs(system="three_body")
+    with pytest.raises(ValueError, match="SAI annotation is for system 'three_body'"):
+        method.examples(ds, other)
 
 
 def test_sann_loss_is_the_leapfrog_error_of_the_exact_model(spring_data):

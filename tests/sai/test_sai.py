@@ -60,3 +60,10 @@ def test_annotate_three_body_sai_tracks_si():
         np.argsort(np.argsort(ann.si.values.ravel())),
     )[0, 1]
     assert rank_corr > 0.5
+
+
+def test_stiff_mask_rejects_infinite_sai_and_warns_when_nothing_is_stiff():
+    with pytest.raises(ValueError, match="not finite"):
+        stiff_mask(np.array([[1.0, np.inf]]), 0.5)
+    with pytest.warns(UserWarning, match="no interval stiff"):
+        assert not stiff_mask(np.ones((2, 11)), 0.04).any()

@@ -97,14 +97,17 @@ def test_three_body_ground_truth_conserves_energy():
     assert ds.attrs["max_relative_energy_drift"] <= 1e-6
 
 
-def test_three_body_lagrange_orbit_is_a_rotating_triangle():
+@pytest.mark.parametrize("G", [1.0, 4.0])
+def test_three_body_lagrange_orbit_is_a_rotating_triangle(G):
     """With no velocity noise the recipe starts the circular Lagrange solution:
-    each body stays at radius r and the triangle turns at ω = (1/3)^¼ r^(−3/2)."""
-    three = make_system("three_body", initial_state={"velocity_perturbation": 0.0})
+    each body stays at radius r and the triangle turns at ω = (G m / √3)^½ r^(−3/2)."""
+    three = make_system(
+        "three_body", parameters={"G": G}, initial_state={"velocity_perturbation": 0.0}
+    )
     ds = simulate(three, 3, 40, 0.1, seed=5, solver=GroundTruthSolver(max_energy_drift=1e-8))
     q = ds.q.values.reshape(3, 40, 3, 2)
     r = np.linalg.norm(q[:, 0, 0], axis=-1)
-    omega = (1 / 3) ** 0.25 * r**-1.5
+    omega = np.sqrt(G / np.sqrt(3)) * r**-1.5
     angle = omega[:, None] * ds.time.values[None, :]
     c, s = np.cos(angle), np.sin(angle)
     x0, y0 = q[:, 0, :, 0][:, None, :], q[:, 0, :, 1][:, None, :]
@@ -145,3 +148,9 @@ def test_pendulum_defaults_are_hnn_pendulum(rng):
     np.testing.assert_allclose(pendulum.hamiltonian(q, p), p[:, 0] ** 2 + 3 * (1 - np.cos(q[:, 0])))
     radius = np.hypot(q, p)
     assert np.all((radius >= 1.3) & (radius <= 2.3))
+
+
+def test_three_body_recipe_needs_equal_masses(rng):
+    three = make_system("three_body", parameters={"m2": 2.0})
+    with pytest.raises(ValueError, match="equal masses"):
+        three.sample_initial_states(rng, 2)

@@ -48,7 +48,17 @@ def _copy(value: Any) -> Any:
     return value
 
 
-_FillingValidator = _extend_with_defaults(jsonschema.Draft202012Validator)
+def _is_strict_integer(checker, instance) -> bool:
+    """JSON Schema counts 50.0 as an integer; config values that are counts must be ints."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_FillingValidator = jsonschema.validators.extend(
+    _extend_with_defaults(jsonschema.Draft202012Validator),
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", _is_strict_integer
+    ),
+)
 
 
 def key_path(path: Iterable[Any]) -> str:

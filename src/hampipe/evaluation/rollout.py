@@ -107,6 +107,11 @@ def evaluate(model: torch.nn.Module, test: xr.Dataset, step: float) -> xr.Datase
     ``(trajectory, time, dof)``, ``mse`` and ``energy_error`` ``(trajectory, time)``.
     """
     system = system_from_attrs(test.attrs)
+    meta = getattr(model, "checkpoint", {})
+    if meta.get("system", system.name) != system.name:
+        raise ValueError(
+            f"model was trained on system {meta['system']!r} but the test split is {system.name!r}"
+        )
     t = test.time.values
     q_true, p_true = test.q.values, test.p.values
     q_pred, p_pred = rollout(model, q_true[:, 0], p_true[:, 0], t, step)
@@ -114,7 +119,6 @@ def evaluate(model: torch.nn.Module, test: xr.Dataset, step: float) -> xr.Datase
     if diverged:
         log.warning("%d of %d rollouts diverged (stored as NaN)", diverged, len(q_pred))
     dims3, dims2 = ("trajectory", "time", "dof"), ("trajectory", "time")
-    meta = getattr(model, "checkpoint", {})
     return xr.Dataset(
         {
             "q_pred": (dims3, q_pred, {**test.q.attrs, "long_name": "predicted coordinates"}),

@@ -56,7 +56,8 @@ class Method:
     4. Implement ``_loss(batch)``: a scalar on a batch of examples.
     5. Test the loss on data whose Hamiltonian the model can represent exactly.
 
-    ``examples`` and ``loss`` check shapes, dtype and device and call the subclass.
+    ``examples`` checks that all example tensors share their length and ``loss`` that
+    the result is a scalar; both then call the subclass.
     """
 
     name: ClassVar[str] = ""

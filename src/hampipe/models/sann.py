@@ -31,6 +31,11 @@ class SANN(Method):
         h = self.hyperparameters
         q, p, t = train.q.values, train.p.values, train.time.values
         n_traj, n_time, dof = q.shape
+        if sai.attrs.get("system") != train.attrs.get("system"):
+            raise ValueError(
+                f"SAI annotation is for system {sai.attrs.get('system')!r}, "
+                f"the training split for {train.attrs.get('system')!r}"
+            )
         if sai.sai.shape != (n_traj, n_time - 1):
             raise ValueError(
                 f"SAI shape {sai.sai.shape} does not match the training split "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 RANKINGS = ("trajectory", "dataset")
@@ -34,10 +36,16 @@ def stiff_mask(sai: np.ndarray, gamma: float, ranking: str = "trajectory") -> np
     if ranking not in RANKINGS:
         raise ValueError(f"unknown ranking {ranking!r}; valid: {', '.join(RANKINGS)}")
     sai = np.asarray(sai, dtype=np.float64)
-    if np.isnan(sai).any():
-        raise ValueError("SAI contains NaN (a state with zero norm?)")
+    if not np.isfinite(sai).all():
+        raise ValueError("SAI is not finite everywhere (a state with zero norm?)")
     rows = sai if ranking == "trajectory" else sai.reshape(1, -1)
     n_stiff = int(round(gamma * rows.shape[1]))
+    if gamma > 0 and n_stiff == 0:
+        warnings.warn(
+            f"stiff ratio gamma={gamma} marks no interval stiff among {rows.shape[1]} "
+            f"per {ranking}; every interval is treated as nonstiff",
+            stacklevel=2,
+        )
     mask = np.zeros(rows.shape, dtype=bool)
     if n_stiff:
         order = np.argsort(-rows, axis=1, kind="stable")[:, :n_stiff]

@@ -17,7 +17,8 @@ class Pendulum(HamiltonianSystem):
 
     Initial states (HNN recipe): a direction drawn from U[−1, 1]² in the (q, p) plane,
     rescaled to a radius r ~ U[``radius``]; with the defaults every orbit librates
-    (H ≤ 2.3² < 6, the separatrix energy 2 m g l).
+    (max H on the circle of radius 2.3 is about 5.83, below the separatrix energy
+    2 m g l = 6).
     """
 
     separable = True

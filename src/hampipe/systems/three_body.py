@@ -22,8 +22,10 @@ class ThreeBody(PlanarNBody):
 
     - q1 is a direction drawn from U[−1, 1]² rescaled to a radius r ~ U[radius];
       q2, q3 are q1 rotated by 120° and 240° (an equilateral triangle about the origin);
-    - v1 is q1 rotated by 90° with the speed of the circular Lagrange orbit,
-      |v1| = (sin(π/3) / (2 cos²(π/6)))^½ / √r; v2, v3 are v1 rotated by 120°, 240°;
+    - v1 is q1 rotated by 90° with the speed of the circular Lagrange orbit of three
+      equal masses m, |v1| = (G m / (√3 r))^½ (the recipe's
+      (sin(π/3) / (2 cos²(π/6)))^½ / √r for G = m = 1); v2, v3 are v1 rotated by 120°,
+      240°. The recipe needs equal masses;
     - every velocity component is multiplied by (1 + ν (2U[0, 1] − 1)), ν =
       ``velocity_perturbation``, drawn per trajectory (the anchors' code draws it once
       per batch);
@@ -41,13 +43,18 @@ class ThreeBody(PlanarNBody):
     }
 
     def _sample_initial_states(self, rng, n):
+        masses = self.masses
+        if not np.allclose(masses, masses[0]):
+            raise ValueError(
+                f"three_body: the initial-state recipe needs equal masses, got {masses.tolist()}"
+            )
         r_min, r_max = self.initial_state["radius"]
         nu = self.initial_state["velocity_perturbation"]
         direction = rng.uniform(-1.0, 1.0, size=(n, 2))
         radius = rng.uniform(r_min, r_max, size=(n, 1))
         q1 = direction / np.linalg.norm(direction, axis=1, keepdims=True) * radius
-        speed = np.sqrt(np.sin(np.pi / 3) / (2 * np.cos(np.pi / 6) ** 2))
-        v1 = _rotate(q1, np.pi / 2) / radius**1.5 * speed
+        speed = np.sqrt(self.parameters["G"] * masses[0] / (np.sqrt(3) * radius))
+        v1 = _rotate(q1, np.pi / 2) / radius * speed
         angles = (0.0, 2 * np.pi / 3, 4 * np.pi / 3)
         q = np.stack([_rotate(q1, a) for a in angles], axis=1)
         v = np.stack([_rotate(v1, a) for a in angles], axis=1)
