@@ -56,10 +56,11 @@ def integrate_states(
     solver: GroundTruthSolver,
     workers: int = 1,
     progress: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Integrate each initial state over ``t``; return ``(q, p, ok)``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Integrate each initial state over ``t``; return ``(q, p, energy, ok)``.
 
-    ``q``, ``p`` have shape ``(batch, len(t), dof)``; ``ok`` marks the trajectories that
+    ``q``, ``p`` have shape ``(batch, len(t), dof)``, ``energy`` (the true H)
+    ``(batch, len(t))``; ``ok`` marks the trajectories that
     integrated and kept their energy within ``solver.max_energy_drift``. Trajectories
     run independently (each with its own adaptive step), in ``workers`` processes.
     """
@@ -90,7 +91,7 @@ def integrate_states(
             -1, len(t)
         )
         ok[ok] = relative_energy_drift(energy[ok]) <= solver.max_energy_drift
-    return q, p, ok
+    return q, p, energy, ok
 
 
 def simulate(
@@ -125,13 +126,14 @@ def simulate(
         raise ValueError("need at least one trajectory and two time points")
     rng = np.random.default_rng(seed)
     t = np.arange(n_steps) * dt
-    qs, ps, rejected = [], [], 0
+    qs, ps, energies, rejected = [], [], [], 0
     need = n_trajectories
     while need > 0:
         q0, p0 = system.sample_initial_states(rng, need)
-        q, p, ok = integrate_states(system, q0, p0, t, solver, workers, progress)
+        q, p, energy, ok = integrate_states(system, q0, p0, t, solver, workers, progress)
         qs.append(q[ok])
         ps.append(p[ok])
+        energies.append(energy[ok])
         rejected += int((~ok).sum())
         need -= int(ok.sum())
         if rejected > max_rejection_rate * n_trajectories:
