@@ -6,6 +6,7 @@ import numpy as np
 
 from hampipe.systems.base import HamiltonianSystem
 from hampipe.systems.registry import SYSTEMS
+from hampipe.systems.sampling import point_at_random_radius
 
 
 @SYSTEMS.register("pendulum")
@@ -53,10 +54,7 @@ class Pendulum(HamiltonianSystem):
         return hess
 
     def _sample_initial_states(self, rng, n):
-        r_min, r_max = self.initial_state["radius"]
-        direction = rng.uniform(-1.0, 1.0, size=(n, 2))
-        radius = rng.uniform(r_min, r_max, size=(n, 1))
-        state = direction / np.linalg.norm(direction, axis=1, keepdims=True) * radius
+        state, _ = point_at_random_radius(rng, n, self.initial_state["radius"])
         return state[:, :1], state[:, 1:]
 
     def period(self, amplitude: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ import numpy as np
 
 from hampipe.systems.nbody import PlanarNBody
 from hampipe.systems.registry import SYSTEMS
+from hampipe.systems.sampling import point_at_random_radius
 
 
 def _rotate(v: np.ndarray, angle: float) -> np.ndarray:
@@ -48,11 +49,8 @@ class ThreeBody(PlanarNBody):
             raise ValueError(
                 f"three_body: the initial-state recipe needs equal masses, got {masses.tolist()}"
             )
-        r_min, r_max = self.initial_state["radius"]
         nu = self.initial_state["velocity_perturbation"]
-        direction = rng.uniform(-1.0, 1.0, size=(n, 2))
-        radius = rng.uniform(r_min, r_max, size=(n, 1))
-        q1 = direction / np.linalg.norm(direction, axis=1, keepdims=True) * radius
+        q1, radius = point_at_random_radius(rng, n, self.initial_state["radius"])
         speed = np.sqrt(self.parameters["G"] * masses[0] / (np.sqrt(3) * radius))
         v1 = _rotate(q1, np.pi / 2) / radius * speed
         angles = (0.0, 2 * np.pi / 3, 4 * np.pi / 3)
