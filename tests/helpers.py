@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from hampipe.models import SeparableHamiltonian
+
+#: The project root (where Snakefile, config.yaml and workflow/ live).
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def exact_spring_model(k: float = 2.0, m: float = 2.0) -> SeparableHamiltonian:

@@ -27,12 +27,10 @@ def test_import_is_light():
 
 def test_schema_names_match_registries():
     """Config keys = wildcards = registry keys (STYLE): the schema lists exactly them."""
-    from pathlib import Path
-
     import yaml
 
-    schema = yaml.safe_load(
-        (Path(__file__).parents[1] / "workflow/schemas/config.schema.yaml").read_text()
-    )
+    from tests.helpers import ROOT
+
+    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
     assert set(schema["properties"]["systems"]["properties"]) == set(hampipe.SYSTEMS)
     assert set(schema["properties"]["methods"]["properties"]) == set(hampipe.METHODS)

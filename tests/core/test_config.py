@@ -1,12 +1,10 @@
-from pathlib import Path
-
 import pytest
 import yaml
 
 from hampipe.core import ConfigError, check_consistency, validate_config
 from hampipe.core.config import key_path
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
 

@@ -8,7 +8,8 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import ROOT
+
 ENVS = sorted((ROOT / "workflow" / "envs").glob("*.yaml"))
 # conda-forge names that differ from PyPI names
 CONDA_TO_PYPI = {"pytorch": "torch", "netcdf4": "netcdf4", "pyyaml": "pyyaml"}
