@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from itertools import combinations
 
 import numpy as np
@@ -82,6 +83,37 @@ class PlanarNBody(HamiltonianSystem):
         inv_m = np.repeat(1 / m, 2)
         hess[:, n:, n:] = np.diag(inv_m)
         return hess
+
+    def vector_field(self, t: float, u: np.ndarray) -> np.ndarray:
+        """Hamilton's equations for the flat state u = (q, p); see the base class.
+
+        A single state (the ``solve_ivp`` call, about 5 000 per ground-truth trajectory)
+        takes a fast path that evaluates all pairs at once with (N, N) arrays instead of
+        looping over pairs, about 4x faster for three bodies; batches use the base class.
+        """
+        if np.ndim(u) != 1 or len(u) != 2 * self.dof:
+            return super().vector_field(t, u)
+        n = self.n_bodies
+        q = u[: 2 * n].reshape(n, 2)
+        d = q[:, None, :] - q[None, :, :]  # d[i, j] = q_i - q_j
+        r2 = (d * d).sum(-1)
+        r2[np.diag_indices(n)] = 1.0  # the zero self-pair weights below
+        weight = self._pair_couplings * r2**-1.5  # G m_i m_j / r_ij^3
+        dp_dt = -(weight[:, :, None] * d).sum(1).ravel()
+        return np.concatenate([u[2 * n :] * self._inverse_masses, dp_dt])
+
+    @cached_property
+    def _pair_couplings(self) -> np.ndarray:
+        """G m_i m_j for i != j and 0 on the diagonal, shape ``(N, N)``."""
+        m = self.masses
+        coupling = self.parameters["G"] * np.outer(m, m)
+        coupling[np.diag_indices(self.n_bodies)] = 0.0
+        return coupling
+
+    @cached_property
+    def _inverse_masses(self) -> np.ndarray:
+        """1/m_i per degree of freedom, ``(1/m1, 1/m1, 1/m2, ...)``."""
+        return np.repeat(1.0 / self.masses, 2)
 
     def centre_of_mass_velocity(self, p: np.ndarray) -> np.ndarray:
         """Velocity of the centre of mass, Σ p_i / Σ m_i, shape ``(batch, 2)``."""
