@@ -44,6 +44,9 @@ class Registry(Mapping[str, type[T]], Generic[T]):
     def __getitem__(self, key: str) -> type[T]:
         return self.get_class(key)
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._classes
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._classes)
 

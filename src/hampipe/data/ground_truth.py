@@ -178,6 +178,7 @@ def to_dataset(
 ) -> xr.Dataset:
     """Wrap trajectories in the contract's Dataset layout with CF attributes."""
     units = system.units
+    definition = system.definition_json()
     ds = xr.Dataset(
         {
             "q": (
@@ -219,6 +220,7 @@ def to_dataset(
             "parameters": system.parameters_json(),
             "hamiltonian": system.hamiltonian_text,
             "hampipe_version": __version__,
+            **({"definition": definition} if definition else {}),
             **(attrs or {}),
         },
     )
@@ -235,14 +237,19 @@ def simulate_to_file(
     ground_truth: dict,
     seed: int,
     output: str,
+    definition: dict | None = None,
     workers: int = 1,
     progress: bool = True,
 ) -> None:
-    """The ``simulate`` stage: generate one split and write it to ``output`` (NetCDF)."""
+    """The ``simulate`` stage: generate one split and write it to ``output`` (NetCDF).
+
+    ``definition`` holds the ``hamiltonian``, ``coordinates`` and ``momenta`` of a
+    user-defined system (empty for built-in ones).
+    """
     from hampipe.data.io import write_dataset
     from hampipe.systems import make_system
 
-    model = make_system(system, parameters=parameters, initial_state=initial_state)
+    model = make_system(system, parameters, initial_state, definition)
     ds = simulate(
         model,
         n_trajectories,

@@ -1,31 +1,109 @@
 """Layer 1: Hamiltonian systems and their registry.
 
-``SYSTEMS`` maps the config name (the ``{system}`` wildcard) to the class;
-:func:`system_from_attrs` rebuilds the system that generated a NetCDF file.
+``SYSTEMS`` maps the config name (the ``{system}`` wildcard) to the built-in class;
+other names are user-defined :class:`SymbolicSystem` instances written in config.
+:func:`make_system` builds either, :func:`system_from_attrs` rebuilds the system that
+generated a NetCDF file, :func:`check_systems` validates the ``systems`` config block.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Any
 
-from hampipe.systems import pendulum, spring, three_body  # noqa: F401  (registers the classes)
+import numpy as np
+
+from hampipe.core.config import ConfigError
+
+# Importing the modules registers their classes.
+from hampipe.systems import (  # noqa: F401
+    billiard,
+    chain_pendulum,
+    pendulum,
+    spring,
+    three_body,
+    two_body,
+)
 from hampipe.systems.base import HamiltonianSystem
 from hampipe.systems.registry import SYSTEMS
+from hampipe.systems.symbolic import SymbolicSystem, check_user_system
 
 
-def make_system(name: str, parameters=None, initial_state=None) -> HamiltonianSystem:
-    """Instantiate the registered system ``name`` with the given options."""
-    return SYSTEMS.get_class(name)(parameters=parameters, initial_state=initial_state)
+def make_system(
+    name: str,
+    parameters: Mapping[str, float] | None = None,
+    initial_state: Mapping[str, Any] | None = None,
+    definition: Mapping[str, Any] | None = None,
+) -> HamiltonianSystem:
+    """Instantiate the system ``name`` with the given options.
+
+    Built-in names come from the registry; any other name needs ``definition``, the
+    ``hamiltonian``/``coordinates``/``momenta`` of a user-defined
+    :class:`~hampipe.systems.symbolic.SymbolicSystem`.
+    """
+    if name in SYSTEMS or not definition:
+        return SYSTEMS.get_class(name)(parameters=parameters, initial_state=initial_state)
+    return SymbolicSystem(
+        name,
+        definition["hamiltonian"],
+        definition["coordinates"],
+        definition["momenta"],
+        parameters=parameters,
+        initial_state=initial_state,
+    )
+
+
+def system_definition(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of a ``systems.<name>`` config entry that define a user system, else ``{}``."""
+    return {key: spec[key] for key in ("hamiltonian", "coordinates", "momenta") if key in spec}
 
 
 def system_from_attrs(attrs: Mapping) -> HamiltonianSystem:
-    """Rebuild the system recorded in a ground-truth file's ``system``/``parameters`` attrs."""
+    """Rebuild the system recorded in a ground-truth file's attrs.
+
+    Uses ``system`` and ``parameters``, plus ``definition`` (JSON) for user-defined
+    systems and ``initial_state`` where present.
+    """
     try:
         name, parameters = attrs["system"], json.loads(attrs["parameters"])
     except KeyError as missing:
         raise ValueError(f"dataset attrs lack {missing}: not a hampipe ground-truth file") from None
+    if "definition" in attrs:
+        return SymbolicSystem.from_definition(
+            name, attrs["definition"], parameters, attrs.get("initial_state")
+        )
     return make_system(name, parameters=parameters)
 
 
-__all__ = ["SYSTEMS", "HamiltonianSystem", "make_system", "system_from_attrs"]
+def check_systems(systems: Mapping[str, Mapping[str, Any]]) -> dict[str, HamiltonianSystem]:
+    """Build every configured system and draw one initial state; raise ``ConfigError``.
+
+    Run before any job: a user system's expression is parsed and differentiated, and a
+    built-in system's options reach the checks of its constructor and sampler (e.g. the
+    billiard's speed bound), so a bad value fails here, naming its key, instead of in
+    the ``simulate`` job.
+    """
+    built = {}
+    for name, spec in systems.items():
+        if name not in SYSTEMS:
+            built[name] = check_user_system(name, spec)
+            continue
+        try:
+            system = make_system(name, spec.get("parameters"), spec.get("initial_state"))
+            system.sample_initial_states(np.random.default_rng(0), 1)
+        except ValueError as error:
+            raise ConfigError(f"config key 'systems.{name}': {error}") from None
+        built[name] = system
+    return built
+
+
+__all__ = [
+    "SYSTEMS",
+    "HamiltonianSystem",
+    "SymbolicSystem",
+    "check_systems",
+    "make_system",
+    "system_definition",
+    "system_from_attrs",
+]

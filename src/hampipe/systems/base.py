@@ -72,6 +72,14 @@ class HamiltonianSystem:
         """Every physical parameter as JSON text (sorted keys), for the NetCDF attrs."""
         return json.dumps(self.parameters, sort_keys=True)
 
+    def definition_json(self) -> str | None:
+        """JSON text defining a system that is not in the registry (user-defined), else None.
+
+        Stored as the ``definition`` attr of ground-truth files so that
+        :func:`hampipe.systems.system_from_attrs` can rebuild the system.
+        """
+        return None
+
     # -------------------------------------------------------------- public maths
     def _check(self, q: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         q = np.asarray(q, dtype=np.float64)
