@@ -1,5 +1,5 @@
 # hampipe: learning Hamiltonian dynamics from trajectory data.
-# simulate -> sai -> train -> evaluate -> figures; see README.md and CONTRACT.md.
+# simulate -> sai -> train -> evaluate -> figures (and integrator_drift); see README.md, CONTRACT.md.
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -13,6 +13,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
+include: "workflow/rules/drift.smk"
 include: "workflow/rules/sai.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"

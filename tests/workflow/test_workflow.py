@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -17,7 +18,7 @@ from tests.helpers import ROOT
 def copy_project(dest: Path) -> Path:
     for name in ("Snakefile", "config.yaml", "config.quick.yaml"):
         shutil.copy(ROOT / name, dest / name)
-    for name in ("workflow", ".test"):
+    for name in ("workflow", ".test", "profiles"):
         shutil.copytree(ROOT / name, dest / name)
     return dest
 
@@ -72,6 +73,8 @@ def test_end_to_end_outputs(tiny_run):
                 assert (tiny_run / f"results/benchmarks/{rule}/{system}/{method}.tsv").is_file()
         for fig in ("energy", "mse"):
             assert (tiny_run / f"results/figs/{system}_{fig}.pdf").read_bytes()[:4] == b"%PDF"
+    drift = tiny_run / "results/figs/spring_integrator_drift.pdf"
+    assert drift.read_bytes()[:4] == b"%PDF"
     model_api = subprocess.run(
         [
             sys.executable,
@@ -111,9 +114,11 @@ def test_changing_a_system_size_reruns_that_system_only(tiny_run):
     result = snakemake(tiny_run, "-n", "all", "--configfile", ".test/config.yaml", str(overlay))
     assert planned_jobs(result) == {
         "simulate": 1,
+        "integrator_drift": 1,
         "evaluate": 2,
         "figure_energy": 1,
         "figure_mse": 1,
+        "figure_integrator_drift": 1,
         "all": 1,
     }
 
@@ -143,6 +148,57 @@ def test_invalid_config_stops_before_any_job(tmp_path):
     result = snakemake(workdir, "all", "--configfile", "bad.yaml", check=False)
     assert result.returncode != 0
     assert "methods.sann.replication" in result.stderr + result.stdout
+    assert not (workdir / "results").exists()
+
+
+DUFFING = {
+    "hamiltonian": "p**2/2 + alpha*q**2/2 + beta*q**4/4",
+    "coordinates": ["q"],
+    "momenta": ["p"],
+    "parameters": {"alpha": 1.0, "beta": 0.5},
+    "initial_state": {"sampler": "uniform", "low": [-1, -1], "high": [1, 1]},
+    "dt": 0.1,
+    "steps": {"train": 20, "test": 10},
+    "trajectories": {"train": 4, "test": 2},
+}
+
+
+@pytest.mark.slow
+def test_user_defined_system_runs_without_code(tmp_path):
+    import xarray as xr
+
+    from hampipe.systems import system_from_attrs
+
+    workdir = copy_project(tmp_path)
+    (workdir / "duffing.yaml").write_text(yaml.safe_dump({"systems": {"duffing": DUFFING}}))
+    snakemake(workdir, "results/sai/duffing.nc", "--configfile", "duffing.yaml")
+    data = xr.load_dataset(workdir / "results/data/duffing/train.nc")
+    assert data.sizes == {"trajectory": 4, "time": 20, "dof": 1}
+    assert data.attrs["max_relative_energy_drift"] <= 1e-8
+    system = system_from_attrs(data.attrs)
+    q, p = data.q.values[:, 0], data.p.values[:, 0]
+    expected = p[:, 0] ** 2 / 2 + q[:, 0] ** 2 / 2 + 0.5 * q[:, 0] ** 4 / 4
+    np.testing.assert_allclose(system.hamiltonian(q, p), expected, rtol=1e-14)
+    sai = xr.load_dataset(workdir / "results/sai/duffing.nc")
+    assert np.isfinite(sai.si.values).all()
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"hamiltonian": "p**2/2 + gamma*q**2"}, "systems.duffing.hamiltonian"),
+        ({"hamiltonian": "p**2/2 +"}, "systems.duffing.hamiltonian"),
+        ({"momenta": ["p", "r"]}, "systems.duffing.momenta"),
+        ({"initial_state": {"sampler": "uniform", "low": [0], "high": [1]}}, "initial_state"),
+    ],
+)
+def test_bad_user_system_stops_before_any_job(tmp_path, change, key):
+    workdir = copy_project(tmp_path)
+    overlay = {"systems": {"duffing": {**DUFFING, **change}}}
+    (workdir / "bad.yaml").write_text(yaml.safe_dump(overlay))
+    result = snakemake(workdir, "all", "--configfile", "bad.yaml", check=False)
+    assert result.returncode != 0
+    assert key in result.stderr + result.stdout
     assert not (workdir / "results").exists()
 
 

@@ -3,11 +3,13 @@ from pathlib import Path
 
 from hampipe.core import check_consistency, derive_seed, validate_config
 from hampipe.models import METHODS
+from hampipe.systems import check_systems, system_definition
 
 validate_config(
     config, Path(workflow.current_basedir) / "../schemas/config.schema.yaml"
 )
 check_consistency(config)
+check_systems(config["systems"])
 
 
 wildcard_constraints:
@@ -17,8 +19,10 @@ wildcard_constraints:
 
 
 def get_final_output():
-    """Every figure and SAI annotation of the configured experiments."""
-    outputs = []
+    """Every figure and SAI annotation of the configured experiments, and drift figures."""
+    outputs = [
+        f"results/figs/{s}_integrator_drift.pdf" for s in config["integrator_drift"]
+    ]
     for system in config["experiments"]:
         outputs += [
             f"results/sai/{system}.nc",
@@ -30,6 +34,11 @@ def get_final_output():
 
 def get_simulate_seed(wildcards):
     return derive_seed(config["seed"], "simulate", wildcards.system, wildcards.split)
+
+
+def get_system_definition(wildcards):
+    """Hamiltonian, coordinates and momenta of a user-defined system; {} if built in."""
+    return system_definition(config["systems"][wildcards.system])
 
 
 def get_train_seed(wildcards):

@@ -34,3 +34,23 @@ use rule figure_energy as figure_mse with:
         "results/benchmarks/figure_mse/{system}.tsv"
     params:
         metric="mse",
+
+
+rule figure_integrator_drift:
+    input:
+        drift="results/drift/{system}.nc",
+    output:
+        figure=report(
+            "results/figs/{system}_integrator_drift.pdf",
+            caption="../report/integrator_drift.rst",
+            category="Figures",
+            subcategory="{system}",
+        ),
+    log:
+        "logs/figure_integrator_drift/{system}.log",
+    benchmark:
+        "results/benchmarks/figure_integrator_drift/{system}.tsv"
+    conda:
+        "../envs/plotting.yaml"
+    script:
+        "../scripts/plot_drift.py"

@@ -21,5 +21,6 @@ rule simulate:
         n_steps=lookup(dpath="systems/{system}/steps/{split}", within=config),
         ground_truth=lookup(dpath="systems/{system}/ground_truth", within=config),
         seed=get_simulate_seed,
+        definition=get_system_definition,
     script:
         "../scripts/simulate.py"

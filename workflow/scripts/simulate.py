@@ -18,6 +18,7 @@ simulate_to_file(
     n_steps=snakemake.params.n_steps,
     ground_truth=snakemake.params.ground_truth,
     seed=snakemake.params.seed,
+    definition=snakemake.params.definition,
     output=snakemake.output.data,
     workers=snakemake.threads,
 )

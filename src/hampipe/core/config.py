@@ -126,7 +126,9 @@ def check_consistency(config: dict) -> dict:
     - every ``experiments`` key names a configured system and every listed method a
       configured method;
     - each system's ``evaluation.step`` divides its observation step ``dt``, so that
-      rollouts land on the observation times.
+      rollouts land on the observation times;
+    - every ``integrator_drift`` key names a configured system, and its ``rtol`` and
+      ``atol`` lists pair up (same length).
     """
     problems = []
     systems, methods = config.get("systems", {}), config.get("methods", {})
@@ -142,6 +144,17 @@ def check_consistency(config: dict) -> dict:
                     f"config key 'experiments.{system}[{i}]': no such method {method!r} "
                     f"under 'methods' (configured: {', '.join(methods) or 'none'})"
                 )
+    for name, drift in config.get("integrator_drift", {}).items():
+        if name not in systems:
+            problems.append(
+                f"config key 'integrator_drift.{name}': no such system under 'systems' "
+                f"(configured: {', '.join(systems) or 'none'})"
+            )
+        if len(drift.get("rtol", [])) != len(drift.get("atol", [])):
+            problems.append(
+                f"config key 'integrator_drift.{name}.atol': {len(drift['atol'])} values "
+                f"for {len(drift['rtol'])} in 'integrator_drift.{name}.rtol' (they pair up)"
+            )
     for name, block in systems.items():
         step = block.get("evaluation", {}).get("step")
         dt = block.get("dt")

@@ -1,5 +1,6 @@
 """Layer 2: ground-truth simulation and NetCDF I/O."""
 
+from hampipe.data.drift import integrator_drift, integrator_drift_to_file
 from hampipe.data.ground_truth import (
     GroundTruthSolver,
     relative_energy_drift,
@@ -12,6 +13,8 @@ from hampipe.data.io import data_path, load, read_dataset, write_dataset
 __all__ = [
     "GroundTruthSolver",
     "data_path",
+    "integrator_drift",
+    "integrator_drift_to_file",
     "load",
     "read_dataset",
     "relative_energy_drift",

@@ -1,5 +1,19 @@
 """Layer 5: figures and tables. Never imports torch."""
 
-from hampipe.plotting.figures import metric_figure, metric_summary, plot_metric_files, save_figure
+from hampipe.plotting.figures import (
+    drift_figure,
+    metric_figure,
+    metric_summary,
+    plot_drift_file,
+    plot_metric_files,
+    save_figure,
+)
 
-__all__ = ["metric_figure", "metric_summary", "plot_metric_files", "save_figure"]
+__all__ = [
+    "drift_figure",
+    "metric_figure",
+    "metric_summary",
+    "plot_drift_file",
+    "plot_metric_files",
+    "save_figure",
+]

@@ -99,3 +99,40 @@ def plot_metric_files(
     """Read evaluation files (method → path) and draw ``variable`` into ``output``."""
     datasets = {m: xr.load_dataset(path, engine="netcdf4") for m, path in evals.items()}
     return save_figure(metric_figure(datasets, variable, system), output)
+
+
+def drift_figure(ds: xr.Dataset) -> plt.Figure:
+    """Energy drift of the adaptive integrators: one panel per tolerance, one line per method.
+
+    Lines are medians of |H(t) − H(0)| / |H(0)| over the initial states, bands their
+    interquartile range, on a log axis (the spring study's Fig. 3 shows the same comparison
+    of RK45 and DOP853 for one trajectory). t = 0, where the error is exactly zero, is
+    left out.
+    """
+    sns.set_theme(context="paper", style="whitegrid", font_scale=1.0)
+    n_tol = ds.sizes["tolerance"]
+    fig, axes = plt.subplots(
+        1, n_tol, figsize=(3.2 * n_tol, 3.2), sharey=True, squeeze=False, layout="constrained"
+    )
+    methods = [str(m) for m in ds.method.values]
+    palette = dict(zip(methods, sns.color_palette("colorblind", len(methods)), strict=True))
+    t = ds.time.values[1:]
+    error = np.abs(ds.energy_error.values[..., 1:])
+    for k, ax in enumerate(axes[0]):
+        for i, method in enumerate(methods):
+            q25, median, q75 = np.quantile(error[i, k], [0.25, 0.5, 0.75], axis=0)
+            ax.plot(t, median, color=palette[method], label=method, lw=1.4)
+            ax.fill_between(t, q25, q75, color=palette[method], alpha=0.2, lw=0)
+        ax.set_yscale("log")
+        ax.set_xlabel("time (s)")
+        rtol, atol = float(ds.rtol[k]), float(ds.atol[k])
+        ax.set_title(f"rtol = {rtol:g}, atol = {atol:g}")
+    axes[0, 0].set_ylabel("|H(t) − H(0)| / |H(0)|")
+    axes[0, -1].legend(title=f"median, IQR of {ds.sizes['trajectory']}", frameon=True)
+    fig.suptitle(f"{str(ds.attrs.get('system', '')).replace('_', '-')}: energy drift of solve_ivp")
+    return fig
+
+
+def plot_drift_file(drift: str | os.PathLike, output: str | os.PathLike) -> Path:
+    """Read an ``integrator_drift`` file and draw :func:`drift_figure` into ``output``."""
+    return save_figure(drift_figure(xr.load_dataset(drift, engine="netcdf4")), output)

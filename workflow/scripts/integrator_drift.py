@@ -1,0 +1,16 @@
+"""Rule ``integrator_drift``: long solve_ivp runs (see hampipe.data.integrator_drift_to_file)."""
+
+from typing import TYPE_CHECKING
+
+from hampipe.core import log_to
+from hampipe.data import integrator_drift_to_file
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+log_to(snakemake.log[0])
+integrator_drift_to_file(
+    test=snakemake.input.test,
+    output=snakemake.output.drift,
+    **snakemake.params.settings,
+)
