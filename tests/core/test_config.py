@@ -113,3 +113,51 @@ def test_counts_must_be_true_integers(value):
     config["methods"]["hnn"]["epochs"] = value
     with pytest.raises(ConfigError, match=r"methods\.hnn\.epochs.*integer"):
         validate_config(config, SCHEMA)
+
+
+USER_SYSTEM = {
+    "hamiltonian": "p**2/2 + q**2/2",
+    "coordinates": ["q"],
+    "momenta": ["p"],
+    "initial_state": {"sampler": "uniform", "low": [-1, -1], "high": [1, 1]},
+    "dt": 0.1,
+    "steps": {"train": 10, "test": 10},
+    "trajectories": {"train": 2, "test": 2},
+}
+
+
+def test_user_systems_pass_the_schema_with_their_defaults():
+    config = load("config.yaml")
+    config["systems"]["oscillator"] = dict(USER_SYSTEM)
+    validate_config(config, SCHEMA)
+    filled = config["systems"]["oscillator"]
+    assert filled["parameters"] == {}
+    assert filled["ground_truth"]["method"] == "DOP853"
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "key"),
+    [
+        ("oscillator", {"hamiltonian": 3}, "systems.oscillator.hamiltonian"),
+        ("oscillator", {"initial_state": None}, "systems.oscillator"),
+        ("oscillator", {"parameters": {"k": "stiff"}}, "systems.oscillator.parameters.k"),
+        ("oscillator", {"colour": "red"}, "systems.oscillator"),
+        ("Bad-Name", {}, "systems"),
+    ],
+)
+def test_user_system_schema_errors_name_the_key(name, change, key):
+    config = load("config.yaml")
+    spec = {**USER_SYSTEM, **change}
+    config["systems"][name] = {k: v for k, v in spec.items() if v is not None}
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        validate_config(config, SCHEMA)
+
+
+def test_consistency_of_integrator_drift():
+    config = validate_config(load("config.yaml"), SCHEMA)
+    config["integrator_drift"]["pendulum_typo"] = dict(config["integrator_drift"]["spring"])
+    config["integrator_drift"]["spring"]["atol"] = [1e-6]
+    with pytest.raises(ConfigError) as err:
+        check_consistency(config)
+    assert "integrator_drift.pendulum_typo" in str(err.value)
+    assert "integrator_drift.spring.atol" in str(err.value)

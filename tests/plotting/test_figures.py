@@ -51,3 +51,25 @@ def test_plotting_does_not_import_torch():
     code = "import sys, hampipe.plotting; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_drift_figure_is_a_reproducible_pdf(tmp_path):
+    from hampipe.plotting import plot_drift_file
+
+    rng = np.random.default_rng(1)
+    t = np.linspace(0, 10, 11)
+    error = 1e-6 * rng.random((2, 3, 4, 11)) * t
+    ds = xr.Dataset(
+        {"energy_error": (("integrator", "tolerance", "trajectory", "time"), error)},
+        coords={
+            "integrator": ("integrator", ["RK45", "DOP853"]),
+            "rtol": ("tolerance", [1e-3, 1e-6, 1e-9]),
+            "atol": ("tolerance", [1e-6, 1e-9, 1e-12]),
+            "time": t,
+        },
+        attrs={"system": "spring"},
+    )
+    ds.to_netcdf(tmp_path / "drift.nc")
+    a = plot_drift_file(tmp_path / "drift.nc", tmp_path / "a.pdf")
+    b = plot_drift_file(tmp_path / "drift.nc", tmp_path / "b.pdf")
+    assert a.read_bytes()[:4] == b"%PDF" and a.read_bytes() == b.read_bytes()

@@ -154,3 +154,41 @@ def test_three_body_recipe_needs_equal_masses(rng):
     three = make_system("three_body", parameters={"m2": 2.0})
     with pytest.raises(ValueError, match="equal masses"):
         three.sample_initial_states(rng, 2)
+
+
+def test_check_systems_names_the_bad_built_in_key():
+    from hampipe.core import ConfigError
+    from hampipe.systems import check_systems
+
+    with pytest.raises(ConfigError, match=r"systems\.billiard.*initial_state\.speed"):
+        check_systems({"billiard": {"initial_state": {"speed": [0.5, 1.4]}}})
+    with pytest.raises(ConfigError, match=r"systems\.three_body.*equal masses"):
+        check_systems({"three_body": {"parameters": {"m1": 2.0}}})
+    built = check_systems({"spring": {}, "osc": {**OSCILLATOR, "parameters": {"k": 2.0}}})
+    assert built["osc"].name == "osc" and built["spring"].name == "spring"
+
+
+OSCILLATOR = {
+    "hamiltonian": "p**2/2 + k*q**2/2",
+    "coordinates": ["q"],
+    "momenta": ["p"],
+    "initial_state": {"sampler": "uniform", "low": [-1, -1], "high": [1, 1]},
+}
+
+
+def test_user_system_files_rebuild_and_are_byte_identical(tmp_path):
+    from hampipe.data import write_dataset
+    from hampipe.systems import system_definition
+
+    definition = system_definition(OSCILLATOR)
+    system = make_system("osc", {"k": 2.0}, OSCILLATOR["initial_state"], definition)
+    paths = []
+    for i, seed in enumerate((5, 5, 6)):
+        ds = simulate(system, 3, 8, 0.1, seed=seed)
+        paths.append(write_dataset(ds, tmp_path / f"{i}.nc"))
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    assert paths[0].read_bytes() != paths[2].read_bytes()
+    rebuilt = system_from_attrs(ds.attrs)
+    q, p = ds.q.values[:, 3], ds.p.values[:, 3]
+    np.testing.assert_array_equal(rebuilt.hamiltonian(q, p), system.hamiltonian(q, p))
+    np.testing.assert_allclose(rebuilt.hamiltonian(q, p), p[:, 0] ** 2 / 2 + q[:, 0] ** 2)

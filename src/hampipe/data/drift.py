@@ -50,7 +50,8 @@ def integrator_drift(
     Returns
     -------
     xarray.Dataset
-        ``energy_error(method, tolerance, trajectory, time)``, with coordinates ``method``,
+        ``energy_error(integrator, tolerance, trajectory, time)``, with coordinates
+        ``integrator`` (the method names),
         ``rtol(tolerance)``, ``atol(tolerance)`` and ``time``.
     """
     if len(rtol) != len(atol):
@@ -79,14 +80,14 @@ def integrator_drift(
     return xr.Dataset(
         {
             "energy_error": (
-                ("method", "tolerance", "trajectory", "time"),
+                ("integrator", "tolerance", "trajectory", "time"),
                 error,
                 {"units": "1", "long_name": "relative energy error (H(t) - H(0)) / |H(0)|"},
             ),
         },
         coords={
-            "method": (
-                "method",
+            "integrator": (
+                "integrator",
                 np.array(methods, dtype=object),
                 {"long_name": "solve_ivp method"},
             ),

@@ -114,7 +114,7 @@ def drift_figure(ds: xr.Dataset) -> plt.Figure:
     fig, axes = plt.subplots(
         1, n_tol, figsize=(3.2 * n_tol, 3.2), sharey=True, squeeze=False, layout="constrained"
     )
-    methods = [str(m) for m in ds.method.values]
+    methods = [str(m) for m in ds.integrator.values]
     palette = dict(zip(methods, sns.color_palette("colorblind", len(methods)), strict=True))
     t = ds.time.values[1:]
     error = np.abs(ds.energy_error.values[..., 1:])
