@@ -142,7 +142,7 @@ def test_user_systems_pass_the_schema_with_their_defaults():
         ("oscillator", {"initial_state": None}, "systems.oscillator"),
         ("oscillator", {"parameters": {"k": "stiff"}}, "systems.oscillator.parameters.k"),
         ("oscillator", {"colour": "red"}, "systems.oscillator"),
-        ("Bad-Name", {}, "systems"),
+        ("Bad-Name", {}, "'systems': 'Bad-Name' does not match"),
     ],
 )
 def test_user_system_schema_errors_name_the_key(name, change, key):

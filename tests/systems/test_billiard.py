@@ -150,3 +150,9 @@ def test_ball_reflects_off_the_outer_wall():
     np.testing.assert_allclose(t_back, 2 * t_turn, rtol=1e-8)  # time-reversal symmetry
     np.testing.assert_allclose(u_back[:2], q0, atol=1e-9)
     np.testing.assert_allclose(u_back[2:], -p0, atol=1e-6)
+
+
+def test_inner_circle_must_lie_inside_the_outer_one(rng):
+    billiard = make_system("billiard", parameters={"shift": 0.6})
+    with pytest.raises(ValueError, match="parameters.shift"):
+        billiard.sample_initial_states(rng, 1)

@@ -255,6 +255,11 @@ H_KEY = re.escape("systems.duffing.hamiltonian")
         ("(" * 300 + "p" + ")" * 300, "too many nested parentheses"),
         ("-" * 3000 + "p", "cannot parse|nested too deeply"),
         ("p" + " + p" * 2000, "longer than"),
+        # Constants that would hang sympy's exact arithmetic or overflow in numpy.
+        ("p**2 + q*exp(10**30*log(2))", "not a finite float"),
+        ("p**2 + 1e308*1e308*q", "larger than the largest float"),
+        ("p**2 + (10**1000)**5*q", "too large"),
+        ("sin(" * 30 + "q*p" + ")" * 30, "nested more than 20 deep"),
     ],
 )
 def test_bad_hamiltonian_names_the_key(hamiltonian, why):
@@ -326,3 +331,18 @@ def test_missing_required_key(key):
     spec = {k: v for k, v in DUFFING.items() if k != key}
     with pytest.raises(ConfigError, match=re.escape(f"systems.duffing.{key}: required")):
         check_user_system("duffing", spec)
+
+
+@pytest.mark.parametrize(
+    ("hamiltonian", "separable"),
+    [
+        # Mixed derivative 2 sin cos p - 2 cos sin p: zero, though not term by term.
+        ("p**2/2 + (sin(q)**2 + cos(q)**2)*p", True),
+        ("p**2/2 + cos(q) + exp(2)*q", True),
+        # Expressions whose symbolic simplification took minutes are decided at once.
+        ("p**2/2 + sin(q*p)**7*cos(q + p)**5*exp(q*p)/(1 + q**2 + p**2)**3", False),
+        ("p**2/2 + q*p + tan(q*p + sin(q - p))**3*log(1 + q**2*p**2)", False),
+    ],
+)
+def test_separability_is_detected_without_simplify(hamiltonian, separable):
+    assert build(hamiltonian).separable is separable

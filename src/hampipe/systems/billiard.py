@@ -121,6 +121,11 @@ class Billiard(HamiltonianSystem):
         s, shift = self.parameters["softness"], self.parameters["shift"]
         margin = float(self.initial_state["wall_margin"])
         lo, hi = (float(v) for v in self.initial_state["speed"])
+        if not abs(shift) < r_alpha - r_beta:
+            raise ValueError(
+                f"billiard: parameters.shift = {shift} must satisfy |shift| < r_alpha - r_beta "
+                f"= {r_alpha - r_beta} (the inner circle inside the outer one)"
+            )
         outer = r_alpha - margin
         if margin < 0 or outer <= 0 or abs(shift) + outer <= r_beta + margin:
             raise ValueError(

@@ -19,13 +19,17 @@ class ChainPendulum(HamiltonianSystem):
     Finzi et al. 2020, CHNN). With T = ½ Σ_i m_i (ẋ_i² + ẏ_i²) = ½ q̇ᵀ M(q) q̇ and
     p = M(q) q̇,
 
-        H(q, p) = ½ pᵀ M(q)⁻¹ p − Σ_{i=1..N} m_i g Σ_{k=1..i} ℓ_k cos q_k,
+        H(q, p) = ½ pᵀ M(q)⁻¹ p + Σ_{i=1..N} m_i g Σ_{k=1..i} ℓ_k (1 − cos q_k),
         M(q)_ij = cos(q_i − q_j) ℓ_i ℓ_j Σ_{k=max(i,j)..N} m_k.
 
     The extracted text of the paper's Eq. 14 is garbled; the formula above is rebuilt
     from these bob positions (``tests/systems/test_chain_pendulum.py`` rederives it from
-    the Lagrangian with sympy). The potential has no additive constant, so H at rest
-    hanging down is −g Σ_k ℓ_k Σ_{i≥k} m_i, not 0.
+    the Lagrangian with sympy). Eq. 14 writes the potential as −Σ m_i g Σ ℓ_k cos q_k;
+    we add the constant g Σ_i m_i Σ_{k≤i} ℓ_k, measuring heights from the rest position
+    hanging down as the single ``pendulum`` does (N = 1 gives exactly its H). The
+    dynamics are unchanged, and H = 0 at rest, so relative energy errors
+    (H(t) − H(0)) / H(0) compare the error with the energy of the motion (about 0.1 for
+    the paper's initial states) instead of with −10 (N = 4) or −21 (N = 6).
 
     M(q) is symmetric positive definite for every q (it is the Cartesian kinetic-energy
     metric pulled back to the angles: M = Σ_i m_i J_iᵀ J_i with J_i the Jacobian of bob
@@ -55,7 +59,7 @@ class ChainPendulum(HamiltonianSystem):
                 **{f"l{i + 1}": 1.0 for i in range(n)},
             }
             cls.hamiltonian_text = (
-                "H = p^T M(q)^-1 p / 2 - sum_i m_i*g*sum_{k<=i} l_k*cos(q_k), "
+                "H = p^T M(q)^-1 p / 2 + sum_i m_i*g*sum_{k<=i} l_k*(1 - cos(q_k)), "
                 "M_ij = cos(q_i - q_j)*l_i*l_j*sum_{k>=max(i,j)} m_k, "
                 f"i, j in 1..{n}"
             )
@@ -110,7 +114,7 @@ class ChainPendulum(HamiltonianSystem):
         return self._weights() * np.cos(q[:, :, None] - q[:, None, :])
 
     def _potential_coefficients(self) -> np.ndarray:
-        """c_k = g ℓ_k μ_k, with V(q) = −Σ_k c_k cos q_k; shape ``(N,)``."""
+        """c_k = g ℓ_k μ_k, with V(q) = Σ_k c_k (1 − cos q_k); shape ``(N,)``."""
         return self.parameters["g"] * self.lengths * self._tail_masses()
 
     def _velocity(self, q: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -124,7 +128,7 @@ class ChainPendulum(HamiltonianSystem):
     def _hamiltonian(self, q, p):
         a = self._velocity(q, p)
         kinetic = 0.5 * np.einsum("bi,bi->b", p, a)
-        return kinetic - np.cos(q) @ self._potential_coefficients()
+        return kinetic + (1 - np.cos(q)) @ self._potential_coefficients()
 
     def _dH_dp(self, q, p):
         return self._velocity(q, p)

@@ -68,7 +68,10 @@ SAMPLERS: dict[str, tuple[str, str]] = {"uniform": ("low", "high"), "normal": ("
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _MAX_TEXT = 4000  # characters of Hamiltonian text
 _MAX_EXPONENT = 1000  # largest |n| in x**n
-_MAX_BITS = 100_000  # largest exact number built from literals
+_MAX_BITS = 1100  # largest exact number built from literals (a float ends at 2**1024)
+_MAX_DEPTH = 400  # nesting levels of the syntax tree (a sum of n terms nests n deep)
+_MAX_CALL_DEPTH = 20  # functions nested in functions: sin(sin(...)) grows the Hessian fast
+_MAX_FLOAT = 1.7976931348623157e308  # every constant sub-expression must fit in a float
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
 
@@ -87,6 +90,8 @@ class _Parser:
         self.where = where
         self.names = {**symbols, "pi": sympy.pi, "E": sympy.E}
         self.used: set[str] = set()
+        self.depth = 0
+        self.call_depth = 0
 
     def fail(self, message: str) -> ConfigError:
         return ConfigError(f"{self.where}: {message}")
@@ -107,6 +112,22 @@ class _Parser:
             raise self.fail("expression is nested too deeply") from None
 
     def visit(self, node: ast.AST, text: str):
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:
+            raise self.fail(f"expression is nested too deeply (more than {_MAX_DEPTH} levels)")
+        try:
+            return self.fits_a_float(self._visit(node, text), node, text)
+        finally:
+            self.depth -= 1
+
+    def fits_a_float(self, value, node: ast.AST, text: str):
+        """Refuse constants beyond the float range: they would overflow in numpy."""
+        if getattr(value, "is_Number", False) and abs(value) > _MAX_FLOAT:
+            segment = ast.get_source_segment(text, node) or "a constant"
+            raise self.fail(f"{segment!r} is larger than the largest float")
+        return value
+
+    def _visit(self, node: ast.AST, text: str):
         sympy = self.sympy
         if isinstance(node, ast.Constant):
             value = node.value
@@ -153,7 +174,8 @@ class _Parser:
         if exponent.is_Number and abs(exponent) > _MAX_EXPONENT:
             raise self.fail(f"exponent {exponent} is larger than {_MAX_EXPONENT} in magnitude")
         if base.is_Rational and exponent.is_Integer:
-            bits = max(int(base.p).bit_length(), int(base.q).bit_length()) * abs(int(exponent))
+            bits = max(abs(int(base.p)).bit_length(), int(base.q).bit_length()) - 1
+            bits *= abs(int(exponent))
             if bits > _MAX_BITS:
                 raise self.fail(f"the number {base}**{exponent} is too large")
         result = sympy.Pow(base, exponent)
@@ -176,8 +198,21 @@ class _Parser:
         attribute, arity = FUNCTIONS[name]
         if len(node.args) != arity:
             raise self.fail(f"{segment!r}: {name} takes {arity} argument(s)")
-        args = [self.visit(arg, text) for arg in node.args]
-        return getattr(self.sympy, attribute)(*args)
+        self.call_depth += 1
+        if self.call_depth > _MAX_CALL_DEPTH:
+            raise self.fail(f"functions are nested more than {_MAX_CALL_DEPTH} deep")
+        try:
+            args = [self.visit(arg, text) for arg in node.args]
+        finally:
+            self.call_depth -= 1
+        function = getattr(self.sympy, attribute)
+        if not any(arg.free_symbols for arg in args):
+            # A constant call: bound its value numerically before sympy evaluates it
+            # exactly (exp(10**30*log(2)) would otherwise become the integer 2**(10**30)).
+            value = self.sympy.N(function(*args, evaluate=False), 20)
+            if not value.is_finite or (value.is_real and abs(value) > _MAX_FLOAT):
+                raise self.fail(f"{segment!r} is not a finite float")
+        return function(*args)
 
 
 # ---------------------------------------------------------------------- validation
@@ -304,6 +339,18 @@ class _Compiled:
     """Sympy expressions of H, its gradient and Hessian (parameters substituted), compiled."""
 
     def __init__(self, name, hamiltonian, coordinates, momenta, parameters) -> None:
+        try:
+            self._build(name, hamiltonian, coordinates, momenta, parameters)
+        except ConfigError:
+            raise
+        except (RecursionError, ValueError, OverflowError, MemoryError, TypeError) as error:
+            # sympy's differentiation or code printing gave up on the expression.
+            raise ConfigError(
+                f"{_key(name, 'hamiltonian')}: cannot differentiate and compile "
+                f"{hamiltonian!r} ({type(error).__name__}: {error})"
+            ) from None
+
+    def _build(self, name, hamiltonian, coordinates, momenta, parameters) -> None:
         import sympy
 
         where = _key(name, "hamiltonian")
@@ -348,20 +395,35 @@ class _Compiled:
         self.gradient = gradient
         self.hessian = hessian
         self.symbols = u
-        # Mixed block H_qp = 0 everywhere <=> H = T(p) + V(q). ``equals(0)`` tests
-        # numerically, then proves by simplification; undecidable counts as inseparable.
-        self.separable = all(
-            hessian[i][n + j] == 0 or hessian[i][n + j].equals(0) is True
-            for i in range(n)
-            for j in range(n)
-        )
         upper = [(i, j) for i in range(2 * n) for j in range(i, 2 * n)]
         self.upper = upper
         self.numpy_H = self._lambdify([H], "numpy")
         self.numpy_dH_dq = self._lambdify(gradient[:n], "numpy")
         self.numpy_dH_dp = self._lambdify(gradient[n:], "numpy")
         self.numpy_hessian = self._lambdify([hessian[i][j] for i, j in upper], "numpy")
+        self.separable = self._mixed_block_vanishes()
         self._torch: TorchFunctions | None = None
+
+    def _mixed_block_vanishes(self) -> bool:
+        """Whether ∂²H/∂q_i∂p_j = 0 for all i, j, i.e. H = T(p) + V(q).
+
+        True when every mixed entry is 0 after differentiation, or when all of them are
+        numerically zero (relative to the Hessian's size) at 16 random states: each entry
+        is analytic, and an analytic function that is not identically zero vanishes at
+        random points with probability zero. Never calls ``simplify``, which can take
+        minutes. Non-finite values at the test states count as inseparable.
+        """
+        n = self.dof
+        mixed = [k for k, (i, j) in enumerate(self.upper) if i < n <= j]
+        if all(self.hessian[self.upper[k][0]][self.upper[k][1]] == 0 for k in mixed):
+            return True
+        states = np.random.default_rng(0).uniform(-2.0, 2.0, size=(16, 2 * n))
+        with np.errstate(all="ignore"):
+            values = _fill_numpy(self.numpy_hessian(*states.T), len(states))
+        if not np.all(np.isfinite(values)):
+            return False
+        scale = max(1.0, float(np.abs(values).max()))
+        return bool(np.abs(values[:, mixed]).max() <= 1e-9 * scale)
 
     @staticmethod
     def _check_value(H, where: str, suffix: str) -> None:
