@@ -27,7 +27,7 @@ from hampipe.systems import (  # noqa: F401
 )
 from hampipe.systems.base import HamiltonianSystem
 from hampipe.systems.registry import SYSTEMS
-from hampipe.systems.symbolic import SymbolicSystem, check_user_system
+from hampipe.systems.symbolic import DEFINITION_KEYS, SymbolicSystem, check_user_system
 
 
 def make_system(
@@ -44,19 +44,12 @@ def make_system(
     """
     if name in SYSTEMS or not definition:
         return SYSTEMS.get_class(name)(parameters=parameters, initial_state=initial_state)
-    return SymbolicSystem(
-        name,
-        definition["hamiltonian"],
-        definition["coordinates"],
-        definition["momenta"],
-        parameters=parameters,
-        initial_state=initial_state,
-    )
+    return SymbolicSystem.from_mapping(name, definition, parameters, initial_state)
 
 
 def system_definition(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The keys of a ``systems.<name>`` config entry that define a user system, else ``{}``."""
-    return {key: spec[key] for key in ("hamiltonian", "coordinates", "momenta") if key in spec}
+    return {key: spec[key] for key in DEFINITION_KEYS if key in spec}
 
 
 def system_from_attrs(attrs: Mapping) -> HamiltonianSystem:

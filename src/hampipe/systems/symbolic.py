@@ -64,6 +64,8 @@ FUNCTIONS: dict[str, tuple[str, int]] = {
 CONSTANTS: tuple[str, ...] = ("pi", "E")
 #: Sampler names and the options each one needs.
 SAMPLERS: dict[str, tuple[str, str]] = {"uniform": ("low", "high"), "normal": ("mean", "std")}
+#: The config keys (and constructor arguments) that define a user system.
+DEFINITION_KEYS: tuple[str, ...] = ("hamiltonian", "coordinates", "momenta")
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _MAX_TEXT = 4000  # characters of Hamiltonian text
@@ -596,9 +598,7 @@ class SymbolicSystem(HamiltonianSystem):
         system through :meth:`from_definition`.
         """
         spec = self._spec()
-        return json.dumps(
-            {k: spec[k] for k in ("hamiltonian", "coordinates", "momenta")}, sort_keys=True
-        )
+        return json.dumps({k: spec[k] for k in DEFINITION_KEYS}, sort_keys=True)
 
     @classmethod
     def from_definition(
@@ -623,14 +623,23 @@ class SymbolicSystem(HamiltonianSystem):
             raise ValueError(f"system {name!r}: invalid JSON in its definition: {error}") from None
         if not isinstance(definition, Mapping):
             raise ValueError(f"system {name!r}: definition is not a JSON object")
-        missing = sorted({"hamiltonian", "coordinates", "momenta"} - set(definition))
+        missing = sorted(set(DEFINITION_KEYS) - set(definition))
         if missing:
             raise ValueError(f"system {name!r}: definition lacks {', '.join(missing)}")
+        return cls.from_mapping(name, definition, parameters, initial_state)
+
+    @classmethod
+    def from_mapping(
+        cls,
+        name: str,
+        definition: Mapping[str, Any],
+        parameters: Mapping[str, float] | None = None,
+        initial_state: Mapping[str, Any] | None = None,
+    ) -> SymbolicSystem:
+        """Build a system from a mapping holding the :data:`DEFINITION_KEYS`."""
         return cls(
             name,
-            definition["hamiltonian"],
-            definition["coordinates"],
-            definition["momenta"],
+            **{key: definition[key] for key in DEFINITION_KEYS},
             parameters=parameters,
             initial_state=initial_state,
         )
@@ -697,20 +706,15 @@ def check_user_system(name: str, spec: Mapping) -> SymbolicSystem:
     """
     if not isinstance(spec, Mapping):
         raise ConfigError(f"{_key(name)}: expected a mapping, got {spec!r}")
-    for required in ("hamiltonian", "coordinates", "momenta"):
+    for required in DEFINITION_KEYS:
         if required not in spec:
             raise ConfigError(
                 f"{_key(name, required)}: required for a system that is not built in "
                 "(hamiltonian, coordinates and momenta define it)"
             )
-    return SymbolicSystem(
-        name,
-        spec["hamiltonian"],
-        spec["coordinates"],
-        spec["momenta"],
-        parameters=spec.get("parameters"),
-        initial_state=spec.get("initial_state"),
+    return SymbolicSystem.from_mapping(
+        name, spec, parameters=spec.get("parameters"), initial_state=spec.get("initial_state")
     )
 
 
-__all__ = ["SymbolicSystem", "TorchFunctions", "check_user_system"]
+__all__ = ["DEFINITION_KEYS", "SymbolicSystem", "TorchFunctions", "check_user_system"]
