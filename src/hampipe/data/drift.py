@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
-from hampipe.core.provenance import __version__
+from hampipe.data.ground_truth import system_attrs
 from hampipe.integrators import solve
 from hampipe.systems import HamiltonianSystem
 
@@ -97,13 +97,7 @@ def integrator_drift(
             "atol": ("tolerance", np.asarray(atol, np.float64), {"units": "1"}),
             "time": ("time", t, {"units": "s", "long_name": "time since the initial state"}),
         },
-        attrs={
-            "Conventions": "CF-1.10",
-            "system": system.name,
-            "parameters": system.parameters_json(),
-            "hamiltonian": system.hamiltonian_text,
-            "hampipe_version": __version__,
-        },
+        attrs=system_attrs(system),
     )
 
 

@@ -178,7 +178,6 @@ def to_dataset(
 ) -> xr.Dataset:
     """Wrap trajectories in the contract's Dataset layout with CF attributes."""
     units = system.units
-    definition = system.definition_json()
     ds = xr.Dataset(
         {
             "q": (
@@ -214,17 +213,29 @@ def to_dataset(
                 {"units": "1", "long_name": "degree of freedom"},
             ),
         },
-        attrs={
-            "Conventions": "CF-1.10",
-            "system": system.name,
-            "parameters": system.parameters_json(),
-            "hamiltonian": system.hamiltonian_text,
-            "hampipe_version": __version__,
-            **({"definition": definition} if definition else {}),
-            **(attrs or {}),
-        },
+        attrs={**system_attrs(system), **(attrs or {})},
     )
     return ds
+
+
+def system_attrs(system: HamiltonianSystem) -> dict[str, str]:
+    """The attrs every hampipe NetCDF file carries about the system that produced it.
+
+    ``system``, ``parameters`` (JSON), ``hamiltonian`` (text), ``hampipe_version``, the
+    CF ``Conventions``, and ``definition`` for a user-defined system: enough for
+    :func:`hampipe.systems.system_from_attrs` to rebuild the system.
+    """
+    attrs = {
+        "Conventions": "CF-1.10",
+        "system": system.name,
+        "parameters": system.parameters_json(),
+        "hamiltonian": system.hamiltonian_text,
+        "hampipe_version": __version__,
+    }
+    definition = system.definition_json()
+    if definition:
+        attrs["definition"] = definition
+    return attrs
 
 
 def simulate_to_file(
