@@ -19,7 +19,7 @@ import time
 
 import yaml
 
-from hampipe.core import check_consistency, derive_seed, validate_config
+from hampipe.core import check_consistency, derive_seed, merge_config, validate_config
 from hampipe.data import GroundTruthSolver, simulate
 from hampipe.systems import make_system
 
@@ -28,19 +28,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def merged_config(paths: list[str]) -> dict:
     """Merge YAML config files the way Snakemake merges --configfile overlays."""
-
-    def merge(base: dict, overlay: dict) -> dict:
-        for key, value in overlay.items():
-            if isinstance(value, dict) and isinstance(base.get(key), dict):
-                merge(base[key], value)
-            else:
-                base[key] = value
-        return base
-
     config: dict = {}
     for path in paths:
         with open(path) as handle:
-            merge(config, yaml.safe_load(handle) or {})
+            config = merge_config(config, yaml.safe_load(handle) or {})
     validate_config(config, os.path.join(ROOT, "workflow/schemas/config.schema.yaml"))
     return check_consistency(config)
 

@@ -1,7 +1,7 @@
 import pytest
 import yaml
 
-from hampipe.core import ConfigError, check_consistency, validate_config
+from hampipe.core import ConfigError, check_consistency, merge_config, validate_config
 from hampipe.core.config import key_path
 from tests.helpers import ROOT
 
@@ -12,22 +12,11 @@ def load(name: str) -> dict:
     return yaml.safe_load((ROOT / name).read_text())
 
 
-def merge(base: dict, overlay: dict) -> dict:
-    """Nested merge as Snakemake does for --configfile overlays."""
-    out = dict(base)
-    for key, value in overlay.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 @pytest.mark.parametrize("overlay", [None, "config.quick.yaml", ".test/config.yaml"])
 def test_shipped_configs_are_valid(overlay):
     config = load("config.yaml")
     if overlay:
-        config = merge(config, load(overlay))
+        config = merge_config(config, load(overlay))
     check_consistency(validate_config(config, SCHEMA))
 
 
@@ -88,6 +77,13 @@ def test_consistency_experiments_and_steps():
         check_consistency(config)
     assert "experiments.three_body[1]" in str(err.value)
     assert "systems.spring.evaluation.step" in str(err.value)
+
+
+def test_merge_config_merges_nested_keys_without_touching_its_inputs():
+    base = {"methods": {"sann": {"gamma": 0.1, "epochs": 3}}, "seed": 1}
+    merged = merge_config(base, {"methods": {"sann": {"gamma": 0.3}}, "seed": 2})
+    assert merged == {"methods": {"sann": {"gamma": 0.3, "epochs": 3}}, "seed": 2}
+    assert base["methods"]["sann"]["gamma"] == 0.1
 
 
 def test_key_path_rendering():

@@ -1,6 +1,6 @@
 """Layer 0: seeding, provenance, registries and config validation (imports nothing from hampipe)."""
 
-from hampipe.core.config import ConfigError, check_consistency, validate_config
+from hampipe.core.config import ConfigError, check_consistency, merge_config, validate_config
 from hampipe.core.logs import log_to
 from hampipe.core.provenance import __version__
 from hampipe.core.registry import Registry
@@ -12,6 +12,7 @@ __all__ = [
     "__version__",
     "check_consistency",
     "derive_seed",
+    "merge_config",
     "log_to",
     "validate_config",
 ]

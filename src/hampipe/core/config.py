@@ -89,6 +89,21 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"config key '{where}': {message}"
 
 
+def merge_config(base: dict, overlay: dict) -> dict:
+    """Return ``base`` with ``overlay`` merged in, nested mappings key by key.
+
+    This is how Snakemake merges ``--configfile`` overlays over ``config.yaml``; neither
+    argument is modified.
+    """
+    out = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_config(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 def validate_config(config: dict, schema: str | os.PathLike | dict) -> dict:
     """Validate ``config`` in place against a JSON schema (2020-12) and fill defaults.
 
