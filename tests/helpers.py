@@ -1,4 +1,4 @@
-"""Test helpers: models that represent a known Hamiltonian exactly."""
+"""Test helpers: the project root, a user-system config entry, exact models."""
 
 from __future__ import annotations
 
@@ -10,6 +10,18 @@ from hampipe.models import SeparableHamiltonian
 
 #: The project root (where Snakefile, config.yaml and workflow/ live).
 ROOT = Path(__file__).resolve().parents[1]
+
+#: The README's user-defined system: a config entry for the Duffing oscillator.
+DUFFING = {
+    "hamiltonian": "p**2/2 + alpha*q**2/2 + beta*q**4/4",
+    "coordinates": ["q"],
+    "momenta": ["p"],
+    "parameters": {"alpha": 1.0, "beta": 0.5},
+    "initial_state": {"sampler": "uniform", "low": [-1, -1], "high": [1, 1]},
+    "dt": 0.1,
+    "steps": {"train": 60, "test": 100},
+    "trajectories": {"train": 100, "test": 30},
+}
 
 
 def exact_spring_model(k: float = 2.0, m: float = 2.0) -> SeparableHamiltonian:

@@ -11,6 +11,7 @@ import torch
 from hampipe.core.config import ConfigError
 from hampipe.data import simulate
 from hampipe.systems.symbolic import SymbolicSystem, check_user_system
+from tests.helpers import DUFFING
 
 K, M = 2.0, 0.5
 
@@ -36,18 +37,6 @@ def inseparable():
         ["p1", "p2"],
         initial_state={"sampler": "normal", "mean": [0, 0, 0, 0], "std": [1, 1, 1, 1]},
     )
-
-
-DUFFING = {
-    "hamiltonian": "p**2/2 + alpha*q**2/2 + beta*q**4/4",
-    "coordinates": ["q"],
-    "momenta": ["p"],
-    "parameters": {"alpha": 1.0, "beta": 0.5},
-    "initial_state": {"sampler": "uniform", "low": [-1, -1], "high": [1, 1]},
-    "dt": 0.1,
-    "steps": {"train": 60, "test": 100},
-    "trajectories": {"train": 100, "test": 30},
-}
 
 
 def fd_gradient(f, x, eps=1e-6):

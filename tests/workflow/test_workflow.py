@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import yaml
 
+from tests.helpers import DUFFING as DUFFING_SPEC
 from tests.helpers import ROOT
 
 
@@ -151,13 +152,9 @@ def test_invalid_config_stops_before_any_job(tmp_path):
     assert not (workdir / "results").exists()
 
 
+# The README's Duffing entry at a tiny size.
 DUFFING = {
-    "hamiltonian": "p**2/2 + alpha*q**2/2 + beta*q**4/4",
-    "coordinates": ["q"],
-    "momenta": ["p"],
-    "parameters": {"alpha": 1.0, "beta": 0.5},
-    "initial_state": {"sampler": "uniform", "low": [-1, -1], "high": [1, 1]},
-    "dt": 0.1,
+    **DUFFING_SPEC,
     "steps": {"train": 20, "test": 10},
     "trajectories": {"train": 4, "test": 2},
 }
