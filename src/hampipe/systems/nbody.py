@@ -91,7 +91,7 @@ class PlanarNBody(HamiltonianSystem):
         takes a fast path that evaluates all pairs at once with (N, N) arrays instead of
         looping over pairs, about 4x faster for three bodies; batches use the base class.
         """
-        if np.ndim(u) != 1 or len(u) != 2 * self.dof:
+        if np.ndim(u) != 1 or len(u) != 4 * self.n_bodies:
             return super().vector_field(t, u)
         n = self.n_bodies
         q = u[: 2 * n].reshape(n, 2)
