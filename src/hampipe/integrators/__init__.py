@@ -1,8 +1,15 @@
-"""Layer 1: time integrators. They take vector fields (gradient callables), not systems."""
+"""Layer 1: time integrators. They take vector fields (:class:`Field`), not systems."""
 
-from hampipe.integrators import leapfrog  # noqa: F401  (registers the class)
-from hampipe.integrators.base import FixedStepIntegrator
+from hampipe.integrators import (  # noqa: F401  (each module registers its class)
+    dopri5,
+    euler,
+    leapfrog,
+    rk4,
+    stormer_verlet,
+    symplectic_euler,
+)
+from hampipe.integrators.base import REQUIREMENTS, Field, Integrator
 from hampipe.integrators.registry import INTEGRATORS
 from hampipe.integrators.scipy_ivp import IntegrationError, solve
 
-__all__ = ["INTEGRATORS", "FixedStepIntegrator", "IntegrationError", "solve"]
+__all__ = ["INTEGRATORS", "REQUIREMENTS", "Field", "Integrator", "IntegrationError", "solve"]

@@ -1,6 +1,6 @@
-"""The integrator registry: config name -> fixed-step integrator class."""
+"""The integrator registry: config name -> integrator class."""
 
 from hampipe.core.registry import Registry
-from hampipe.integrators.base import FixedStepIntegrator
+from hampipe.integrators.base import Integrator
 
-INTEGRATORS: Registry[FixedStepIntegrator] = Registry("integrator")
+INTEGRATORS: Registry[Integrator] = Registry("integrator")
