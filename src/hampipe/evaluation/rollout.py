@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import torch
 import xarray as xr
 
 from hampipe.core.provenance import __version__
-from hampipe.integrators import INTEGRATORS
+from hampipe.models import make_integrator
 from hampipe.systems import HamiltonianSystem, system_from_attrs
 
 log = logging.getLogger(__name__)
@@ -38,16 +41,22 @@ def rollout(
     t: np.ndarray,
     step: float,
     integrator: str = "leapfrog",
+    options: Mapping[str, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Integrate the learned H_θ from ``(q0, p0)`` and sample it at the times ``t``.
+    """Integrate the learned model from ``(q0, p0)`` and sample it at the times ``t``.
 
-    Fixed-step integration (leapfrog by default, SANN §4: the same solver for every
-    method) of dq/dt = ∂H_θ/∂p, dp/dt = −∂H_θ/∂q in the model's dtype.
+    The model's vector field (dq/dt = ∂H_θ/∂p, dp/dt = −∂H_θ/∂q for a Hamiltonian
+    model) is integrated in the model's dtype with ``integrator`` (leapfrog by default,
+    SANN §4; an adaptive scheme such as ``dopri5`` for inseparable models, SANN App. H)
+    through each observed interval in steps of ``step`` (the initial step of an
+    adaptive scheme, which then lands on each observation time). ``options`` go to the
+    integrator (e.g. ``rtol``, ``atol``, ``iterations``). Time-dependent models see the
+    absolute times ``t``.
 
     Parameters
     ----------
     model
-        A Hamiltonian module with ``dH_dq`` and ``dH_dp`` (e.g. from ``load_model``).
+        A :class:`hampipe.models.Model` (e.g. from :func:`hampipe.load_model`).
     q0, p0
         Initial states, shape ``(batch, dof)``.
     t
@@ -62,14 +71,14 @@ def rollout(
     """
     n_sub = substeps_per_interval(t, step)
     param = next(model.parameters())
-    stepper = INTEGRATORS.get_class(integrator)(model.dH_dq, model.dH_dp)
+    stepper = make_integrator(integrator, model, options or {})
     q = torch.as_tensor(np.asarray(q0), dtype=param.dtype, device=param.device)
     p = torch.as_tensor(np.asarray(p0), dtype=param.dtype, device=param.device)
     qs, ps = [q.cpu().numpy()], [p.cpu().numpy()]
     model.eval()
-    for n in n_sub:
+    for i, n in enumerate(n_sub):
         with torch.no_grad():
-            q, p = stepper.integrate(q, p, step, int(n))
+            q, p = stepper.integrate(q, p, step, int(n), float(t[i]))
         qs.append(q.cpu().numpy())
         ps.append(p.cpu().numpy())
     q_out, p_out = np.stack(qs, axis=1), np.stack(ps, axis=1)
@@ -100,10 +109,17 @@ def energy_error(system: HamiltonianSystem, q_pred: np.ndarray, p_pred: np.ndarr
         return (H - H[:, :1]) / H[:, :1]
 
 
-def evaluate(model: torch.nn.Module, test: xr.Dataset, step: float) -> xr.Dataset:
+def evaluate(
+    model: torch.nn.Module,
+    test: xr.Dataset,
+    step: float,
+    integrator: str = "leapfrog",
+    options: Mapping[str, Any] | None = None,
+) -> xr.Dataset:
     """Roll out ``model`` from the test split's initial states on its time grid.
 
-    Returns the contract's evaluation dataset: ``q_pred``, ``p_pred``
+    ``integrator``, ``step`` and ``options`` are the method's prediction settings
+    (:func:`rollout`). Returns the contract's evaluation dataset: ``q_pred``, ``p_pred``
     ``(trajectory, time, dof)``, ``mse`` and ``energy_error`` ``(trajectory, time)``.
     """
     system = system_from_attrs(test.attrs)
@@ -114,7 +130,7 @@ def evaluate(model: torch.nn.Module, test: xr.Dataset, step: float) -> xr.Datase
         )
     t = test.time.values
     q_true, p_true = test.q.values, test.p.values
-    q_pred, p_pred = rollout(model, q_true[:, 0], p_true[:, 0], t, step)
+    q_pred, p_pred = rollout(model, q_true[:, 0], p_true[:, 0], t, step, integrator, options)
     diverged = int(np.isnan(q_pred[:, -1]).any(-1).sum())
     if diverged:
         log.warning("%d of %d rollouts diverged (stored as NaN)", diverged, len(q_pred))
@@ -145,7 +161,10 @@ def evaluate(model: torch.nn.Module, test: xr.Dataset, step: float) -> xr.Datase
             "Conventions": "CF-1.10",
             "system": system.name,
             "method": meta.get("method", ""),
-            "integrator": "leapfrog",
+            "model": meta.get("model", getattr(model, "name", "")),
+            "seed": meta.get("seed", -1),
+            "integrator": integrator,
+            "integrator_options": json.dumps(dict(options or {}), sort_keys=True),
             "step": step,
             "n_diverged": diverged,
             "hampipe_version": __version__,
@@ -153,13 +172,25 @@ def evaluate(model: torch.nn.Module, test: xr.Dataset, step: float) -> xr.Datase
     )
 
 
-def evaluate_file(model: str, test: str, step: float, output: str, threads: int = 1) -> None:
-    """The ``evaluate`` stage: roll out a model file over a test split file."""
+def evaluate_file(
+    model: str,
+    test: str,
+    step: float,
+    output: str,
+    prediction: Mapping[str, Any] | None = None,
+    threads: int = 1,
+) -> None:
+    """The ``evaluate`` stage: roll out a model file over a test split file.
+
+    ``prediction`` is the method's ``prediction`` block: ``integrator`` and its options.
+    """
     from hampipe.data.io import read_dataset, write_dataset
     from hampipe.training import load_model
 
     torch.set_num_threads(max(1, threads))
-    ds = evaluate(load_model(model), read_dataset(test), step)
+    settings = dict(prediction or {"integrator": "leapfrog"})
+    integrator = settings.pop("integrator")
+    ds = evaluate(load_model(model), read_dataset(test), step, integrator, settings)
     log.info(
         "mean MSE at the last step %.4e, mean |energy error| %.4e",
         float(ds.mse.isel(time=-1).mean()),

@@ -1,16 +1,46 @@
-"""Layer 3: the learned Hamiltonian models and the learning methods (registry ``METHODS``)."""
+"""Layer 3: learned models (registry ``MODELS``) and learning methods (``METHODS``)."""
 
-from hampipe.models import hnn, sann  # noqa: F401  (registers the methods)
+from hampipe.models import (  # noqa: F401  (register the models and methods)
+    general,
+    hinn,
+    hnn,
+    ode,
+    resnet,
+    sann,
+    separable,
+    srnn,
+    vector_field,
+)
 from hampipe.models.activations import ACTIVATIONS, MLP, Rational
-from hampipe.models.base import METHODS, Method, data_scales
-from hampipe.models.hamiltonian import SeparableHamiltonian
+from hampipe.models.checks import check_learning
+from hampipe.models.features import FEATURES, PositionFeatures
+from hampipe.models.general import GeneralHamiltonian
+from hampipe.models.method import Method, build_model, make_integrator
+from hampipe.models.model import Model
+from hampipe.models.registry import METHODS, MODELS
+from hampipe.models.resnet import ResNetHamiltonian
+from hampipe.models.scales import SCALE_NAMES, SCALINGS, data_scales
+from hampipe.models.separable import SeparableHamiltonian
+from hampipe.models.vector_field import VectorFieldNetwork
 
 __all__ = [
     "ACTIVATIONS",
+    "FEATURES",
     "METHODS",
-    "Method",
     "MLP",
+    "MODELS",
+    "SCALE_NAMES",
+    "SCALINGS",
+    "GeneralHamiltonian",
+    "Method",
+    "Model",
+    "PositionFeatures",
     "Rational",
+    "ResNetHamiltonian",
     "SeparableHamiltonian",
+    "VectorFieldNetwork",
+    "build_model",
+    "check_learning",
     "data_scales",
+    "make_integrator",
 ]

@@ -33,6 +33,10 @@ class Activation(nn.Module):
     def derivative(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def value_and_derivative(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """σ(x) and σ'(x) together (subclasses may share work between the two)."""
+        return self(x), self.derivative(x)
+
 
 ACTIVATIONS: Registry[Activation] = Registry("activation")
 
@@ -102,7 +106,10 @@ class ReLU(Activation):
 
 
 class MLP(nn.Module):
-    """φ: R^in → R, ``depth`` hidden layers of ``width`` units and activation σ.
+    """φ: R^in → R^out, ``depth`` hidden layers of ``width`` units and activation σ.
+
+    With ``out_features=1`` (a scalar potential or Hamiltonian) the output has shape
+    ``(batch,)``, otherwise ``(batch, out_features)``.
 
     ``value_and_gradient(x)`` returns φ(x) and ∇ₓφ(x) by the chain rule written out,
     ∇φ = W₁ᵀ diag σ'(z₁) ⋯ W_Lᵀ diag σ'(z_L) w_out, so training differentiates a
@@ -116,6 +123,7 @@ class MLP(nn.Module):
         depth: int,
         activation: str = "rational",
         sharing: str = "layer",
+        out_features: int = 1,
     ) -> None:
         super().__init__()
         act = ACTIVATIONS.get_class(activation)
@@ -124,22 +132,21 @@ class MLP(nn.Module):
             nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
         )
         self.activations = nn.ModuleList(act(width, sharing) for _ in range(depth))
-        self.out = nn.Linear(sizes[-1], 1)
+        self.out = nn.Linear(sizes[-1], out_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for linear, act in zip(self.linears, self.activations, strict=True):
             x = act(linear(x))
-        return self.out(x).squeeze(-1)
+        y = self.out(x)
+        return y.squeeze(-1) if self.out.out_features == 1 else y
 
     def value_and_gradient(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """φ(x) of shape ``(batch,)`` and ∇ₓφ of shape ``(batch, in_features)``."""
+        """φ(x) of shape ``(batch,)`` and ∇ₓφ of shape ``(batch, in_features)`` (scalar φ)."""
+        if self.out.out_features != 1:
+            raise ValueError("value_and_gradient needs a scalar network (out_features=1)")
         slopes = []
         for linear, act in zip(self.linears, self.activations, strict=True):
-            z = linear(x)
-            if isinstance(act, Rational):
-                x, slope = act.value_and_derivative(z)
-            else:
-                x, slope = act(z), act.derivative(z)
+            x, slope = act.value_and_derivative(linear(x))
             slopes.append(slope)
         value = self.out(x).squeeze(-1)
         grad = self.out.weight.expand(x.shape[0], -1)

@@ -1,7 +1,8 @@
-"""The base class of learning methods and the model they train."""
+"""The base class of learning methods: the model they build, their examples and loss."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -9,52 +10,59 @@ import numpy as np
 import torch
 import xarray as xr
 
-from hampipe.core.registry import Registry
-from hampipe.models.hamiltonian import SeparableHamiltonian
-from hampipe.systems import HamiltonianSystem
-from hampipe.systems.nbody import PlanarNBody
+from hampipe.integrators import INTEGRATORS, Integrator
+from hampipe.models.model import Model
+from hampipe.models.registry import MODELS
+from hampipe.models.scales import data_scales
 
 Batch = dict[str, torch.Tensor]
-MODEL_KEYS = ("width", "depth", "activation", "rational_sharing", "features")
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
-def data_scales(q: np.ndarray, p: np.ndarray, t: np.ndarray) -> dict[str, float]:
-    """Typical sizes of the training data, for :class:`SeparableHamiltonian`'s scaling.
+def model_options(model_cls: type[Model], hyperparameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The hyperparameters that ``model_cls``'s constructor takes (width, depth, …)."""
+    accepted = set(inspect.signature(model_cls).parameters) - {"dof", "scales"}
+    return {k: hyperparameters[k] for k in sorted(accepted) if k in hyperparameters}
 
-    q_s, p_s are the RMS of q and p; v_s the RMS of the finite-difference velocity
-    Δq/Δt over observed intervals; E_s = p_s v_s, the energy scale implied by
-    dq/dt = ∂H/∂p. Only observed data are used, never the true Hamiltonian.
+
+def build_model(hyperparameters: Mapping[str, Any], train: xr.Dataset) -> Model:
+    """A fresh model of type ``hyperparameters["model"]`` sized and scaled for ``train``.
+
+    The number of degrees of freedom comes from the data and the scales from the
+    observed states (:func:`data_scales`); nothing is read from the true system.
     """
-    dt = np.diff(t)
-    v = np.diff(q, axis=1) / dt[None, :, None]
-    rms = lambda x: float(np.sqrt(np.mean(np.square(x))))  # noqa: E731
-    q_s, p_s, v_s = rms(q), rms(p), rms(v)
-    if min(q_s, p_s, v_s) <= 0 or not np.isfinite([q_s, p_s, v_s]).all():
-        raise ValueError("training data have zero or non-finite scale; cannot normalise")
-    return {"q_scale": q_s, "p_scale": p_s, "energy_scale": p_s * v_s}
+    model_cls = MODELS.get_class(hyperparameters["model"])
+    scales = data_scales(
+        train.q.values, train.p.values, train.time.values, hyperparameters.get("scaling", "rms")
+    )
+    return model_cls(train.sizes["dof"], **model_options(model_cls, hyperparameters), scales=scales)
 
 
-def resolve_features(features: str, system: HamiltonianSystem) -> str:
-    """``auto`` → pairwise distances for particle systems (SANN Eq. 10), else coordinates."""
-    if features != "auto":
-        return features
-    return "pairwise_distances" if isinstance(system, PlanarNBody) else "coordinates"
+def make_integrator(name: str, model: Model, settings: Mapping[str, Any]) -> Integrator:
+    """Build integrator ``name`` on ``model``'s field with the options it declares.
+
+    Raises ``ValueError`` when the integrator needs what the model does not offer
+    (e.g. leapfrog on an inseparable model).
+    """
+    cls = INTEGRATORS.get_class(name)
+    options = {k: settings[k] for k in cls.options if k in settings}
+    return cls(model.field(), **options)
 
 
 class Method:
-    """A way to learn H_θ from trajectories: the training examples and the loss.
+    """A way to learn a model from trajectories: its training examples and its loss.
 
     Implementer's checklist for a new method (one file, one registry entry)
     ----------------------------------------------------------------------
     1. Register with ``@METHODS.register("<config name>")``; the config block
        ``methods.<name>`` holds its hyperparameters (schema in
-       ``workflow/schemas/config.schema.yaml``).
+       ``workflow/schemas/config.schema.yaml``, with ``model`` its default model).
     2. Set ``requires_sai`` if ``examples`` needs the SAI annotation.
     3. Implement ``_examples(train, sai)``: a dict of tensors sharing the first
        (example) axis, built once before training.
     4. Implement ``_loss(batch)``: a scalar on a batch of examples.
-    5. Test the loss on data whose Hamiltonian the model can represent exactly.
+    5. Test the loss and its parameter gradients against a plain autograd reference
+       (``tests/models/test_methods.py``), and that training recovers a known system.
 
     ``examples`` checks that all example tensors share their length and ``loss`` that
     the result is a scalar; both then call the subclass.
@@ -63,24 +71,19 @@ class Method:
     name: ClassVar[str] = ""
     requires_sai: ClassVar[bool] = False
 
-    def __init__(self, model: SeparableHamiltonian, hyperparameters: Mapping[str, Any]) -> None:
+    def __init__(self, model: Model, hyperparameters: Mapping[str, Any]) -> None:
         self.model = model
         self.hyperparameters = dict(hyperparameters)
         self.dtype = DTYPES[self.hyperparameters.get("dtype", "float32")]
+        self._check()
+
+    def _check(self) -> None:
+        """Refuse a model the method cannot train (subclasses build integrators here)."""
 
     @classmethod
-    def build(
-        cls,
-        hyperparameters: Mapping[str, Any],
-        system: HamiltonianSystem,
-        train: xr.Dataset,
-    ) -> Method:
+    def build(cls, hyperparameters: Mapping[str, Any], train: xr.Dataset) -> Method:
         """Create the method and a fresh model sized and scaled for ``train``."""
-        model_options = {k: hyperparameters[k] for k in MODEL_KEYS if k in hyperparameters}
-        model_options["features"] = resolve_features(model_options.get("features", "auto"), system)
-        scales = data_scales(train.q.values, train.p.values, train.time.values)
-        model = SeparableHamiltonian(dof=system.dof, **model_options, **scales)
-        return cls(model, hyperparameters)
+        return cls(build_model(hyperparameters, train), hyperparameters)
 
     def tensor(self, x: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.asarray(x), dtype=self.dtype)
@@ -107,6 +110,3 @@ class Method:
 
     def _loss(self, batch: Batch) -> torch.Tensor:
         raise NotImplementedError
-
-
-METHODS: Registry[Method] = Registry("method")

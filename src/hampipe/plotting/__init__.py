@@ -6,6 +6,7 @@ from hampipe.plotting.figures import (
     metric_summary,
     plot_drift_file,
     plot_metric_files,
+    pool_seeds,
     save_figure,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "metric_summary",
     "plot_drift_file",
     "plot_metric_files",
+    "pool_seeds",
     "save_figure",
 ]

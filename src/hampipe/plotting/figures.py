@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -90,14 +90,36 @@ def save_figure(fig: plt.Figure, path: str | os.PathLike) -> Path:
     return path
 
 
+def pool_seeds(datasets: Sequence[xr.Dataset]) -> xr.Dataset:
+    """The evaluations of several seeds of one method as one set of test rollouts.
+
+    The seeds' trajectories are stacked along ``trajectory`` (seed-major), so the
+    figure's statistics run over every (seed, test trajectory) pair; ``n_diverged``
+    and ``seeds`` in the attrs count over all of them.
+    """
+    if len(datasets) == 1:
+        return datasets[0].assign_attrs(seeds=1)
+    pooled = xr.concat(
+        [ds.drop_vars("trajectory", errors="ignore") for ds in datasets], dim="trajectory"
+    )
+    diverged = sum(int(ds.attrs.get("n_diverged", 0)) for ds in datasets)
+    return pooled.assign_attrs(n_diverged=diverged, seeds=len(datasets))
+
+
 def plot_metric_files(
-    evals: Mapping[str, str | os.PathLike],
+    evals: Mapping[str, str | os.PathLike | Sequence[str | os.PathLike]],
     output: str | os.PathLike,
     variable: str,
     system: str,
 ) -> Path:
-    """Read evaluation files (method → path) and draw ``variable`` into ``output``."""
-    datasets = {m: xr.load_dataset(path, engine="netcdf4") for m, path in evals.items()}
+    """Read evaluation files (method → path, or → the paths of its seeds) and draw.
+
+    Seeds of a method are pooled (:func:`pool_seeds`); ``variable`` goes to ``output``.
+    """
+    datasets = {}
+    for method, paths in evals.items():
+        paths = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+        datasets[method] = pool_seeds([xr.load_dataset(p, engine="netcdf4") for p in paths])
     return save_figure(metric_figure(datasets, variable, system), output)
 
 

@@ -1,21 +1,17 @@
-"""Layer 3: training loop, checkpoints and model loading."""
+"""Layer 3: training loop, observations (noise, validation), model files."""
 
-from hampipe.training.loop import (
-    fit,
-    load_checkpoint,
-    load_model,
-    pick_device,
-    save_model,
-    train,
-    train_to_file,
-)
+from hampipe.training.checkpoint import load_checkpoint, load_model, save_model
+from hampipe.training.loop import fit, pick_device, train, train_to_file
+from hampipe.training.observations import add_noise, split_validation
 
 __all__ = [
+    "add_noise",
     "fit",
     "load_checkpoint",
     "load_model",
     "pick_device",
     "save_model",
+    "split_validation",
     "train",
     "train_to_file",
 ]

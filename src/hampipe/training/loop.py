@@ -1,26 +1,23 @@
-"""The training loop: Adam with cosine learning-rate decay, checkpoints, loading."""
+"""The training loop: Adam with cosine learning-rate decay, validation, one run per seed."""
 
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import xarray as xr
 from tqdm.auto import tqdm
 
-from hampipe.core.provenance import __version__
-from hampipe.models import METHODS, SeparableHamiltonian
-from hampipe.models.base import Method
-from hampipe.systems import system_from_attrs
+from hampipe.models import METHODS
+from hampipe.models.method import Batch, Method
+from hampipe.training.checkpoint import save_model
+from hampipe.training.observations import add_noise, observed_annotation, split_validation
 
 log = logging.getLogger(__name__)
-CHECKPOINT_FORMAT = "hampipe-model-1"
 
 
 def pick_device(requested: str = "auto") -> torch.device:
@@ -30,33 +27,53 @@ def pick_device(requested: str = "auto") -> torch.device:
     return torch.device(requested)
 
 
+def _mean_loss(method: Method, data: Batch, batch_size: int) -> float:
+    """The loss averaged over all examples, without gradients (validation)."""
+    n = next(iter(data.values())).shape[0]
+    total = 0.0
+    with torch.no_grad():
+        for begin in range(0, n, batch_size):
+            batch = {k: v[begin : begin + batch_size] for k, v in data.items()}
+            total += method.loss(batch).item() * next(iter(batch.values())).shape[0]
+    return total / n
+
+
 def fit(
     method: Method,
-    examples: dict[str, torch.Tensor],
+    examples: Batch,
     epochs: int,
     batch_size: int,
     learning_rate: float,
     seed: int,
     device: torch.device | None = None,
     progress: bool = True,
+    validation: Batch | None = None,
 ) -> dict[str, list[float]]:
     """Minimise ``method.loss`` over shuffled mini-batches of ``examples``.
 
     Adam (Kingma & Ba 2014) with the learning rate decaying along a cosine from
     ``learning_rate`` to 0 over ``epochs`` (SANN §4.1). Batches are drawn from a
     permutation seeded by ``seed``; a non-finite loss stops training with an error.
+    After each epoch the loss on the ``validation`` examples (if any) is recorded.
 
-    Returns the history: per-epoch mean loss, learning rate and wall seconds.
+    Returns the history: per-epoch mean loss, validation loss, learning rate and wall
+    seconds.
     """
     device = device or pick_device()
     torch.manual_seed(seed)
     model = method.model.to(device=device, dtype=method.dtype).train()
     data = {k: v.to(device) for k, v in examples.items()}
+    held_out = {k: v.to(device) for k, v in (validation or {}).items()}
     n = next(iter(data.values())).shape[0]
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     generator = torch.Generator().manual_seed(seed)
-    history: dict[str, list[float]] = {"loss": [], "learning_rate": [], "seconds": []}
+    history: dict[str, list[float]] = {
+        "loss": [],
+        "validation_loss": [],
+        "learning_rate": [],
+        "seconds": [],
+    }
     bar = tqdm(range(epochs), desc=f"train {method.name}", disable=not progress)
     for epoch in bar:
         start = time.perf_counter()
@@ -77,10 +94,15 @@ def fit(
         history["learning_rate"].append(scheduler.get_last_lr()[0])
         scheduler.step()
         history["loss"].append(total / n)
+        if held_out:
+            history["validation_loss"].append(_mean_loss(method, held_out, batch_size))
         history["seconds"].append(time.perf_counter() - start)
         bar.set_postfix(loss=f"{history['loss'][-1]:.3e}")
         if epoch % max(1, epochs // 20) == 0 or epoch == epochs - 1:
-            log.info("epoch %d/%d loss %.4e", epoch + 1, epochs, history["loss"][-1])
+            val = history["validation_loss"][-1] if held_out else float("nan")
+            log.info(
+                "epoch %d/%d loss %.4e validation %.4e", epoch + 1, epochs, history["loss"][-1], val
+            )
     model.eval()
     return history
 
@@ -93,89 +115,61 @@ def train(
     seed: int,
     progress: bool = True,
 ) -> tuple[Method, dict[str, Any]]:
-    """Build the method's model for ``train_data`` and train it; return it and its history."""
+    """One training run: observations, validation split, model, examples, fit.
+
+    ``method_name`` is a ``METHODS`` entry and ``hyperparameters`` its settings, already
+    resolved for the system (variants and per-system overrides merged). With one
+    ``seed`` the run draws, in this order: the observation noise (``noise``), the
+    validation trajectories (``validation``), the initial weights and the batch order;
+    so runs of different methods with the same seed share noise, split and batches.
+    """
+    h = dict(hyperparameters)
     method_cls = METHODS.get_class(method_name)
-    system = system_from_attrs(train_data.attrs)
+    rng = np.random.default_rng(seed)
+    observed = add_noise(train_data, h.get("noise", 0.0), rng)
+    annotation = observed_annotation(observed, sai, h.get("noise", 0.0))
+    fit_idx, val_idx = split_validation(observed, h.get("validation", 0.0), rng)
+    parts = {"train": fit_idx, "validation": val_idx}
+    subsets = {k: observed.isel(trajectory=v) for k, v in parts.items()}
+    sai_subsets = {
+        k: (annotation.isel(trajectory=v) if annotation is not None else None)
+        for k, v in parts.items()
+    }
     torch.manual_seed(seed)
-    method = method_cls.build(hyperparameters, system, train_data)
-    examples = method.examples(train_data, sai)
-    device = pick_device()
+    method = method_cls.build(h, subsets["train"])
+    examples = method.examples(subsets["train"], sai_subsets["train"])
+    validation = (
+        method.examples(subsets["validation"], sai_subsets["validation"]) if val_idx.size else None
+    )
+    device = pick_device(h.get("device", "auto"))
     log.info(
-        "%s on %s: %d examples, device %s",
+        "%s (%s model) on %s: %d examples from %d trajectories, %d held out, device %s",
         method_name,
-        system.name,
+        method.model.name,
+        train_data.attrs.get("system", "?"),
         next(iter(examples.values())).shape[0],
+        fit_idx.size,
+        val_idx.size,
         device,
     )
     history = fit(
         method,
         examples,
-        hyperparameters["epochs"],
-        hyperparameters["batch_size"],
-        hyperparameters["learning_rate"],
+        h["epochs"],
+        h["batch_size"],
+        h["learning_rate"],
         seed,
         device,
         progress,
+        validation,
     )
-    history.update(device=str(device), examples=int(next(iter(examples.values())).shape[0]))
+    history.update(
+        device=str(device),
+        examples=int(next(iter(examples.values())).shape[0]),
+        train_trajectories=fit_idx.tolist(),
+        validation_trajectories=val_idx.tolist(),
+    )
     return method, history
-
-
-def save_model(
-    path: str | os.PathLike,
-    method: Method,
-    history: Mapping[str, Any],
-    system: str,
-    seed: int,
-) -> Path:
-    """Save a trained model with its config and history, atomically.
-
-    The file is a plain dict of tensors and built-in types, loadable with
-    ``torch.load(path, weights_only=True)`` and by :func:`load_model`.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "format": CHECKPOINT_FORMAT,
-        "method": method.name,
-        "system": system,
-        "seed": seed,
-        "hyperparameters": method.hyperparameters,
-        "model_config": method.model.config,
-        "state_dict": {k: v.detach().cpu() for k, v in method.model.state_dict().items()},
-        "history": dict(history),
-        "hampipe_version": __version__,
-    }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
-
-
-def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a model file written by :func:`save_model` (safely: ``weights_only=True``)."""
-    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a hampipe model file ({CHECKPOINT_FORMAT})")
-    return payload
-
-
-def load_model(path: str | os.PathLike, dtype: torch.dtype = torch.float64) -> SeparableHamiltonian:
-    """Load a trained H_θ from ``results/models/{system}/{method}.pt``, in eval mode.
-
-    The checkpoint's metadata (method, hyperparameters, history) is attached as
-    ``model.checkpoint`` (without the weights).
-    """
-    payload = load_checkpoint(path)
-    model = SeparableHamiltonian(**payload["model_config"])
-    model.load_state_dict(payload["state_dict"])
-    model.checkpoint = {k: v for k, v in payload.items() if k != "state_dict"}
-    return model.to(dtype).eval()
 
 
 def train_to_file(
@@ -185,10 +179,14 @@ def train_to_file(
     sai: str | None,
     seed: int,
     output: str,
+    name: str | None = None,
     threads: int = 1,
     progress: bool = True,
 ) -> None:
-    """The ``train`` stage: train ``method`` on a split file and save the model file."""
+    """The ``train`` stage: train ``method`` on a split file and save the model file.
+
+    ``name`` is the ``methods`` entry (a variant's own name), stored in the file.
+    """
     from hampipe.data.io import read_dataset
 
     torch.set_num_threads(max(1, threads))
@@ -197,9 +195,9 @@ def train_to_file(
     trained, history = train(method, hyperparameters, data, annotation, seed, progress)
     log.info(
         "%s: final loss %.4e after %d epochs (%.1f s)",
-        method,
+        name or method,
         history["loss"][-1],
         len(history["loss"]),
         sum(history["seconds"]),
     )
-    save_model(output, trained, history, data.attrs["system"], seed)
+    save_model(output, trained, history, data.attrs["system"], seed, name=name)

@@ -1,0 +1,89 @@
+"""Methods that integrate the learned model across observed intervals (SRNN, SANN, …)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import xarray as xr
+
+from hampipe.models.method import Batch, Method, make_integrator
+
+
+class IntervalMethod(Method):
+    """Integrate the model from each observed state and match the following observations.
+
+    For an example starting at observation i with a window of W intervals, the model is
+    integrated from the observed (q_i, p_i) through t_{i+1}, …, t_{i+W}, each interval in
+    S sub-steps of size (t_{k+1} − t_k)/S with the method's ``integrator`` (SANN Eq. 6),
+    and the loss is the mean over examples and window steps of
+    ‖q̂_k − q_k‖² + ‖p̂_k − p_k‖² (SANN Eq. 7 for W = 1; SRNN's multi-step loss for W > 1).
+
+    Subclasses choose S per example (``_substeps``) and may repeat examples
+    (``_resample``). Examples with equal S form one batched integration, so shapes are
+    static within a group. Examples carry their start time, so time-dependent models
+    (HINN) see absolute times.
+    """
+
+    def _check(self):
+        h = self.hyperparameters
+        self.integrator = make_integrator(h["integrator"], self.model, h)
+        self.window = int(h.get("window", 1))
+        if self.window < 1:
+            raise ValueError(f"window must be >= 1, got {self.window}")
+
+    def _substeps(self, train: xr.Dataset, sai: xr.Dataset | None) -> np.ndarray:
+        """Sub-steps per interval, shape ``(trajectory, interval)``."""
+        raise NotImplementedError
+
+    def _resample(self, index: np.ndarray, train, sai) -> dict[str, np.ndarray]:
+        """Optionally repeat examples; returns the indices and extra per-example arrays."""
+        return {"index": index}
+
+    def _examples(self, train, sai):
+        q, p, t = train.q.values, train.p.values, train.time.values
+        n_traj, n_time, dof = q.shape
+        w = self.window
+        if n_time - 1 < w:
+            raise ValueError(f"window {w} is longer than the {n_time - 1} observed intervals")
+        substeps = np.asarray(self._substeps(train, sai))
+        starts = n_time - w  # examples per trajectory
+        traj, start = np.meshgrid(np.arange(n_traj), np.arange(starts), indexing="ij")
+        traj, start = traj.ravel(), start.ravel()
+        picked = self._resample(np.arange(traj.size), train, sai)
+        index = picked.pop("index")
+        traj, start = traj[index], start[index]
+        offsets = start[:, None] + np.arange(w + 1)[None, :]  # (example, w + 1)
+        dt = np.diff(t)[offsets[:, :-1]]  # (example, w)
+        out = {
+            "q0": self.tensor(q[traj, start]),
+            "p0": self.tensor(p[traj, start]),
+            "t0": self.tensor(t[start])[:, None],
+            "dt": self.tensor(dt),
+            "q": self.tensor(q[traj[:, None], offsets[:, 1:]]),  # (example, w, dof)
+            "p": self.tensor(p[traj[:, None], offsets[:, 1:]]),
+            "substeps": torch.as_tensor(substeps[traj, start]),
+        }
+        out.update({k: torch.as_tensor(v[index]) for k, v in picked.items()})
+        return out
+
+    def predict(self, batch: Batch, sel=slice(None), substeps: int | None = None):
+        """The model's states at the window's observation times, ``(example, w, dof)`` each."""
+        q, p, t = batch["q0"][sel], batch["p0"][sel], batch["t0"][sel]
+        s = int(batch["substeps"][sel][0]) if substeps is None else substeps
+        qs, ps = [], []
+        for k in range(self.window):
+            dt = batch["dt"][sel][:, k : k + 1]
+            q, p = self.integrator.integrate(q, p, dt / s, s, t)
+            t = t + dt
+            qs.append(q)
+            ps.append(p)
+        return torch.stack(qs, 1), torch.stack(ps, 1)
+
+    def _loss(self, batch: Batch):
+        total = batch["q0"].new_zeros(())
+        for s in torch.unique(batch["substeps"]).tolist():
+            sel = batch["substeps"] == s
+            q, p = self.predict(batch, sel, s)
+            err = ((q - batch["q"][sel]) ** 2).sum(-1) + ((p - batch["p"][sel]) ** 2).sum(-1)
+            total = total + err.sum()
+        return total / (batch["q0"].shape[0] * self.window)

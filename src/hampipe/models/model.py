@@ -1,0 +1,78 @@
+"""The base class of every learned model: a vector field, Hamiltonian or not."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
+
+from hampipe.integrators import Field
+from hampipe.models.scales import SCALE_NAMES
+
+
+class Model(nn.Module):
+    """A learned model of dq/dt, dp/dt, with what it offers to integrators.
+
+    Implementer's checklist for a new model (one file, one ``MODELS`` entry)
+    -----------------------------------------------------------------------
+    1. Register with ``@MODELS.register("<config name>")``; accept ``dof`` first, then
+       keyword options (stored in ``self.config`` by ``_remember``: the model file keeps
+       them so that :func:`hampipe.load_model` rebuilds the model), then ``scales``.
+    2. Declare ``hamiltonian`` (it has an H whose gradients give the field),
+       ``separable`` (H = T(p) + V(q), so leapfrog applies) and ``time_dependent``.
+    3. A Hamiltonian model implements ``forward(q, p, t)`` → H ``(batch,)`` and
+       ``gradients(q, p, t)`` → (∂H/∂q, ∂H/∂p) written so that one backward pass trains
+       θ (tested against autograd's double backward); a black-box model implements
+       ``vector_field`` directly.
+    4. ``tests/models/test_models.py`` checks every registry entry: the field against
+       autograd, save and load, the integrators it accepts and refuses.
+
+    Scales (:func:`hampipe.models.data_scales`) are buffers: saved with the model and
+    never trained. Shapes: ``q``, ``p`` are ``(batch, dof)``; ``t`` a float or
+    ``(batch, 1)``; ``None`` for autonomous use.
+    """
+
+    name: ClassVar[str] = ""
+    hamiltonian: ClassVar[bool] = True
+    separable: ClassVar[bool] = False
+    time_dependent: ClassVar[bool] = False
+
+    def __init__(self, dof: int, scales: Mapping[str, float] | None = None) -> None:
+        super().__init__()
+        self.dof = dof
+        unknown = sorted(set(scales or {}) - set(SCALE_NAMES))
+        if unknown:
+            raise ValueError(f"unknown scale(s) {unknown}; valid: {', '.join(SCALE_NAMES)}")
+        for key, neutral in SCALE_NAMES.items():
+            value = float((scales or {}).get(key, neutral))
+            self.register_buffer(key, torch.tensor(value))
+        self.config: dict[str, Any] = {"dof": dof}
+
+    def _remember(self, **options: Any) -> None:
+        self.config.update(options)
+
+    def gradients(self, q, p, t=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(∂H/∂q, ∂H/∂p), each ``(batch, dof)``."""
+        raise NotImplementedError(f"model {self.name!r} has no Hamiltonian")
+
+    def dH_dq(self, q, p, t=None) -> torch.Tensor:
+        """∂H/∂q, ``(batch, dof)``."""
+        return self.gradients(q, p, t)[0]
+
+    def dH_dp(self, q, p, t=None) -> torch.Tensor:
+        """∂H/∂p, ``(batch, dof)``."""
+        return self.gradients(q, p, t)[1]
+
+    def vector_field(self, q, p, t=None) -> tuple[torch.Tensor, torch.Tensor]:
+        """(dq/dt, dp/dt) = (∂H/∂p, −∂H/∂q) for a Hamiltonian model (SANN Eq. 1)."""
+        dH_dq, dH_dp = self.gradients(q, p, t)
+        return dH_dp, -dH_dq
+
+    def field(self) -> Field:
+        """The model as an integrator's :class:`~hampipe.integrators.Field`."""
+        label = f"model {self.name!r}"
+        if not self.hamiltonian:
+            return Field.from_vector_field(self.vector_field, name=label)
+        return Field(self.vector_field, self.dH_dq, self.dH_dp, self.separable, label)

@@ -1,0 +1,90 @@
+"""Model files: save atomically, load any model type without the workflow."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from hampipe.core.provenance import __version__
+from hampipe.models import MODELS, Model
+from hampipe.models.method import Method
+
+CHECKPOINT_FORMAT = "hampipe-model-2"
+#: Formats this version reads; files of format 1 hold a separable model.
+READABLE_FORMATS = ("hampipe-model-1", CHECKPOINT_FORMAT)
+#: Scales that format-1 files predate; they keep their neutral values.
+_SCALE_BUFFERS = {"q_shift", "p_shift", "velocity_scale", "force_scale", "time_scale"}
+
+
+def save_model(
+    path: str | os.PathLike,
+    method: Method,
+    history: Mapping[str, Any],
+    system: str,
+    seed: int,
+    name: str | None = None,
+) -> Path:
+    """Save a trained model with its type, config and history, atomically.
+
+    ``name`` is the ``methods`` entry (e.g. a variant such as ``sann_k4``), ``learner``
+    the method class it runs. The file is a plain dict of tensors and built-in types,
+    loadable with ``torch.load(path, weights_only=True)`` and by :func:`load_model`.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "method": name or method.name,
+        "learner": method.name,
+        "model": method.model.name,
+        "system": system,
+        "seed": seed,
+        "hyperparameters": method.hyperparameters,
+        "model_config": method.model.config,
+        "state_dict": {k: v.detach().cpu() for k, v in method.model.state_dict().items()},
+        "history": dict(history),
+        "hampipe_version": __version__,
+    }
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a model file written by :func:`save_model` (safely: ``weights_only=True``)."""
+    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or payload.get("format") not in READABLE_FORMATS:
+        raise ValueError(f"{path} is not a hampipe model file ({CHECKPOINT_FORMAT})")
+    return payload
+
+
+def load_model(path: str | os.PathLike, dtype: torch.dtype = torch.float64) -> Model:
+    """Load a trained model (any type in ``MODELS``) from a model file, in eval mode.
+
+    The checkpoint's metadata (method, model type, hyperparameters, history) is attached
+    as ``model.checkpoint`` (without the weights).
+    """
+    payload = load_checkpoint(path)
+    model_cls = MODELS.get_class(payload.get("model", "separable"))
+    config = dict(payload["model_config"])
+    model = model_cls(config.pop("dof"), **config)
+    state = payload["state_dict"]
+    if payload["format"] == "hampipe-model-1":  # the pair incidence moved into `features`
+        state = {("features." + k if k == "incidence" else k): v for k, v in state.items()}
+    missing = set(model.state_dict()) - set(state) - _SCALE_BUFFERS
+    if missing:
+        raise ValueError(f"{path}: model file lacks {sorted(missing)}")
+    model.load_state_dict(state, strict=False)
+    model.checkpoint = {k: v for k, v in payload.items() if k != "state_dict"}
+    return model.to(dtype).eval()
