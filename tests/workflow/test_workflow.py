@@ -15,12 +15,25 @@ import yaml
 from tests.helpers import DUFFING as DUFFING_SPEC
 from tests.helpers import ROOT
 
+#: The pairs the end-to-end test runs: every learner, model type and integrator family
+#: (the quick run, CI's first command, runs every pair and variant of config.yaml).
+TINY_EXPERIMENTS = {
+    "spring": ["hnn", "hinn", "ode"],
+    "three_body": ["hnn", "srnn", "sann", "sann_general", "sann_exp2"],
+    "pendulum4": ["hnn_general"],
+}
 
-def copy_project(dest: Path) -> Path:
+
+def copy_project(dest: Path, experiments: dict | None = None) -> Path:
+    """Copy the workflow into ``dest``; optionally replace config.yaml's experiments."""
     for name in ("Snakefile", "config.yaml", "config.quick.yaml"):
         shutil.copy(ROOT / name, dest / name)
     for name in ("workflow", ".test", "profiles"):
         shutil.copytree(ROOT / name, dest / name)
+    if experiments is not None:
+        config = yaml.safe_load((dest / "config.yaml").read_text())
+        config["experiments"] = experiments
+        (dest / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return dest
 
 
@@ -51,44 +64,55 @@ def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory) -> Path:
     """Run `all` once on the tiny overlay; later tests dry-run against its outputs."""
-    workdir = copy_project(tmp_path_factory.mktemp("project"))
+    workdir = copy_project(tmp_path_factory.mktemp("project"), TINY_EXPERIMENTS)
     snakemake(workdir, "all", "--configfile", ".test/config.yaml")
     return workdir
 
 
 @pytest.mark.slow
 def test_end_to_end_outputs(tiny_run):
+    import torch
     import xarray as xr
 
-    for system in ("spring", "three_body"):
+    for system, methods in TINY_EXPERIMENTS.items():
         for split in ("train", "test"):
             assert (tiny_run / f"results/data/{system}/{split}.nc").is_file()
         sai = xr.load_dataset(tiny_run / f"results/sai/{system}.nc")
         assert {"sai", "si"} <= set(sai.data_vars)
-        for method in ("hnn", "sann"):
-            assert (tiny_run / f"results/models/{system}/{method}.pt").is_file()
-            ev = xr.load_dataset(tiny_run / f"results/eval/{system}/{method}.nc")
+        test = xr.load_dataset(tiny_run / f"results/data/{system}/test.nc")
+        for method in methods:
+            run = f"{system}/{method}/seed0"
+            meta = torch.load(tiny_run / f"results/models/{run}.pt", weights_only=True)
+            assert meta["method"] == method and meta["system"] == system
+            assert len(meta["history"]["validation_loss"]) == len(meta["history"]["loss"])
+            ev = xr.load_dataset(tiny_run / f"results/eval/{run}.nc")
             assert {"q_pred", "p_pred", "mse", "energy_error"} <= set(ev.data_vars)
+            assert ev.sizes == test.sizes
+            np.testing.assert_array_equal(ev.q_pred[:, 0], test.q[:, 0])
             for rule in ("train", "evaluate"):
-                assert (tiny_run / f"logs/{rule}/{system}/{method}.log").stat().st_size > 0
-                assert (tiny_run / f"results/benchmarks/{rule}/{system}/{method}.tsv").is_file()
+                assert (tiny_run / f"logs/{rule}/{run}.log").stat().st_size > 0
+                assert (tiny_run / f"results/benchmarks/{rule}/{run}.tsv").is_file()
         for fig in ("energy", "mse"):
             assert (tiny_run / f"results/figs/{system}_{fig}.pdf").read_bytes()[:4] == b"%PDF"
+    general = xr.load_dataset(tiny_run / "results/eval/pendulum4/hnn_general/seed0.nc")
+    assert general.attrs["integrator"] == "dopri5" and general.attrs["model"] == "general"
+    sann = torch.load(tiny_run / "results/models/three_body/sann/seed0.pt", weights_only=True)
+    assert sann["hyperparameters"]["features"] == "pairwise_distances"  # per_system
     drift = tiny_run / "results/figs/spring_integrator_drift.pdf"
     assert drift.read_bytes()[:4] == b"%PDF"
     model_api = subprocess.run(
         [
             sys.executable,
             "-c",
-            "import hampipe; m = hampipe.load_model('results/models/spring/sann.pt');"
-            "print(m.checkpoint['method'])",
+            "import hampipe; m = hampipe.load_model('results/models/spring/hinn/seed0.pt');"
+            "print(m.checkpoint['method'], m.name)",
         ],
         cwd=tiny_run,
         capture_output=True,
         text=True,
         check=True,
     )
-    assert model_api.stdout.strip() == "sann"
+    assert model_api.stdout.strip() == "hinn resnet"
 
 
 @pytest.mark.slow
@@ -103,9 +127,51 @@ def test_changing_gamma_reruns_only_sann_and_figures(tiny_run):
     overlay.write_text(yaml.safe_dump({"methods": {"sann": {"gamma": 0.3}}}))
     result = snakemake(tiny_run, "-n", "all", "--configfile", ".test/config.yaml", str(overlay))
     jobs = planned_jobs(result)
-    assert jobs == {"train": 2, "evaluate": 2, "figure_energy": 2, "figure_mse": 2, "all": 1}
-    text = result.stdout
-    assert "results/models/three_body/hnn.pt" not in text.split("Job stats:")[0]
+    # sann on three_body, and its variants, which inherit gamma (sann_exp2 sets its own
+    # gamma, sann_general inherits it); the figures show sann, not the variants
+    assert jobs == {"train": 2, "evaluate": 2, "figure_energy": 1, "figure_mse": 1, "all": 1}
+    planned = (result.stdout + result.stderr).split("Job stats:")[0]
+    assert "results/models/three_body/sann/seed0.pt" in planned
+    assert "results/models/three_body/sann_general/seed0.pt" in planned
+    assert "results/models/three_body/sann_exp2/seed0.pt" not in planned
+
+
+@pytest.mark.slow
+def test_changing_a_variant_reruns_only_that_variant(tiny_run):
+    overlay = tiny_run / "variant.yaml"
+    overlay.write_text(yaml.safe_dump({"methods": {"sann_exp2": {"replication": 2}}}))
+    result = snakemake(tiny_run, "-n", "all", "--configfile", ".test/config.yaml", str(overlay))
+    assert planned_jobs(result) == {"train": 1, "evaluate": 1, "all": 1}
+    assert "results/models/three_body/sann_exp2/seed0.pt" in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_a_per_system_override_reruns_that_system_only(tiny_run):
+    overlay = tiny_run / "override.yaml"
+    overlay.write_text(
+        yaml.safe_dump({"methods": {"hnn": {"per_system": {"spring": {"learning_rate": 0.01}}}}})
+    )
+    result = snakemake(tiny_run, "-n", "all", "--configfile", ".test/config.yaml", str(overlay))
+    assert planned_jobs(result) == {
+        "train": 1,
+        "evaluate": 1,
+        "figure_energy": 1,
+        "figure_mse": 1,
+        "all": 1,
+    }
+    assert "results/models/spring/hnn/seed0.pt" in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_more_seeds_add_runs_and_keep_the_first(tiny_run):
+    overlay = tiny_run / "seeds.yaml"
+    overlay.write_text(yaml.safe_dump({"seeds": 2}))
+    result = snakemake(tiny_run, "-n", "all", "--configfile", ".test/config.yaml", str(overlay))
+    jobs = planned_jobs(result)
+    n_runs = sum(len(m) for m in TINY_EXPERIMENTS.values())
+    assert jobs["train"] == jobs["evaluate"] == n_runs
+    planned = (result.stdout + result.stderr).split("Job stats:")[0]
+    assert "seed1.pt" in planned and "seed0.pt" not in planned
 
 
 @pytest.mark.slow
@@ -116,7 +182,7 @@ def test_changing_a_system_size_reruns_that_system_only(tiny_run):
     assert planned_jobs(result) == {
         "simulate": 1,
         "integrator_drift": 1,
-        "evaluate": 2,
+        "evaluate": 3,
         "figure_energy": 1,
         "figure_mse": 1,
         "figure_integrator_drift": 1,
@@ -133,14 +199,15 @@ def test_report_builds(tiny_run):
 def test_one_figure_plans_only_what_it_needs(tmp_path):
     workdir = copy_project(tmp_path)
     result = snakemake(workdir, "-n", "results/figs/three_body_energy.pdf")
+    # the figure compares the learners (not the variants) over config.yaml's 3 seeds
     assert planned_jobs(result) == {
         "simulate": 2,
         "sai": 1,
-        "train": 2,
-        "evaluate": 2,
+        "train": 12,
+        "evaluate": 12,
         "figure_energy": 1,
     }
-    assert "spring" not in result.stdout
+    assert "spring" not in (result.stdout + result.stderr).split("Job stats:")[0]
 
 
 def test_invalid_config_stops_before_any_job(tmp_path):

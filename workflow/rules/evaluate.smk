@@ -1,16 +1,17 @@
 rule evaluate:
     input:
-        model="results/models/{system}/{method}.pt",
+        model="results/models/{system}/{method}/seed{seed}.pt",
         test="results/data/{system}/test.nc",
     output:
-        evaluation="results/eval/{system}/{method}.nc",
+        evaluation="results/eval/{system}/{method}/seed{seed}.nc",
     log:
-        "logs/evaluate/{system}/{method}.log",
+        "logs/evaluate/{system}/{method}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/evaluate/{system}/{method}.tsv"
-    conda:
-        "../envs/learning.yaml"
+        "results/benchmarks/evaluate/{system}/{method}/seed{seed}.tsv"
     params:
         step=lookup(dpath="systems/{system}/evaluation/step", within=config),
+        prediction=get_prediction,
+    conda:
+        "../envs/learning.yaml"
     script:
         "../scripts/evaluate.py"

@@ -2,15 +2,16 @@ rule train:
     input:
         unpack(get_train_input),
     output:
-        model="results/models/{system}/{method}.pt",
+        model="results/models/{system}/{method}/seed{seed}.pt",
     log:
-        "logs/train/{system}/{method}.log",
+        "logs/train/{system}/{method}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/train/{system}/{method}.tsv"
+        "results/benchmarks/train/{system}/{method}/seed{seed}.tsv"
+    params:
+        learner=get_learner,
+        hyperparameters=get_hyperparameters,
+        seed=get_train_seed,
     conda:
         "../envs/learning.yaml"
-    params:
-        hyperparameters=lookup(dpath="methods/{method}", within=config),
-        seed=get_train_seed,
     script:
         "../scripts/train.py"

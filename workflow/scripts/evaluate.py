@@ -13,6 +13,7 @@ evaluate_file(
     model=snakemake.input.model,
     test=snakemake.input.test,
     step=snakemake.params.step,
+    prediction=snakemake.params.prediction,
     output=snakemake.output.evaluation,
     threads=snakemake.threads,
 )

@@ -10,7 +10,8 @@ if TYPE_CHECKING:
 
 log_to(snakemake.log[0])
 train_to_file(
-    method=snakemake.wildcards.method,
+    method=snakemake.params.learner,
+    name=snakemake.wildcards.method,
     hyperparameters=snakemake.params.hyperparameters,
     train_data=snakemake.input.train,
     sai=snakemake.input.get("sai"),
