@@ -8,10 +8,10 @@ rule evaluate:
         "logs/evaluate/{system}/{method}/seed{seed}.log",
     benchmark:
         "results/benchmarks/evaluate/{system}/{method}/seed{seed}.tsv"
+    conda:
+        "../envs/learning.yaml"
     params:
         step=lookup(dpath="systems/{system}/evaluation/step", within=config),
         prediction=get_prediction,
-    conda:
-        "../envs/learning.yaml"
     script:
         "../scripts/evaluate.py"

@@ -7,11 +7,11 @@ rule train:
         "logs/train/{system}/{method}/seed{seed}.log",
     benchmark:
         "results/benchmarks/train/{system}/{method}/seed{seed}.tsv"
+    conda:
+        "../envs/learning.yaml"
     params:
         learner=get_learner,
         hyperparameters=get_hyperparameters,
         seed=get_train_seed,
-    conda:
-        "../envs/learning.yaml"
     script:
         "../scripts/train.py"
