@@ -43,6 +43,13 @@ def test_metrics_by_hand():
     q = np.array([[[1.0], [0.0]]])
     p = np.array([[[0.0], [3.0]]])
     np.testing.assert_allclose(energy_error(spring, q, p), [[0.0, (9 / 4 - 1) / 1]])
+    kepler = make_system("two_body")  # bound orbits: H < 0, the error keeps its sign
+    q = np.array([[[0.5, 0.0, -0.5, 0.0], [1.0, 0.0, -1.0, 0.0]]])
+    p = np.zeros_like(q)
+    H = kepler.hamiltonian(q[0], p[0])
+    assert H[0] < H[1] < 0
+    np.testing.assert_allclose(energy_error(kepler, q, p), [[0.0, (H[1] - H[0]) / -H[0]]])
+    assert energy_error(kepler, q, p)[0, 1] > 0
 
 
 def test_substeps_must_divide_intervals():
@@ -70,3 +77,24 @@ def test_model_of_another_system_is_refused():
     test = simulate(make_system("spring"), 2, 5, 0.1, seed=1)
     with pytest.raises(ValueError, match="trained on system 'pendulum'"):
         evaluate(model, test, step=0.01)
+
+
+@pytest.mark.parametrize(
+    ("integrator", "options", "tol"),
+    [("dopri5", {"rtol": 1e-10, "atol": 1e-12}, 1e-8), ("stormer_verlet", {}, 1e-4)],
+)
+def test_rollout_with_each_methods_prediction_integrator(integrator, options, tol):
+    """The adaptive and the implicit integrators land on the observation times."""
+    spring = make_system("spring")
+    q0, p0 = np.array([[1.0], [-2.0]]), np.array([[0.5], [0.0]])
+    t = np.arange(11) * 0.1
+    q_exact, p_exact = spring.exact_solution(q0, p0, t)
+    q, p = rollout(exact_spring_model(), q0, p0, t, 0.01, integrator, options)
+    np.testing.assert_allclose(q, q_exact, atol=tol)
+    np.testing.assert_allclose(p, p_exact, atol=tol)
+
+
+def test_evaluation_records_the_prediction_settings():
+    test = simulate(make_system("spring"), 2, 5, 0.1, seed=1)
+    ev = evaluate(exact_spring_model(), test, 0.01, "dopri5", {"rtol": 1e-9})
+    assert ev.attrs["integrator"] == "dopri5" and '"rtol": 1e-09' in ev.attrs["integrator_options"]

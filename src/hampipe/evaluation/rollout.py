@@ -97,16 +97,19 @@ def mse(q_pred, p_pred, q_true, p_true) -> np.ndarray:
 
 
 def energy_error(system: HamiltonianSystem, q_pred: np.ndarray, p_pred: np.ndarray) -> np.ndarray:
-    """Relative energy error (H(t) − H(0)) / H(0), H the true Hamiltonian (SANN §4.1).
+    """Relative energy error (H(t) − H(0)) / |H(0)|, H the true Hamiltonian (SANN §4.1).
 
-    Evaluated on the predicted states, shape ``(trajectory, time, dof)`` →
-    ``(trajectory, time)``.
+    The contract's s > 0 is |H(0)| of each trajectory, so the sign of the error says
+    whether energy was gained or lost also where H < 0 (bound orbits). The chain
+    pendulums' H is shifted to 0 at rest and positive elsewhere, so |H(0)| is the
+    energy of the motion there too. Evaluated on the predicted states, shape
+    ``(trajectory, time, dof)`` → ``(trajectory, time)``.
     """
     n_traj, n_time, dof = q_pred.shape
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         H = system.hamiltonian(q_pred.reshape(-1, dof), p_pred.reshape(-1, dof))
         H = H.reshape(n_traj, n_time)
-        return (H - H[:, :1]) / H[:, :1]
+        return (H - H[:, :1]) / np.abs(H[:, :1])
 
 
 def evaluate(
@@ -152,7 +155,8 @@ def evaluate(
                 energy_error(system, q_pred, p_pred),
                 {
                     "units": "1",
-                    "long_name": "relative energy error (H(t) - H(0)) / H(0)",
+                    "long_name": "relative energy error (H(t) - H(0)) / |H(0)|",
+                    "scale": "|H(0)| of each trajectory",
                 },
             ),
         },
