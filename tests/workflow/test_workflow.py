@@ -61,6 +61,14 @@ def planned_jobs(result: subprocess.CompletedProcess) -> dict[str, int]:
     return jobs
 
 
+def dry_run(workdir: Path, overlay: dict) -> tuple[dict[str, int], str]:
+    """Dry-run `all` on the tiny overlay plus ``overlay``: planned jobs and the output."""
+    path = workdir / "change.yaml"
+    path.write_text(yaml.safe_dump(overlay))
+    result = snakemake(workdir, "-n", "all", "--configfile", ".test/config.yaml", str(path))
+    return planned_jobs(result), result.stdout + result.stderr
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory) -> Path:
     """Run `all` once on the tiny overlay; later tests dry-run against its outputs."""
@@ -123,14 +131,10 @@ def test_complete_run_plans_nothing(tiny_run):
 
 @pytest.mark.slow
 def test_changing_gamma_reruns_only_sann_and_figures(tiny_run):
-    overlay = tiny_run / "gamma.yaml"
-    overlay.write_text(yaml.safe_dump({"methods": {"sann": {"gamma": 0.3}}}))
-    result = snakemake(tiny_run, "-n", "all", "--configfile", ".test/config.yaml", str(overlay))
-    jobs = planned_jobs(result)
+    jobs, planned = dry_run(tiny_run, {"methods": {"sann": {"gamma": 0.3}}})
     # sann on three_body, and its variants, which inherit gamma (sann_exp2 sets its own
     # gamma, sann_general inherits it); the figures show sann, not the variants
     assert jobs == {"train": 2, "evaluate": 2, "figure_energy": 1, "figure_mse": 1, "all": 1}
-    planned = result.stdout + result.stderr
     assert "results/models/three_body/sann/seed0.pt" in planned
     assert "results/models/three_body/sann_general/seed0.pt" in planned
     assert "results/models/three_body/sann_exp2/seed0.pt" not in planned
@@ -138,48 +142,37 @@ def test_changing_gamma_reruns_only_sann_and_figures(tiny_run):
 
 @pytest.mark.slow
 def test_changing_a_variant_reruns_only_that_variant(tiny_run):
-    overlay = tiny_run / "variant.yaml"
-    overlay.write_text(yaml.safe_dump({"methods": {"sann_exp2": {"replication": 2}}}))
-    result = snakemake(tiny_run, "-n", "all", "--configfile", ".test/config.yaml", str(overlay))
-    assert planned_jobs(result) == {"train": 1, "evaluate": 1, "all": 1}
-    assert "results/models/three_body/sann_exp2/seed0.pt" in result.stdout + result.stderr
+    jobs, planned = dry_run(tiny_run, {"methods": {"sann_exp2": {"replication": 2}}})
+    assert jobs == {"train": 1, "evaluate": 1, "all": 1}
+    assert "results/models/three_body/sann_exp2/seed0.pt" in planned
 
 
 @pytest.mark.slow
 def test_a_per_system_override_reruns_that_system_only(tiny_run):
-    overlay = tiny_run / "override.yaml"
-    overlay.write_text(
-        yaml.safe_dump({"methods": {"hnn": {"per_system": {"spring": {"learning_rate": 0.01}}}}})
-    )
-    result = snakemake(tiny_run, "-n", "all", "--configfile", ".test/config.yaml", str(overlay))
-    assert planned_jobs(result) == {
+    change = {"methods": {"hnn": {"per_system": {"spring": {"learning_rate": 0.01}}}}}
+    jobs, planned = dry_run(tiny_run, change)
+    assert jobs == {
         "train": 1,
         "evaluate": 1,
         "figure_energy": 1,
         "figure_mse": 1,
         "all": 1,
     }
-    assert "results/models/spring/hnn/seed0.pt" in result.stdout + result.stderr
+    assert "results/models/spring/hnn/seed0.pt" in planned
 
 
 @pytest.mark.slow
 def test_more_seeds_add_runs_and_keep_the_first(tiny_run):
-    overlay = tiny_run / "seeds.yaml"
-    overlay.write_text(yaml.safe_dump({"seeds": 2}))
-    result = snakemake(tiny_run, "-n", "all", "--configfile", ".test/config.yaml", str(overlay))
-    jobs = planned_jobs(result)
+    jobs, planned = dry_run(tiny_run, {"seeds": 2})
     n_runs = sum(len(m) for m in TINY_EXPERIMENTS.values())
     assert jobs["train"] == jobs["evaluate"] == n_runs
-    planned = result.stdout + result.stderr
     assert "seed1.pt" in planned and "seed0.pt" not in planned
 
 
 @pytest.mark.slow
 def test_changing_a_system_size_reruns_that_system_only(tiny_run):
-    overlay = tiny_run / "size.yaml"
-    overlay.write_text(yaml.safe_dump({"systems": {"spring": {"trajectories": {"test": 4}}}}))
-    result = snakemake(tiny_run, "-n", "all", "--configfile", ".test/config.yaml", str(overlay))
-    assert planned_jobs(result) == {
+    jobs, _ = dry_run(tiny_run, {"systems": {"spring": {"trajectories": {"test": 4}}}})
+    assert jobs == {
         "simulate": 1,
         "integrator_drift": 1,
         "evaluate": 3,

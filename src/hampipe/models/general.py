@@ -38,14 +38,7 @@ class GeneralHamiltonian(Model):
         super().__init__(dof, scales)
         self.features = PositionFeatures(dof, features, spatial_dim)
         self.phi = MLP(self.features.size + dof, width, depth, activation, rational_sharing)
-        self._remember(
-            width=width,
-            depth=depth,
-            activation=activation,
-            rational_sharing=rational_sharing,
-            features=features,
-            spatial_dim=spatial_dim,
-        )
+        self._remember(locals())
 
     def _inputs(self, q, p):
         x_q = self.features(q, self.q_scale, self.q_shift)

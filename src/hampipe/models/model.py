@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -18,8 +19,8 @@ class Model(nn.Module):
     Implementer's checklist for a new model (one file, one ``MODELS`` entry)
     -----------------------------------------------------------------------
     1. Register with ``@MODELS.register("<config name>")``; accept ``dof`` first, then
-       keyword options (stored in ``self.config`` by ``_remember``: the model file keeps
-       them so that :func:`hampipe.load_model` rebuilds the model), then ``scales``.
+       keyword options, then ``scales``; end ``__init__`` with ``self._remember(locals())``
+       (the model file keeps the options so that :func:`hampipe.load_model` rebuilds it).
     2. Declare ``hamiltonian`` (it has an H whose gradients give the field),
        ``separable`` (H = T(p) + V(q), so leapfrog applies) and ``time_dependent``.
     3. A Hamiltonian model implements ``forward(q, p, t)`` → H ``(batch,)`` and
@@ -50,8 +51,10 @@ class Model(nn.Module):
             self.register_buffer(key, torch.tensor(value))
         self.config: dict[str, Any] = {"dof": dof}
 
-    def _remember(self, **options: Any) -> None:
-        self.config.update(options)
+    def _remember(self, arguments: Mapping[str, Any]) -> None:
+        """Keep the constructor's options in ``config``; call as ``_remember(locals())``."""
+        accepted = set(inspect.signature(type(self)).parameters) - {"dof", "scales"}
+        self.config.update({k: arguments[k] for k in sorted(accepted)})
 
     def gradients(self, q, p, t=None) -> tuple[torch.Tensor, torch.Tensor]:
         """(∂H/∂q, ∂H/∂p), each ``(batch, dof)``."""

@@ -48,13 +48,7 @@ class ResNetHamiltonian(Model):
         self.activations = nn.ModuleList(act(width, rational_sharing) for _ in range(depth))
         self.out = nn.Linear(width, 1)
         self.h = 1.0 / depth
-        self._remember(
-            width=width,
-            depth=depth,
-            activation=activation,
-            rational_sharing=rational_sharing,
-            time_input=self.time_input,
-        )
+        self._remember(locals())
 
     @property
     def time_dependent(self) -> bool:  # type: ignore[override]

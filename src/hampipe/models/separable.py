@@ -44,14 +44,7 @@ class SeparableHamiltonian(Model):
         self.features = PositionFeatures(dof, features, spatial_dim)
         self.M = nn.Parameter(0.5 * torch.eye(dof))
         self.phi = MLP(self.features.size, width, depth, activation, rational_sharing)
-        self._remember(
-            width=width,
-            depth=depth,
-            activation=activation,
-            rational_sharing=rational_sharing,
-            features=features,
-            spatial_dim=spatial_dim,
-        )
+        self._remember(locals())
 
     def _p_tilde(self, p):
         return (p - self.p_shift) / self.p_scale

@@ -35,9 +35,7 @@ class VectorFieldNetwork(Model):
     ) -> None:
         super().__init__(dof, scales)
         self.g = MLP(2 * dof, width, depth, activation, rational_sharing, out_features=2 * dof)
-        self._remember(
-            width=width, depth=depth, activation=activation, rational_sharing=rational_sharing
-        )
+        self._remember(locals())
 
     def vector_field(self, q, p, t=None) -> tuple[torch.Tensor, torch.Tensor]:
         x = torch.cat([(q - self.q_shift) / self.q_scale, (p - self.p_shift) / self.p_scale], -1)
