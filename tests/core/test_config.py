@@ -21,8 +21,9 @@ def test_shipped_configs_are_valid(overlay):
 
 
 def test_quick_overlay_only_changes_sizes():
-    """config.quick.yaml may override sizes only, never the code path."""
-    sizes = {"trajectories", "steps", "epochs", "width", "train", "test"}
+    """config.quick.yaml may override sizes only, never the code path (the number of
+    seeds is a size: it repeats the same run)."""
+    sizes = {"trajectories", "steps", "epochs", "width", "train", "test", "seeds"}
 
     def leaves(d, path=()):
         for k, v in d.items():

@@ -1,84 +1,242 @@
+"""The training loop: reproducibility, validation, observation noise and their edge cases."""
+
+import math
+
 import numpy as np
 import pytest
 import torch
+import xarray as xr
 
-from hampipe.data import simulate
+from hampipe.core import resolve_method
+from hampipe.data import simulate, write_dataset
+from hampipe.models import METHODS
 from hampipe.sai import annotate
 from hampipe.systems import make_system
-from hampipe.training import fit, load_checkpoint, load_model, save_model, train
+from hampipe.training import (
+    add_noise,
+    fit,
+    load_model,
+    pick_device,
+    split_validation,
+    train,
+    train_to_file,
+)
+from hampipe.training.observations import observed_annotation
+from tests.helpers import paper_config
 
-HYPER = {
+CONFIG = paper_config()
+#: Small networks, few epochs and few sub-steps: each run takes well under a second.
+SMALL = {
     "width": 8,
     "depth": 2,
-    "activation": "rational",
-    "rational_sharing": "layer",
-    "features": "auto",
-    "epochs": 30,
-    "batch_size": 64,
+    "epochs": 3,
+    "batch_size": 32,
     "learning_rate": 1e-2,
-    "dtype": "float32",
+    "validation": 0.3,
+    "substeps": 2,
+    "partitions": {"stiff": 4, "nonstiff": 2},
 }
 
 
+def hyperparameters(learner: str, **overrides) -> dict:
+    """``methods.<learner>`` of ``config.yaml``, shrunk, then ``overrides``."""
+    _, h = resolve_method(CONFIG["methods"], learner)
+    return {**h, **{k: v for k, v in SMALL.items() if k in h}, **overrides}
+
+
 @pytest.fixture(scope="module")
-def spring_train():
+def spring_train() -> tuple[xr.Dataset, xr.Dataset]:
     spring = make_system("spring", initial_state={"radius": [1.0, 2.0]})
     ds = simulate(spring, 6, 20, 0.1, seed=3)
     return ds, annotate(ds)
 
 
-def test_training_reduces_the_loss_and_is_reproducible(spring_train):
+def assert_same_weights(a: torch.nn.Module, b: torch.nn.Module) -> None:
+    state_a, state_b = a.state_dict(), b.state_dict()
+    assert state_a.keys() == state_b.keys()
+    for key in state_a:
+        assert torch.equal(state_a[key], state_b[key]), key
+
+
+# -- reproducibility --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("learner", sorted(METHODS))
+def test_training_is_reproducible_with_a_seed(spring_train, learner):
     ds, sai = spring_train
-    m1, h1 = train("hnn", HYPER, ds, sai, seed=4, progress=False)
-    m2, h2 = train("hnn", HYPER, ds, sai, seed=4, progress=False)
-    assert h1["loss"][-1] < 0.5 * h1["loss"][0]
-    assert h1["loss"] == h2["loss"]
-    for a, b in zip(m1.model.state_dict().values(), m2.model.state_dict().values(), strict=True):
-        torch.testing.assert_close(a, b, rtol=0, atol=0)
-    assert len(h1["learning_rate"]) == 30 and h1["learning_rate"][0] == pytest.approx(1e-2)
+    h = hyperparameters(learner)
+    m1, h1 = train(learner, h, ds, sai, seed=4, progress=False)
+    m2, h2 = train(learner, h, ds, sai, seed=4, progress=False)
+    for key in ("loss", "validation_loss", "learning_rate", "train_trajectories", "examples"):
+        assert h1[key] == h2[key], key
+    assert_same_weights(m1.model, m2.model)
+    m3, h3 = train(learner, h, ds, sai, seed=5, progress=False)
+    assert h3["loss"] != h1["loss"]
+    assert not torch.equal(next(m3.model.parameters()), next(m1.model.parameters()))
 
 
-def test_save_and_load_roundtrip(tmp_path, spring_train):
+def test_training_reduces_the_loss(spring_train):
     ds, sai = spring_train
-    method, history = train(
-        "sann",
-        {
-            **HYPER,
-            "epochs": 2,
-            "gamma": 0.1,
-            "partitions": {"stiff": 4, "nonstiff": 2},
-            "replication": 3,
-            "ranking": "trajectory",
-            "integrator": "leapfrog",
-        },
-        ds,
-        sai,
-        seed=1,
-        progress=False,
-    )
-    path = save_model(tmp_path / "m.pt", method, history, "spring", seed=1)
-    model = load_model(path)
-    q = torch.randn(5, 1, dtype=torch.float64)
-    p = torch.randn(5, 1, dtype=torch.float64)
-    expected = method.model.double()(q, p)
-    torch.testing.assert_close(model(q, p), expected)
-    meta = load_checkpoint(path)
-    assert meta["method"] == "sann" and meta["system"] == "spring"
-    assert meta["hyperparameters"]["gamma"] == 0.1 and len(meta["history"]["loss"]) == 2
-    assert model.checkpoint["method"] == "sann"
+    h = hyperparameters("hnn", epochs=30, validation=0.0)
+    _, history = train("hnn", h, ds, sai, seed=4, progress=False)
+    assert history["loss"][-1] < 0.5 * history["loss"][0]
+    # Adam from the learning rate along a cosine to 0 (SANN §4.1)
+    lr = np.array(history["learning_rate"])
+    assert len(lr) == 30 and lr[0] == pytest.approx(1e-2)
+    assert lr[10] == pytest.approx(1e-2 * (1 + math.cos(math.pi * 10 / 30)) / 2)
+    assert np.all(np.diff(lr) < 0)
 
 
-def test_not_a_model_file(tmp_path):
-    torch.save({"weights": 1}, tmp_path / "x.pt")
-    with pytest.raises(ValueError, match="not a hampipe model file"):
-        load_checkpoint(tmp_path / "x.pt")
+# -- validation -------------------------------------------------------------------------
+
+
+def test_history_has_a_validation_loss_per_epoch_on_the_held_out_trajectories(spring_train):
+    ds, sai = spring_train
+    h = hyperparameters("hnn", validation=0.3, batch_size=1024)
+    method, history = train("hnn", h, ds, sai, seed=2, progress=False)
+    held_out, kept = history["validation_trajectories"], history["train_trajectories"]
+    assert len(held_out) == round(0.3 * 6) and len(kept) == 6 - len(held_out)
+    assert sorted(held_out + kept) == list(range(6))
+    assert history["examples"] == len(kept) * (20 - 2)  # HNN: the interior times
+    for key in ("loss", "validation_loss", "learning_rate", "seconds"):
+        assert len(history[key]) == h["epochs"], key
+    assert all(math.isfinite(v) for v in history["validation_loss"])
+    # the last entry is the trained model's loss on the held-out trajectories, and only them
+    with torch.no_grad():
+        held = method.loss(method.examples(ds.isel(trajectory=held_out))).item()
+        train_part = method.loss(method.examples(ds.isel(trajectory=kept))).item()
+    assert history["validation_loss"][-1] == pytest.approx(held, rel=1e-6)
+    assert history["validation_loss"][-1] != pytest.approx(train_part, rel=1e-3)
+
+
+def test_no_validation_keeps_every_trajectory(spring_train):
+    ds, sai = spring_train
+    _, history = train("hnn", hyperparameters("hnn", validation=0.0), ds, sai, 1, False)
+    assert history["validation_loss"] == [] and history["validation_trajectories"] == []
+    assert history["train_trajectories"] == list(range(6))
+
+
+def test_split_validation():
+    ds = simulate(make_system("spring"), 10, 3, 0.1, seed=0)
+    train_idx, val_idx = split_validation(ds, 0.0, np.random.default_rng(0))
+    assert train_idx.tolist() == list(range(10)) and val_idx.size == 0
+    train_idx, val_idx = split_validation(ds, 0.01, np.random.default_rng(0))
+    assert val_idx.size == 1  # at least one trajectory once the fraction is positive
+    train_idx, val_idx = split_validation(ds, 0.3, np.random.default_rng(0))
+    assert val_idx.size == 3 and train_idx.size == 7
+    assert np.all(np.diff(train_idx) > 0) and np.all(np.diff(val_idx) > 0)
+    assert sorted([*train_idx, *val_idx]) == list(range(10))
+    again = split_validation(ds, 0.3, np.random.default_rng(0))
+    assert np.array_equal(again[1], val_idx)
+    for fraction in (-0.1, 1.0, 1.5):
+        with pytest.raises(ValueError, match=r"validation fraction must lie in \[0, 1\)"):
+            split_validation(ds, fraction, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(("n_trajectories", "fraction"), [(1, 0.1), (2, 0.9)])
+def test_validation_leaving_no_training_trajectory_names_the_key(n_trajectories, fraction):
+    spring = make_system("spring", initial_state={"radius": [1.0, 2.0]})
+    ds = simulate(spring, n_trajectories, 5, 0.1, seed=0)
+    with pytest.raises(ValueError, match=r"leaves no training trajectory.*\.validation"):
+        split_validation(ds, fraction, np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"methods\.<method>\.validation"):
+        train("hnn", hyperparameters("hnn", validation=fraction), ds, None, 0, False)
+
+
+# -- observation noise ------------------------------------------------------------------
+
+
+def test_add_noise():
+    ds = simulate(make_system("spring"), 20, 50, 0.1, seed=0)
+    before = ds.copy(deep=True)
+    assert add_noise(ds, 0.0, np.random.default_rng(0)) is ds
+    noisy = add_noise(ds, 0.5, np.random.default_rng(0))
+    xr.testing.assert_identical(ds, before)  # the input (and its file) is untouched
+    assert noisy.attrs["observation_noise"] == 0.5 and "observation_noise" not in ds.attrs
+    for key in ("q", "p"):
+        residual = (noisy[key] - ds[key]).values
+        assert residual.std() == pytest.approx(0.5, rel=0.05)
+        assert abs(residual.mean()) < 0.05
+    xr.testing.assert_identical(noisy.energy, ds.energy)  # the truth stays the truth
+    xr.testing.assert_identical(noisy, add_noise(ds, 0.5, np.random.default_rng(0)))
+    with pytest.raises(ValueError, match="noise must be >= 0"):
+        add_noise(ds, -0.1, np.random.default_rng(0))
+
+
+def test_noise_changes_the_examples_but_not_the_data(spring_train):
+    ds, sai = spring_train
+    before = ds.copy(deep=True)
+    h = hyperparameters("hnn", noise=0.05)
+    method_noisy, noisy = train("hnn", h, ds, sai, seed=6, progress=False)
+    xr.testing.assert_identical(ds, before)
+    _, again = train("hnn", h, ds, sai, seed=6, progress=False)
+    assert noisy["loss"] == again["loss"]
+    _, clean = train("hnn", {**h, "noise": 0.0}, ds, sai, seed=6, progress=False)
+    assert noisy["loss"] != clean["loss"]
+    # the run's examples come from the noisy observations that the seed draws first
+    observed = add_noise(ds, 0.05, np.random.default_rng(6))
+    clean_ex = method_noisy.examples(ds)
+    noisy_ex = method_noisy.examples(observed)
+    assert not torch.equal(clean_ex["q"], noisy_ex["q"])
+    assert (noisy_ex["q"] - clean_ex["q"]).std().item() == pytest.approx(0.05, rel=0.2)
+
+
+def test_noisy_observations_are_annotated_again(spring_train):
+    ds, sai = spring_train
+    assert observed_annotation(ds, sai, 0.0) is sai
+    assert observed_annotation(ds, None, 0.1) is None
+    noisy = add_noise(ds, 0.1, np.random.default_rng(0))
+    annotation = observed_annotation(noisy, sai, 0.1)
+    xr.testing.assert_identical(annotation, annotate(noisy))
+    assert not np.array_equal(annotation.sai.values, sai.sai.values)
+
+
+# -- failures and files -----------------------------------------------------------------
 
 
 def test_non_finite_loss_stops_training(spring_train):
     ds, _ = spring_train
-    from hampipe.models import METHODS
-
-    method = METHODS["hnn"].build(HYPER, make_system("spring"), ds)
+    method = METHODS["hnn"].build(hyperparameters("hnn"), ds)
     method._loss = lambda batch: torch.tensor(np.nan)
     with pytest.raises(FloatingPointError, match="learning_rate"):
         fit(method, method.examples(ds), 2, 16, 1e-3, seed=0, progress=False)
+
+
+def test_fit_trains_in_the_method_dtype(spring_train):
+    ds, _ = spring_train
+    method = METHODS["hnn"].build(hyperparameters("hnn", dtype="float64"), ds)
+    history = fit(method, method.examples(ds), 2, 64, 1e-3, seed=0, progress=False)
+    assert next(method.model.parameters()).dtype == torch.float64
+    assert not method.model.training
+    assert len(history["loss"]) == 2 and history["validation_loss"] == []
+
+
+def test_pick_device():
+    assert pick_device("cpu") == torch.device("cpu")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert pick_device("auto").type == expected
+
+
+def test_train_to_file_writes_a_model_file(tmp_path, spring_train):
+    ds, _ = spring_train
+    data = write_dataset(ds, tmp_path / "train.nc")
+    threads = torch.get_num_threads()
+    try:
+        train_to_file(
+            "hnn",
+            hyperparameters("hnn"),
+            str(data),
+            None,
+            seed=3,
+            output=str(tmp_path / "models" / "hnn_x.pt"),
+            name="hnn_x",
+            threads=1,
+            progress=False,
+        )
+    finally:
+        torch.set_num_threads(threads)
+    model = load_model(tmp_path / "models" / "hnn_x.pt")
+    meta = model.checkpoint
+    assert meta["method"] == "hnn_x" and meta["learner"] == "hnn" and meta["model"] == "separable"
+    assert meta["system"] == "spring" and meta["seed"] == 3
+    assert len(meta["history"]["loss"]) == SMALL["epochs"]

@@ -48,7 +48,7 @@ class Model(nn.Module):
             raise ValueError(f"unknown scale(s) {unknown}; valid: {', '.join(SCALE_NAMES)}")
         for key, neutral in SCALE_NAMES.items():
             value = float((scales or {}).get(key, neutral))
-            self.register_buffer(key, torch.tensor(value))
+            self.register_buffer(key, torch.tensor(value, dtype=torch.float64))
         self.config: dict[str, Any] = {"dof": dof}
 
     def _remember(self, arguments: Mapping[str, Any]) -> None:

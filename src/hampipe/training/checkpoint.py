@@ -78,13 +78,16 @@ def load_model(path: str | os.PathLike, dtype: torch.dtype = torch.float64) -> M
     payload = load_checkpoint(path)
     model_cls = MODELS.get_class(payload.get("model", "separable"))
     config = dict(payload["model_config"])
-    model = model_cls(config.pop("dof"), **config)
+    # in the target dtype first, so that float64 weights are not rounded on the way in
+    model = model_cls(config.pop("dof"), **config).to(dtype)
     state = payload["state_dict"]
+    exempt: set[str] = set()
     if payload["format"] == "hampipe-model-1":  # the pair incidence moved into `features`
         state = {("features." + k if k == "incidence" else k): v for k, v in state.items()}
-    missing = set(model.state_dict()) - set(state) - _SCALE_BUFFERS
+        exempt = _SCALE_BUFFERS
+    missing = set(model.state_dict()) - set(state) - exempt
     if missing:
         raise ValueError(f"{path}: model file lacks {sorted(missing)}")
     model.load_state_dict(state, strict=False)
     model.checkpoint = {k: v for k, v in payload.items() if k != "state_dict"}
-    return model.to(dtype).eval()
+    return model.eval()
