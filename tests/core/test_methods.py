@@ -101,3 +101,23 @@ def test_resolved_settings_do_not_depend_on_the_order_keys_were_merged():
     reordered = {**methods, "sann": dict(reversed(list(methods["sann"].items())))}
     _, b = resolve_method(reordered, "sann_exp2")
     assert list(a) == list(b) == sorted(a)
+
+
+def test_a_variants_own_key_wins_over_its_bases_per_system_value():
+    methods = {
+        "sann": {"epochs": 3000, "per_system": {"billiard": {"epochs": 500}}},
+        "sann_long": {"method": "sann", "epochs": 5000},
+        "sann_short": {"method": "sann_long", "per_system": {"billiard": {"epochs": 50}}},
+    }
+    assert resolve_method(methods, "sann", "billiard")[1]["epochs"] == 500
+    assert resolve_method(methods, "sann_long", "billiard")[1]["epochs"] == 5000
+    assert resolve_method(methods, "sann_short", "billiard")[1]["epochs"] == 50
+    assert resolve_method(methods, "sann_short", "spring")[1]["epochs"] == 5000
+
+
+def test_only_learners_end_a_variant_chain():
+    config = paper_config()
+    config["methods"]["foo"] = {"method": "foo"}
+    with pytest.raises(ConfigError) as info:
+        check_methods(config, SCHEMA)
+    assert "learning methods: hinn, hnn, ode, sann, srnn)" in str(info.value)

@@ -98,3 +98,25 @@ def test_evaluation_records_the_prediction_settings():
     test = simulate(make_system("spring"), 2, 5, 0.1, seed=1)
     ev = evaluate(exact_spring_model(), test, 0.01, "dopri5", {"rtol": 1e-9})
     assert ev.attrs["integrator"] == "dopri5" and '"rtol": 1e-09' in ev.attrs["integrator_options"]
+
+
+def test_a_diverging_row_leaves_the_adaptive_rollout_of_the_others_intact():
+    """q̇ = q² blows up at t = 1/q₀: the q₀ = 2 row dies at t = 0.5, the q₀ = 0.1 row
+    must still follow q(t) = q₀ / (1 − q₀ t) to the end."""
+    from hampipe.models import Model
+
+    class Blowup(Model):
+        hamiltonian = False
+
+        def __init__(self):
+            super().__init__(1)
+            self.w = torch.nn.Parameter(torch.ones((), dtype=torch.float64))
+
+        def vector_field(self, q, p, t=None):
+            return self.w * q**2, torch.zeros_like(p)
+
+    t = np.arange(9) * 0.25
+    q0, p0 = np.array([[2.0], [0.1]]), np.zeros((2, 1))
+    q, _ = rollout(Blowup(), q0, p0, t, 0.05, "dopri5", {"rtol": 1e-10, "atol": 1e-12})
+    assert np.isnan(q[0, 2:]).all()
+    np.testing.assert_allclose(q[1, :, 0], 0.1 / (1 - 0.1 * t), rtol=1e-8)

@@ -359,3 +359,11 @@ def test_data_scales_range_maps_the_data_into_minus_one_one():
     for x, key in ((q, "q"), (p, "p")):
         scaled = (x - scales[f"{key}_shift"]) / scales[f"{key}_scale"]
         assert scaled.min() == -1.0 and scaled.max() == 1.0
+
+
+def test_separable_kinetic_energy_stays_centred_on_zero_momentum_under_range_scaling():
+    """The range scaling's momentum shift must not enter pᵀMp: ∂H/∂p(q, 0) = 0."""
+    scales = {"p_scale": 2.0, "p_shift": 1.5, "q_shift": 0.3, "energy_scale": 3.0}
+    model = MODELS["separable"](2, width=4, depth=1, scales=scales).double()
+    q = torch.randn(3, 2, dtype=torch.float64)
+    assert torch.equal(model.dH_dp(q, torch.zeros_like(q)), torch.zeros_like(q))

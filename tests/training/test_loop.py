@@ -139,8 +139,9 @@ def test_validation_leaving_no_training_trajectory_names_the_key(n_trajectories,
     ds = simulate(spring, n_trajectories, 5, 0.1, seed=0)
     with pytest.raises(ValueError, match=r"leaves no training trajectory.*\.validation"):
         split_validation(ds, fraction, np.random.default_rng(0))
-    with pytest.raises(ValueError, match=r"methods\.<method>\.validation"):
-        train("hnn", hyperparameters("hnn", validation=fraction), ds, None, 0, False)
+    with pytest.raises(ValueError, match=r"^methods\.hnn_x\.validation: .* lower methods\.hnn_x"):
+        h = hyperparameters("hnn", validation=fraction)
+        train("hnn", h, ds, None, 0, False, name="hnn_x")
 
 
 # -- observation noise ------------------------------------------------------------------
@@ -240,3 +241,14 @@ def test_train_to_file_writes_a_model_file(tmp_path, spring_train):
     assert meta["method"] == "hnn_x" and meta["learner"] == "hnn" and meta["model"] == "separable"
     assert meta["system"] == "spring" and meta["seed"] == 3
     assert len(meta["history"]["loss"]) == SMALL["epochs"]
+
+
+def test_the_noise_level_does_not_move_the_validation_split():
+    ds = simulate(make_system("spring"), 20, 6, 0.1, seed=0)
+    held_out = {
+        noise: train("hnn", hyperparameters("hnn", noise=noise, epochs=1), ds, None, 7, False)[1][
+            "validation_trajectories"
+        ]
+        for noise in (0.0, 0.01, 0.1)
+    }
+    assert held_out[0.0] == held_out[0.01] == held_out[0.1]

@@ -263,3 +263,11 @@ def test_lint_is_clean(tmp_path):
     workdir = copy_project(tmp_path)
     result = snakemake(workdir, "--lint", check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_changing_the_prediction_integrator_reruns_evaluation_only(tiny_run):
+    change = {"methods": {"hnn_general": {"prediction": {"rtol": 1.0e-6}}}}
+    jobs, planned = dry_run(tiny_run, change)
+    assert jobs == {"evaluate": 1, "figure_energy": 1, "figure_mse": 1, "all": 1}
+    assert "results/eval/pendulum4/hnn_general/seed0.nc" in planned

@@ -62,13 +62,20 @@ def get_learner(wildcards):
 
 
 def get_hyperparameters(wildcards):
-    """The entry's settings for the system: variant chain and per-system overrides merged."""
-    return resolve_method(config["methods"], wildcards.method, wildcards.system)[1]
+    """The entry's training settings for the system (variants, per-system merged).
+
+    The prediction block is left out: it reaches `evaluate` alone, so changing it
+    reruns the rollouts and not the training.
+    """
+    settings = resolve_method(config["methods"], wildcards.method, wildcards.system)[1]
+    return {k: v for k, v in settings.items() if k != "prediction"}
 
 
 def get_prediction(wildcards):
     """The entry's prediction block (integrator and its options) for the system."""
-    return get_hyperparameters(wildcards)["prediction"]
+    return resolve_method(config["methods"], wildcards.method, wildcards.system)[1][
+        "prediction"
+    ]
 
 
 def get_train_input(wildcards):

@@ -53,19 +53,22 @@ def resolve_method(
 
     Returns ``(learner, hyperparameters)``: the learner is the last entry of the
     ``method`` chain (a ``METHODS`` name); the hyperparameters are the chain's entries
-    merged from the learner down to ``name`` (nested keys merge), then the merged
-    ``per_system[system]`` block on top. ``method`` and ``per_system`` are removed.
+    merged from the learner down to ``name`` (nested keys merge), each entry followed by
+    its own ``per_system[system]`` block: so a variant's own key wins over its base's
+    per-system value, and a variant's per-system value over both. ``method`` and
+    ``per_system`` are removed.
     """
     if name not in methods:
         raise ConfigError(f"no entry {name!r} under 'methods' (configured: {', '.join(methods)})")
     chain = _chain(methods, name)
     merged: dict[str, Any] = {}
     for entry in reversed(chain):
-        merged = merge_config(merged, copy.deepcopy(dict(methods[entry])))
-    per_system = merged.pop("per_system", {}) or {}
-    merged.pop("method", None)
-    if system is not None and system in per_system:
-        merged = merge_config(merged, per_system[system])
+        own = copy.deepcopy(dict(methods[entry]))
+        own.pop("method", None)
+        per_system = own.pop("per_system", None) or {}
+        merged = merge_config(merged, own)
+        if system is not None and system in per_system:
+            merged = merge_config(merged, per_system[system])
     return chain[-1], _sorted(merged)
 
 
@@ -83,14 +86,14 @@ def _sorted(value: Any) -> Any:
 def check_methods(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
     """Check every ``methods`` entry as resolved, naming the bad key.
 
-    - a variant's ``method`` chain ends at a learner (a key with its own settings
-      schema ``$defs/<learner>_settings``) without cycles;
+    - a variant's ``method`` chain ends at a learner (a key of the schema's ``methods``
+      with its own settings schema ``$defs/<learner>_settings``) without cycles;
     - the resolved settings, and those of every ``per_system`` override, validate
       against that learner's schema (so a variant cannot set a key its learner lacks);
     - every ``per_system`` key names a configured system.
     """
     methods, systems = config.get("methods", {}), config.get("systems", {})
-    learners = sorted(k[: -len("_settings")] for k in schema["$defs"] if k.endswith("_settings"))
+    learners = sorted(schema["properties"]["methods"]["properties"])
     problems: list[str] = []
     for name in methods:
         try:

@@ -12,6 +12,7 @@ import torch
 import xarray as xr
 
 from hampipe.core.provenance import __version__
+from hampipe.integrators import StepSizeError
 from hampipe.models import make_integrator
 from hampipe.systems import HamiltonianSystem, system_from_attrs
 
@@ -76,9 +77,10 @@ def rollout(
     p = torch.as_tensor(np.asarray(p0), dtype=param.dtype, device=param.device)
     qs, ps = [q.cpu().numpy()], [p.cpu().numpy()]
     model.eval()
+    alive = _finite(q, p)
     for i, n in enumerate(n_sub):
         with torch.no_grad():
-            q, p = stepper.integrate(q, p, step, int(n), float(t[i]))
+            q, p, alive = _advance(stepper, q, p, alive, step, int(n), float(t[i]))
         qs.append(q.cpu().numpy())
         ps.append(p.cpu().numpy())
     q_out, p_out = np.stack(qs, axis=1), np.stack(ps, axis=1)
@@ -86,6 +88,48 @@ def rollout(
     bad = np.logical_or.accumulate(bad, axis=1)
     q_out[bad], p_out[bad] = np.nan, np.nan
     return q_out, p_out
+
+
+def _finite(q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    return torch.isfinite(q).all(-1) & torch.isfinite(p).all(-1)
+
+
+def _advance(stepper, q, p, alive, step, n, t0):
+    """Integrate the rows still ``alive`` through one interval; dead rows become NaN.
+
+    An adaptive integrator shares one step size over the batch: it stops early once a
+    row turns non-finite, and its step control fails (:class:`StepSizeError`) when one
+    row nears a blow-up. Neither may spoil the other rows. So a row that turns
+    non-finite is marked dead and the interval integrated again for the rest; after a
+    step-control failure the rows are integrated one by one and those that fail die.
+    """
+    q_new, p_new = torch.full_like(q, float("nan")), torch.full_like(p, float("nan"))
+    while alive.any():
+        rows = alive.nonzero().squeeze(-1)
+        try:
+            q_end, p_end = stepper.integrate(q[rows], p[rows], step, n, t0)
+        except StepSizeError:
+            q_end, p_end = _one_by_one(stepper, q[rows], p[rows], step, n, t0)
+        ok = _finite(q_end, p_end)
+        if ok.all():
+            q_new[rows], p_new[rows] = q_end, p_end
+            break
+        alive = alive.clone()
+        alive[rows[~ok]] = False
+    return q_new, p_new, alive
+
+
+def _one_by_one(stepper, q, p, step, n, t0):
+    """Integrate each row alone; a row whose step control fails comes back as NaN."""
+    q_end, p_end = torch.full_like(q, float("nan")), torch.full_like(p, float("nan"))
+    for i in range(q.shape[0]):
+        try:
+            q_end[i : i + 1], p_end[i : i + 1] = stepper.integrate(
+                q[i : i + 1], p[i : i + 1], step, n, t0
+            )
+        except StepSizeError:
+            log.warning("rollout %d: the integrator's step control failed near t = %g", i, t0)
+    return q_end, p_end
 
 
 def mse(q_pred, p_pred, q_true, p_true) -> np.ndarray:
@@ -192,8 +236,12 @@ def evaluate_file(
     from hampipe.training import load_model
 
     torch.set_num_threads(max(1, threads))
+    from hampipe.integrators import INTEGRATORS
+
     settings = dict(prediction or {"integrator": "leapfrog"})
     integrator = settings.pop("integrator")
+    declared = INTEGRATORS.get_class(integrator).options
+    settings = {k: v for k, v in settings.items() if k in declared}
     ds = evaluate(load_model(model), read_dataset(test), step, integrator, settings)
     log.info(
         "mean MSE at the last step %.4e, mean |energy error| %.4e",

@@ -8,8 +8,16 @@ from hampipe.integrators import (  # noqa: F401  (each module registers its clas
     stormer_verlet,
     symplectic_euler,
 )
-from hampipe.integrators.base import REQUIREMENTS, Field, Integrator
+from hampipe.integrators.base import REQUIREMENTS, Field, Integrator, StepSizeError
 from hampipe.integrators.registry import INTEGRATORS
 from hampipe.integrators.scipy_ivp import IntegrationError, solve
 
-__all__ = ["INTEGRATORS", "REQUIREMENTS", "Field", "Integrator", "IntegrationError", "solve"]
+__all__ = [
+    "INTEGRATORS",
+    "REQUIREMENTS",
+    "Field",
+    "IntegrationError",
+    "Integrator",
+    "StepSizeError",
+    "solve",
+]

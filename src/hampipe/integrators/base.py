@@ -24,6 +24,11 @@ VectorField = Callable[[Array, Array, Any], tuple[Array, Array]]
 #: ``g(q, p, t) -> array (batch, dof)``, e.g. ∂H/∂q.
 Gradient = Callable[[Array, Array, Any], Array]
 
+
+class StepSizeError(RuntimeError):
+    """An adaptive integrator could not meet its tolerances (step underflow, max_steps)."""
+
+
 #: What an integrator may require of a field.
 REQUIREMENTS = ("hamiltonian", "separable")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from hampipe.integrators.base import Field, Integrator
+from hampipe.integrators.base import Field, Integrator, StepSizeError
 from hampipe.integrators.registry import INTEGRATORS
 
 #: Butcher tableau of Dormand & Prince (1980): nodes, stage coefficients, and the
@@ -136,7 +136,7 @@ class Dopri5(Integrator):
         attempts = 0
         while s < 1.0:
             if adaptive and attempts >= max_steps:
-                raise RuntimeError(
+                raise StepSizeError(
                     f"integrator {self.name!r}: max_steps={max_steps} steps taken without "
                     f"reaching the end time (at s = {s:.6g} of 1; rtol={rtol}, atol={atol})"
                 )
@@ -164,7 +164,7 @@ class Dopri5(Integrator):
                 factor = MIN_FACTOR  # the error overflowed; retry with a smaller step
             ds = ds * factor
             if s < 1.0 and s + ds == s:
-                raise RuntimeError(
+                raise StepSizeError(
                     f"integrator {self.name!r}: step size underflow at s = {s:.6g} of 1"
                 )
         return q, p

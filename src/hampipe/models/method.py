@@ -82,8 +82,9 @@ class Method:
 
     @classmethod
     def build(cls, hyperparameters: Mapping[str, Any], train: xr.Dataset) -> Method:
-        """Create the method and a fresh model sized and scaled for ``train``."""
-        return cls(build_model(hyperparameters, train), hyperparameters)
+        """Create the method and a fresh model sized and scaled for ``train``, in ``dtype``."""
+        dtype = DTYPES[hyperparameters.get("dtype", "float32")]
+        return cls(build_model(hyperparameters, train).to(dtype), hyperparameters)
 
     def tensor(self, x: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.asarray(x), dtype=self.dtype)

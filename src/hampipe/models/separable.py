@@ -21,8 +21,10 @@ class SeparableHamiltonian(Model):
     connected network. With ``features="pairwise_distances"`` φ sees only the distances
     ‖q_i − q_j‖ between the bodies (Eq. 10).
 
-    In scaled units H_θ = E_s [ (p̃)ᵀ M p̃ + φ(features(q)) ] with p̃ = (p − p_c)/p_s,
-    E_s, p_s, p_c fixed buffers estimated from the training data. Separable, so
+    In scaled units H_θ = E_s [ p̃ᵀ M p̃ + φ(features(q)) ] with p̃ = p/p_s, E_s and
+    p_s fixed buffers estimated from the training data (the momentum shift of
+    ``scaling: range`` is not applied to the kinetic term, which must stay centred on
+    p = 0). Separable, so
     leapfrog applies; ∂H/∂q and ∂H/∂p are written by hand (no autograd): a loss on them
     trains θ with one backward pass.
     """
@@ -47,7 +49,9 @@ class SeparableHamiltonian(Model):
         self._remember(locals())
 
     def _p_tilde(self, p):
-        return (p - self.p_shift) / self.p_scale
+        # no shift: pᵀMp must stay centred on p = 0 (a shifted quadratic would add a
+        # term linear in p that φ(q) cannot cancel)
+        return p / self.p_scale
 
     def kinetic(self, p: torch.Tensor) -> torch.Tensor:
         """T(p) = E_s p̃ᵀ M p̃, shape ``(batch,)``."""

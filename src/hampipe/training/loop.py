@@ -48,12 +48,14 @@ def fit(
     device: torch.device | None = None,
     progress: bool = True,
     validation: Batch | None = None,
+    key: str | None = None,
 ) -> dict[str, list[float]]:
     """Minimise ``method.loss`` over shuffled mini-batches of ``examples``.
 
     Adam (Kingma & Ba 2014) with the learning rate decaying along a cosine from
     ``learning_rate`` to 0 over ``epochs`` (SANN §4.1). Batches are drawn from a
-    permutation seeded by ``seed``; a non-finite loss stops training with an error.
+    permutation seeded by ``seed``; a non-finite loss stops training with an error
+    naming the config ``key`` of the method (``methods.<name>``).
     After each epoch the loss on the ``validation`` examples (if any) is recorded.
 
     Returns the history: per-epoch mean loss, validation loss, learning rate and wall
@@ -83,9 +85,10 @@ def fit(
             idx = order[begin : begin + batch_size]
             loss = method.loss({k: v[idx] for k, v in data.items()})
             if not torch.isfinite(loss):
+                where = key or f"methods.{method.name}"
                 raise FloatingPointError(
-                    f"{method.name}: loss became {loss.item()} at epoch {epoch}; "
-                    "lower methods.<method>.learning_rate"
+                    f"{where}: loss became {loss.item()} at epoch {epoch}; "
+                    f"lower {where}.learning_rate"
                 )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -114,21 +117,27 @@ def train(
     sai: xr.Dataset | None,
     seed: int,
     progress: bool = True,
+    name: str | None = None,
 ) -> tuple[Method, dict[str, Any]]:
     """One training run: observations, validation split, model, examples, fit.
 
     ``method_name`` is a ``METHODS`` entry and ``hyperparameters`` its settings, already
-    resolved for the system (variants and per-system overrides merged). With one
-    ``seed`` the run draws, in this order: the observation noise (``noise``), the
-    validation trajectories (``validation``), the initial weights and the batch order;
-    so runs of different methods with the same seed share noise, split and batches.
+    resolved for the system (variants and per-system overrides merged); ``name`` is the
+    config entry, used in messages. From one ``seed`` the run draws the observation
+    noise (``noise``), the validation trajectories (``validation``), the initial weights
+    and the batch order, each from its own stream: runs of different methods with the
+    same seed share the noise, the split and the batches, whatever their noise level.
     """
     h = dict(hyperparameters)
+    key = f"methods.{name or method_name}"
     method_cls = METHODS.get_class(method_name)
-    rng = np.random.default_rng(seed)
-    observed = add_noise(train_data, h.get("noise", 0.0), rng)
+    # one generator per purpose, so the noise level does not move the validation split
+    noise_rng, split_rng = (np.random.default_rng([seed, k]) for k in (0, 1))
+    observed = add_noise(train_data, h.get("noise", 0.0), noise_rng)
     annotation = observed_annotation(observed, sai, h.get("noise", 0.0))
-    fit_idx, val_idx = split_validation(observed, h.get("validation", 0.0), rng)
+    fit_idx, val_idx = split_validation(
+        observed, h.get("validation", 0.0), split_rng, key=f"{key}.validation"
+    )
     parts = {"train": fit_idx, "validation": val_idx}
     subsets = {k: observed.isel(trajectory=v) for k, v in parts.items()}
     sai_subsets = {
@@ -162,6 +171,7 @@ def train(
         device,
         progress,
         validation,
+        key=key,
     )
     history.update(
         device=str(device),
@@ -192,7 +202,7 @@ def train_to_file(
     torch.set_num_threads(max(1, threads))
     data = read_dataset(train_data)
     annotation = read_dataset(sai) if sai else None
-    trained, history = train(method, hyperparameters, data, annotation, seed, progress)
+    trained, history = train(method, hyperparameters, data, annotation, seed, progress, name)
     log.info(
         "%s: final loss %.4e after %d epochs (%.1f s)",
         name or method,

@@ -26,21 +26,25 @@ def add_noise(data: xr.Dataset, std: float, rng: np.random.Generator) -> xr.Data
 
 
 def split_validation(
-    data: xr.Dataset, fraction: float, rng: np.random.Generator
+    data: xr.Dataset,
+    fraction: float,
+    rng: np.random.Generator,
+    key: str = "methods.<method>.validation",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the training and validation trajectories (whole trajectories held out).
 
     round(fraction · n) trajectories, at least one when ``fraction > 0``, are drawn with
-    ``rng`` for validation; at least one trajectory always stays for training.
+    ``rng`` for validation; at least one trajectory always stays for training. Errors
+    name the config ``key``.
     """
     n = data.sizes["trajectory"]
     if not 0 <= fraction < 1:
-        raise ValueError(f"validation fraction must lie in [0, 1), got {fraction}")
+        raise ValueError(f"{key}: validation fraction must lie in [0, 1), got {fraction}")
     n_val = 0 if fraction == 0 else max(1, int(round(fraction * n)))
     if n_val >= n:
         raise ValueError(
-            f"validation fraction {fraction} leaves no training trajectory of {n}; "
-            "lower methods.<method>.validation or simulate more trajectories"
+            f"{key}: validation fraction {fraction} leaves no training trajectory of {n}; "
+            f"lower {key} or simulate more trajectories"
         )
     order = rng.permutation(n)
     return np.sort(order[n_val:]), np.sort(order[:n_val])
