@@ -121,3 +121,25 @@ def test_only_learners_end_a_variant_chain():
     with pytest.raises(ConfigError) as info:
         check_methods(config, SCHEMA)
     assert "learning methods: hinn, hnn, ode, sann, srnn)" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("entry", "key"),
+    [
+        ({"method": "hinn", "features": "pairwise_distances"}, "methods.x.features"),
+        ({"method": "ode", "time_input": False}, "methods.x.time_input"),
+    ],
+)
+def test_an_option_the_model_does_not_take_is_refused(entry, key):
+    config = paper_config()
+    config["methods"]["x"] = entry
+    with pytest.raises(ConfigError, match=key):
+        check_learning(config)
+
+
+def test_a_window_longer_than_the_data_is_refused_before_any_job():
+    config = paper_config()
+    config["methods"]["srnn_long"] = {"method": "srnn", "window": 80}
+    config["experiments"]["three_body"] = ["srnn_long"]
+    with pytest.raises(ConfigError, match="methods.srnn_long.window.*steps.train gives 59"):
+        check_learning(config)
