@@ -1,18 +1,17 @@
 """Every METHODS entry: examples, loss and parameter gradients against a plain reference;
 SANN's reduction to SRNN; recovery of the spring's k and m."""
 
-import json
-
 import numpy as np
 import pytest
 import torch
 import xarray as xr
 
+from hampipe.bench.reference import REFERENCES
 from hampipe.core import resolve_method
 from hampipe.data import simulate
 from hampipe.models import METHODS, MODELS
 from hampipe.models.hnn import central_differences
-from hampipe.sai import annotate, stiff_mask
+from hampipe.sai import annotate
 from hampipe.systems import make_system
 from hampipe.training import train
 from tests.helpers import exact_spring_model, paper_config
@@ -44,125 +43,6 @@ def spring_data() -> tuple[xr.Dataset, xr.Dataset]:
     ds = simulate(spring, 3, 6, 0.1, seed=1)
     return ds, annotate(ds, spring)
 
-
-# -- plain references, one example at a time --------------------------------------------
-
-
-def autograd_field(model):
-    """(q, p, t) → (dq/dt, dp/dt): Hamilton's equations from autograd of ``model.forward``
-    (create_graph, so that θ is trained through them); a black box's own field."""
-    if not model.hamiltonian:
-        return model.vector_field
-
-    def field(q, p, t):
-        # Partial derivatives at (q, p) even where q was computed from p (a drift):
-        # differentiate with respect to zero offsets, not to q and p themselves.
-        dq = torch.zeros_like(q, requires_grad=True)
-        dp = torch.zeros_like(p, requires_grad=True)
-        H = model(q + dq, p + dp, t).sum()
-        dH_dq, dH_dp = torch.autograd.grad(H, (dq, dp), create_graph=True)
-        return dH_dp, -dH_dq
-
-    return field
-
-
-def leapfrog_step(f, q, p, h, t, iterations):
-    """Kick–drift–kick, no merged half-kicks."""
-    p_half = p + h / 2 * f(q, p, t)[1]
-    q_new = q + h * f(q, p_half, t + h / 2)[0]
-    p_new = p_half + h / 2 * f(q_new, p_half, t + h)[1]
-    return q_new, p_new
-
-
-def stormer_verlet_step(f, q, p, h, t, iterations):
-    """Lobatto IIIA–IIIB, each implicit equation by ``iterations`` fixed-point iterations
-    from the explicit guesses."""
-    p_half = p + h / 2 * f(q, p, t)[1]
-    for _ in range(iterations):
-        p_half = p + h / 2 * f(q, p_half, t)[1]
-    q_new = q + h * f(q, p_half, t)[0]
-    for _ in range(iterations):
-        q_new = q + h / 2 * (f(q, p_half, t)[0] + f(q_new, p_half, t + h)[0])
-    p_new = p_half + h / 2 * f(q_new, p_half, t + h)[1]
-    return q_new, p_new
-
-
-def euler_step(f, q, p, h, t, iterations):
-    dq_dt, dp_dt = f(q, p, t)
-    return q + h * dq_dt, p + h * dp_dt
-
-
-STEPS = {"leapfrog": leapfrog_step, "stormer_verlet": stormer_verlet_step, "euler": euler_step}
-
-
-def interval_reference(learner, model, h, ds, sai):
-    """SRNN/SANN loss: from each observed state, S steps per interval through W
-    intervals; squared errors at the observations, averaged over examples and window
-    steps. SANN takes S by the SAI ranking and counts each stiff interval K times."""
-    if h["integrator"] not in STEPS:
-        pytest.fail(f"no reference for integrator {h['integrator']!r}: add one to STEPS")
-    step, iterations = STEPS[h["integrator"]], h.get("iterations", 3)
-    q_obs, p_obs = torch.as_tensor(ds.q.values), torch.as_tensor(ds.p.values)
-    t_obs = ds.time.values
-    n_traj, n_time, _ = q_obs.shape
-    window = h.get("window", 1)
-    if learner == "sann":
-        stiff = stiff_mask(sai.sai.values, h["gamma"], h["ranking"])
-        parts = h["partitions"]
-        substeps = np.where(stiff, parts["stiff"], parts["nonstiff"])
-        copies = np.where(stiff, h["replication"], 1)
-    else:
-        substeps = np.full((n_traj, n_time - 1), h["substeps"])
-        copies = np.ones((n_traj, n_time - 1), dtype=int)
-    field = autograd_field(model)
-    total, count = 0.0, 0
-    for j in range(n_traj):
-        for i in range(n_time - window):
-            q, p = q_obs[j, i : i + 1], p_obs[j, i : i + 1]
-            t = torch.full((1, 1), t_obs[i], dtype=torch.float64)
-            s = int(substeps[j, i])
-            error = 0.0
-            for k in range(i, i + window):
-                dt = (t_obs[k + 1] - t_obs[k]) / s
-                for _ in range(s):
-                    q, p = step(field, q, p, dt, t, iterations)
-                    t = t + dt
-                error = error + ((q - q_obs[j, k + 1]) ** 2).sum()
-                error = error + ((p - p_obs[j, k + 1]) ** 2).sum()
-            total = total + int(copies[j, i]) * error
-            count += int(copies[j, i]) * window
-    return total / count
-
-
-def hnn_reference(learner, model, h, ds, sai):
-    """HNN loss: the field against central differences (or the spring's exact
-    derivatives) at the interior observations, in normalised units for ``range``."""
-    q_obs, p_obs = torch.as_tensor(ds.q.values), torch.as_tensor(ds.p.values)
-    t_obs = ds.time.values
-    parameters = json.loads(ds.attrs["parameters"])
-    k, m = parameters["k"], parameters["m"]
-    field = autograd_field(model)
-    total, count = 0.0, 0
-    for j in range(q_obs.shape[0]):
-        for i in range(1, q_obs.shape[1] - 1):
-            q, p = q_obs[j, i : i + 1], p_obs[j, i : i + 1]
-            if h["targets"] == "exact":
-                dq_dt, dp_dt = p / m, -k * q
-            else:
-                span = t_obs[i + 1] - t_obs[i - 1]
-                dq_dt = (q_obs[j, i + 1] - q_obs[j, i - 1]) / span
-                dp_dt = (p_obs[j, i + 1] - p_obs[j, i - 1]) / span
-            f_q, f_p = field(q, p, torch.full((1, 1), t_obs[i], dtype=torch.float64))
-            err_q, err_p = ((f_q - dq_dt) ** 2).sum(), ((f_p - dp_dt) ** 2).sum()
-            if h["scaling"] == "range":
-                err_q, err_p = err_q / model.q_scale**2, err_p / model.p_scale**2
-            total = total + err_q + err_p
-            count += 1
-    return total / count
-
-
-REFERENCES = {"hnn": hnn_reference, "srnn": interval_reference, "sann": interval_reference}
-REFERENCES.update(ode=interval_reference, hinn=interval_reference)
 
 #: Every learner with its config block's settings, then the options that change the
 #: loss: SRNN's multi-step window, HNN's normalisation and targets, the time-dependent

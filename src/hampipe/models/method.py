@@ -61,8 +61,11 @@ class Method:
     3. Implement ``_examples(train, sai)``: a dict of tensors sharing the first
        (example) axis, built once before training.
     4. Implement ``_loss(batch)``: a scalar on a batch of examples.
-    5. Test the loss and its parameter gradients against a plain autograd reference
-       (``tests/models/test_methods.py``), and that training recovers a known system.
+    5. Add a plain autograd reference of the loss to :mod:`hampipe.bench.reference`
+       (``LOSSES`` for a batch, ``REFERENCES`` for a split); the loss and its parameter
+       gradients are tested against it (``tests/models/test_methods.py``,
+       ``tests/bench``) and timed against it (``python -m hampipe.bench train``). Test
+       that training recovers a known system.
 
     ``examples`` checks that all example tensors share their length and ``loss`` that
     the result is a scalar; both then call the subclass.
