@@ -11,7 +11,8 @@ import hampipe
 def test_public_api():
     assert hampipe.__version__
     assert {"spring", "three_body"} <= set(hampipe.SYSTEMS)
-    assert {"hnn", "sann"} <= set(hampipe.METHODS)
+    assert {"hnn", "srnn", "sann", "hinn", "ode"} <= set(hampipe.METHODS)
+    assert {"separable", "general", "resnet", "vector_field"} <= set(hampipe.MODELS)
     assert "leapfrog" in hampipe.INTEGRATORS
     assert callable(hampipe.load_data) and callable(hampipe.load_model)
     assert callable(hampipe.rollout)

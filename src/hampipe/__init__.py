@@ -6,7 +6,8 @@ The short public API is re-exported here lazily, so that ``import hampipe`` stay
 - :func:`hampipe.load_data` -- a ground-truth split as an ``xarray.Dataset``;
 - :func:`hampipe.load_model` -- a trained model from ``results/models/...pt``;
 - :func:`hampipe.rollout` -- integrate a learned Hamiltonian from initial states;
-- :data:`hampipe.SYSTEMS`, :data:`hampipe.INTEGRATORS`, :data:`hampipe.METHODS` -- registries;
+- :data:`hampipe.SYSTEMS`, :data:`hampipe.INTEGRATORS`, :data:`hampipe.MODELS`,
+  :data:`hampipe.METHODS` -- registries;
 - :data:`hampipe.__version__`.
 """
 
@@ -23,6 +24,7 @@ _LAZY = {
     "rollout": ("hampipe.evaluation", "rollout"),
     "SYSTEMS": ("hampipe.systems", "SYSTEMS"),
     "INTEGRATORS": ("hampipe.integrators", "INTEGRATORS"),
+    "MODELS": ("hampipe.models", "MODELS"),
     "METHODS": ("hampipe.models", "METHODS"),
 }
 
