@@ -97,7 +97,7 @@ def check_methods(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
     problems: list[str] = []
     for name in methods:
         try:
-            learner, _ = resolve_method(methods, name)
+            learner, resolved = resolve_method(methods, name)
         except ConfigError as err:
             problems.append(str(err))
             continue
@@ -110,8 +110,6 @@ def check_methods(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
         sub = {"$defs": schema["$defs"], "$ref": f"#/$defs/{learner}_settings"}
         validator = _FillingValidator(sub)
         own = methods[name].get("per_system", {}) or {}
-        _, resolved = resolve_method(methods, name)
-        per_system = resolve_method_overrides(methods, name)
         for system in own:
             if system not in systems:
                 problems.append(
@@ -119,7 +117,7 @@ def check_methods(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
                     f"'systems' (configured: {', '.join(systems)})"
                 )
         targets = {f"methods.{name}": resolved}
-        for system in per_system:
+        for system in override_systems(methods, name):
             if system in systems:
                 targets[f"methods.{name}.per_system.{system}"] = resolve_method(
                     methods, name, system
@@ -129,11 +127,12 @@ def check_methods(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
                 text = _describe(error).replace("config key '", f"config key '{where}.", 1)
                 problems.append(text.replace(f"{where}.<root>", where))
     if problems:
-        lines = "\n".join(f"  - {p}" for p in dict.fromkeys(problems))
-        raise ConfigError(f"invalid config ({len(problems)} problem(s)):\n{lines}")
+        unique = list(dict.fromkeys(problems))
+        lines = "\n".join(f"  - {p}" for p in unique)
+        raise ConfigError(f"invalid config ({len(unique)} problem(s)):\n{lines}")
 
 
-def resolve_method_overrides(methods: Mapping[str, Any], name: str) -> list[str]:
+def override_systems(methods: Mapping[str, Any], name: str) -> list[str]:
     """The systems that have a ``per_system`` block anywhere in ``name``'s chain."""
     systems: list[str] = []
     for entry in _chain(methods, name):

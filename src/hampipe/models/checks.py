@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from hampipe.core import ConfigError
-from hampipe.core.methods import resolve_method, resolve_method_overrides
+from hampipe.core.methods import override_systems, resolve_method
 from hampipe.integrators import INTEGRATORS
 from hampipe.models.method import model_options
 from hampipe.models.registry import MODELS
@@ -45,7 +45,7 @@ def check_learning(config: Mapping[str, Any]) -> None:
     methods = config.get("methods", {})
     problems = []
     for name in methods:
-        for system in [None, *resolve_method_overrides(methods, name)]:
+        for system in [None, *override_systems(methods, name)]:
             _, h = resolve_method(methods, name, system)
             where = f"methods.{name}" + (f".per_system.{system}" if system else "")
             if "model" in h:
