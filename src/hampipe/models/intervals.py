@@ -66,13 +66,13 @@ class IntervalMethod(Method):
         out.update({k: torch.as_tensor(v[index]) for k, v in picked.items()})
         return out
 
-    def predict(self, batch: Batch, sel=slice(None), substeps: int | None = None):
-        """The model's states at the window's observation times, ``(example, w, dof)`` each."""
-        q, p, t = batch["q0"][sel], batch["p0"][sel], batch["t0"][sel]
-        s = int(batch["substeps"][sel][0]) if substeps is None else substeps
+    def _predict(self, batch: Batch, sel: torch.Tensor, s: int):
+        """States at the window's observation times of the ``sel`` examples, which share
+        S = ``s``; ``(example, w, dof)`` each."""
+        q, p, t, dts = batch["q0"][sel], batch["p0"][sel], batch["t0"][sel], batch["dt"][sel]
         qs, ps = [], []
         for k in range(self.window):
-            dt = batch["dt"][sel][:, k : k + 1]
+            dt = dts[:, k : k + 1]
             q, p = self.integrator.integrate(q, p, dt / s, s, t)
             t = t + dt
             qs.append(q)
@@ -83,7 +83,7 @@ class IntervalMethod(Method):
         total = batch["q0"].new_zeros(())
         for s in torch.unique(batch["substeps"]).tolist():
             sel = batch["substeps"] == s
-            q, p = self.predict(batch, sel, s)
+            q, p = self._predict(batch, sel, s)
             err = ((q - batch["q"][sel]) ** 2).sum(-1) + ((p - batch["p"][sel]) ** 2).sum(-1)
             total = total + err.sum()
         return total / (batch["q0"].shape[0] * self.window)
