@@ -132,18 +132,30 @@ class Integrator:
             raise ValueError(
                 f"integrator {self.name!r}: unknown option(s) {unknown}; valid: {valid}"
             )
-        if "hamiltonian" in self.requires and not field.hamiltonian:
-            raise ValueError(
-                f"integrator {self.name!r} needs a Hamiltonian field (∂H/∂q, ∂H/∂p); "
-                f"{field.name} is a black-box vector field"
-            )
-        if "separable" in self.requires and not field.separable:
-            raise ValueError(
-                f"integrator {self.name!r} needs a separable Hamiltonian H = T(p) + V(q); "
-                f"{field.name} is not separable (use stormer_verlet, rk4, euler or dopri5)"
-            )
+        reason = self.refusal(field.hamiltonian, field.separable, field.name)
+        if reason:
+            raise ValueError(reason)
         self.field = field
         self.settings = {**self.options, **options}
+
+    @classmethod
+    def refusal(cls, hamiltonian: bool, separable: bool, name: str) -> str | None:
+        """Why this integrator cannot advance a field that offers these, or None.
+
+        One rule for both places that apply it: building an integrator on a field, and
+        the config check that refuses a model before any job runs.
+        """
+        if "hamiltonian" in cls.requires and not hamiltonian:
+            return (
+                f"integrator {cls.name!r} needs a Hamiltonian field (∂H/∂q, ∂H/∂p); "
+                f"{name} is a black-box vector field"
+            )
+        if "separable" in cls.requires and not separable:
+            return (
+                f"integrator {cls.name!r} needs a separable Hamiltonian H = T(p) + V(q); "
+                f"{name} is not separable (use stormer_verlet, rk4, euler or dopri5)"
+            )
+        return None
 
     def step(self, q, p, h, t=0.0):
         """Advance ``(q, p)``, each ``(batch, dof)``, from time ``t`` by one step ``h``."""

@@ -17,16 +17,10 @@ MODEL_OPTION_DEFAULTS = {"features": "coordinates", "spatial_dim": 2, "time_inpu
 
 def _refusal(integrator: str, model: str) -> str | None:
     """Why ``integrator`` cannot run ``model``, or None when it can."""
-    needs = INTEGRATORS.get_class(integrator).requires
     model_cls = MODELS.get_class(model)
-    if "hamiltonian" in needs and not model_cls.hamiltonian:
-        return f"integrator {integrator!r} needs a Hamiltonian model; {model!r} is a black box"
-    if "separable" in needs and not model_cls.separable:
-        return (
-            f"integrator {integrator!r} needs a separable Hamiltonian; model {model!r} is not "
-            "separable (use stormer_verlet, rk4, euler or dopri5)"
-        )
-    return None
+    return INTEGRATORS.get_class(integrator).refusal(
+        model_cls.hamiltonian, model_cls.separable, f"model {model!r}"
+    )
 
 
 def check_learning(config: Mapping[str, Any]) -> None:
