@@ -1,20 +1,13 @@
 """Method entries: variants, per-system overrides, and the checks that name bad keys."""
 
-import copy
-
 import pytest
 import yaml
 
-from hampipe.core import ConfigError, check_methods, resolve_method, validate_config
+from hampipe.core import ConfigError, check_methods, resolve_method
 from hampipe.models import check_learning
-from tests.helpers import ROOT
+from tests.helpers import ROOT, paper_config
 
 SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
-
-
-def paper_config() -> dict:
-    config = yaml.safe_load((ROOT / "config.yaml").read_text())
-    return validate_config(config, copy.deepcopy(SCHEMA))
 
 
 def test_variant_inherits_everything_it_does_not_override():
