@@ -13,7 +13,7 @@ import xarray as xr
 
 from hampipe.core.provenance import __version__
 from hampipe.integrators import StepSizeError
-from hampipe.models import make_integrator
+from hampipe.models.method import integrator_options, make_integrator
 from hampipe.systems import HamiltonianSystem, system_from_attrs
 
 log = logging.getLogger(__name__)
@@ -236,12 +236,9 @@ def evaluate_file(
     from hampipe.training import load_model
 
     torch.set_num_threads(max(1, threads))
-    from hampipe.integrators import INTEGRATORS
-
     settings = dict(prediction or {"integrator": "leapfrog"})
     integrator = settings.pop("integrator")
-    declared = INTEGRATORS.get_class(integrator).options
-    settings = {k: v for k, v in settings.items() if k in declared}
+    settings = integrator_options(integrator, settings)
     ds = evaluate(load_model(model), read_dataset(test), step, integrator, settings)
     log.info(
         "mean MSE at the last step %.4e, mean |energy error| %.4e",

@@ -38,15 +38,19 @@ def build_model(hyperparameters: Mapping[str, Any], train: xr.Dataset) -> Model:
     return model_cls(train.sizes["dof"], **model_options(model_cls, hyperparameters), scales=scales)
 
 
+def integrator_options(name: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of ``settings`` that integrator ``name`` declares as options."""
+    declared = INTEGRATORS.get_class(name).options
+    return {k: settings[k] for k in declared if k in settings}
+
+
 def make_integrator(name: str, model: Model, settings: Mapping[str, Any]) -> Integrator:
     """Build integrator ``name`` on ``model``'s field with the options it declares.
 
     Raises ``ValueError`` when the integrator needs what the model does not offer
     (e.g. leapfrog on an inseparable model).
     """
-    cls = INTEGRATORS.get_class(name)
-    options = {k: settings[k] for k in cls.options if k in settings}
-    return cls(model.field(), **options)
+    return INTEGRATORS.get_class(name)(model.field(), **integrator_options(name, settings))
 
 
 class Method:
