@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from hampipe.models import ACTIVATIONS, MLP, Rational
-from hampipe.models.activations import SHARINGS
+from hampipe.models.activations import SHARINGS, RationalValueAndDerivative
 
 NAMES = sorted(ACTIVATIONS)
 
@@ -57,6 +57,41 @@ def test_derivative_trains_like_double_backward(name, sharing):
     hand = gradients((weights * act.derivative(x)).sum(), wanted)
     for a, b in zip(hand, auto, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("sharing", SHARINGS)
+def test_value_and_derivative_train_like_autograd(name, sharing):
+    """Both outputs of value_and_derivative (fused for the rational) backpropagate as
+    autograd's double backward of σ does, in x and in the coefficients."""
+    act = random_activation(name, sharing)
+    x = inputs().requires_grad_(True)
+    w_value, w_slope = torch.randn(2, 8, 5, dtype=torch.float64)
+    (slope,) = torch.autograd.grad(act(x).sum(), x, create_graph=True)
+    wanted = [x, *act.parameters()]
+    auto = gradients((w_value * act(x) + w_slope * slope).sum(), wanted)
+    value, fused_slope = act.value_and_derivative(x)
+    hand = gradients((w_value * value + w_slope * fused_slope).sum(), wanted)
+    for a, b in zip(hand, auto, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("sharing", SHARINGS)
+def test_fused_rational_passes_gradcheck(sharing):
+    act = random_activation("rational", sharing)
+    x = inputs().requires_grad_(True)
+    assert torch.autograd.gradcheck(
+        RationalValueAndDerivative.apply, (x, act.numerator, act.denominator)
+    )
+
+
+def test_fused_rational_refuses_a_double_backward():
+    """A create_graph backward through the fused step would miss second-order terms."""
+    act = random_activation("rational", "layer")
+    x = inputs().requires_grad_(True)
+    value, _ = act.value_and_derivative(x)
+    with pytest.raises(RuntimeError, match="differentiable once"):
+        torch.autograd.grad(value.sum(), x, create_graph=True)
 
 
 def test_rational_initialised_near_relu():

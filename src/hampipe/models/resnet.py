@@ -64,6 +64,7 @@ class ResNetHamiltonian(Model):
         return torch.cat(parts, dim=-1)
 
     def _run(self, x):
+        """Y_depth and the slopes σ'(z_j) of every layer (opening first)."""
         y, slope = self.opening_activation.value_and_derivative(self.opening(x))
         slopes = [slope]
         for layer, act in zip(self.layers, self.activations, strict=True):
@@ -73,8 +74,11 @@ class ResNetHamiltonian(Model):
         return y, slopes
 
     def forward(self, q: torch.Tensor, p: torch.Tensor, t=None) -> torch.Tensor:
-        """H_θ(t, q, p), shape ``(batch,)``."""
-        y, _ = self._run(self._inputs(q, p, t))
+        """H_θ(t, q, p), shape ``(batch,)`` (plain activations: autograd may differentiate
+        it twice)."""
+        y = self.opening_activation(self.opening(self._inputs(q, p, t)))
+        for layer, act in zip(self.layers, self.activations, strict=True):
+            y = y + self.h * act(layer(y))
         return self.energy_scale * self.out(y).squeeze(-1)
 
     def gradients(self, q, p, t=None):
