@@ -1,5 +1,5 @@
 # hampipe: learning Hamiltonian dynamics from trajectory data.
-# simulate -> sai -> train -> evaluate -> figures (and integrator_drift); see README.md, CONTRACT.md.
+# simulate -> sai -> train -> evaluate -> collect -> figures, tables (and integrator_drift); see README.md, CONTRACT.md.
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -17,7 +17,9 @@ include: "workflow/rules/drift.smk"
 include: "workflow/rules/sai.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/collect.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/tables.smk"
 
 
 rule all:

@@ -2,49 +2,77 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
-from hampipe.plotting import metric_summary, plot_metric_files
+from hampipe.plotting import FIGURES, draw, metric_figure, metric_summary, setting_family
+
+from .fakes import RUNS, SEEDS
 
 
-def fake_eval(scale: float, n: int = 4, t: int = 6) -> xr.Dataset:
-    rng = np.random.default_rng(0)
-    dims = ("trajectory", "time")
-    values = scale * (1 + rng.random((n, t))) * np.arange(1, t + 1)
-    return xr.Dataset(
-        {"mse": (dims, values), "energy_error": (dims, -values)},
-        coords={"time": np.arange(t) * 0.1},
-        attrs={"n_diverged": 0},
+def test_metric_summary_pools_seeds_and_trajectories(collected):
+    values = np.abs(collected.energy_error.sel({"method": "hnn"}))
+    s = metric_summary(values, ("seed", "trajectory"))
+    np.testing.assert_allclose(s["mean"], values.mean(("seed", "trajectory")))
+    assert (s["q25"] <= s["q75"]).all()
+    assert int(s["n"][-1]) == SEEDS * collected.sizes["trajectory"]
+    values[0, 0, -1] = np.nan  # a diverged rollout is left out and counted
+    assert (
+        int(metric_summary(values, ("seed", "trajectory"))["n"][-1])
+        == values.size // values.sizes["time"] - 1
     )
 
 
-def test_metric_summary_uses_absolute_energy_error():
-    ds = fake_eval(1.0)
-    s = metric_summary(ds, "energy_error")
-    np.testing.assert_allclose(s["mean"], np.abs(ds.energy_error).mean("trajectory"))
-    assert (s["q25"] <= s["q75"]).all()
-    ds["mse"][0, -1] = np.nan
-    assert int(metric_summary(ds, "mse")["n"][-1]) == 3
-
-
 @pytest.mark.parametrize("metric", ["mse", "energy_error"])
-def test_plot_metric_files_writes_a_reproducible_pdf(tmp_path, metric):
-    paths = {}
-    for method, scale in (("hnn", 1.0), ("sann", 0.1)):
-        paths[method] = tmp_path / f"{method}.nc"
-        fake_eval(scale).to_netcdf(paths[method])
-    out1 = plot_metric_files(paths, tmp_path / "a.pdf", metric, "three_body")
-    out2 = plot_metric_files(paths, tmp_path / "b.pdf", metric, "three_body")
-    assert out1.read_bytes()[:4] == b"%PDF"
-    assert out1.read_bytes() == out2.read_bytes()
+def test_metric_figure_table_holds_every_plotted_line(collected, metric):
+    fig, table = metric_figure(collected, metric, ["hnn", "sann"])
+    assert set(table.method) == {"hnn", "sann"}
+    assert len(table) == 2 * collected.sizes["time"]
+    lines = fig.axes[0].get_lines()
+    np.testing.assert_allclose(lines[1].get_ydata(), table[table.method == "sann"]["mean"])
+    assert lines[0].get_color() == str(collected.colour.sel({"method": "hnn"}).item())
 
 
-def test_unknown_metric():
-    from hampipe.plotting import metric_figure
-
+def test_unknown_metric(collected):
     with pytest.raises(ValueError, match="unknown metric"):
-        metric_figure({"hnn": fake_eval(1.0)}, "accuracy", "spring")
+        metric_figure(collected, "accuracy")
+
+
+def test_draw_writes_a_reproducible_pdf_png_and_csv(collected, tmp_path):
+    collected.to_netcdf(tmp_path / "collected.nc")
+    inputs = {"collected": tmp_path / "collected.nc"}
+    a = draw("energy", inputs, tmp_path / "a.pdf", methods=list(RUNS))
+    b = draw("energy", inputs, tmp_path / "b.pdf", methods=list(RUNS))
+    assert a.read_bytes()[:4] == b"%PDF" and a.read_bytes() == b.read_bytes()
+    assert (tmp_path / "a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table = pd.read_csv(tmp_path / "a.csv")
+    assert list(table.method.unique()) == list(RUNS)
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_resampling_figure_labels_each_line_by_its_k(collected, tmp_path):
+    collected.to_netcdf(tmp_path / "collected.nc")
+    fig, table = FIGURES["resampling"](
+        {"collected": tmp_path / "collected.nc"}, ["sann_k1", "sann"]
+    )
+    assert dict(zip(table.method, table.replication, strict=False)) == {"sann_k1": 1, "sann": 8}
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["K = 1 (sann_k1)", "K = 8 (sann)"]
+
+
+def test_setting_family_finds_entries_that_differ_in_one_key():
+    learners = {"sann": "sann", "a": "sann", "b": "sann", "c": "sann", "hnn": "hnn"}
+    base = {"gamma": 0.1, "replication": 8, "activation": "rational"}
+    settings = {
+        "sann": base,
+        "a": {**base, "replication": 1},
+        "b": {**base, "replication": 8},  # same K as sann: dropped
+        "c": {**base, "gamma": 0.5, "replication": 4},  # another group
+        "hnn": {"activation": "rational"},
+    }
+    assert setting_family(learners, settings, "replication") == ["a", "b"]
+    assert setting_family(learners, settings, "activation") == []
 
 
 def test_plotting_does_not_import_torch():
@@ -54,8 +82,6 @@ def test_plotting_does_not_import_torch():
 
 
 def test_drift_figure_is_a_reproducible_pdf(tmp_path):
-    from hampipe.plotting import plot_drift_file
-
     rng = np.random.default_rng(1)
     t = np.linspace(0, 10, 11)
     error = 1e-6 * rng.random((2, 3, 4, 11)) * t
@@ -70,6 +96,8 @@ def test_drift_figure_is_a_reproducible_pdf(tmp_path):
         attrs={"system": "spring"},
     )
     ds.to_netcdf(tmp_path / "drift.nc")
-    a = plot_drift_file(tmp_path / "drift.nc", tmp_path / "a.pdf")
-    b = plot_drift_file(tmp_path / "drift.nc", tmp_path / "b.pdf")
+    a = draw("integrator_drift", {"drift": tmp_path / "drift.nc"}, tmp_path / "a.pdf")
+    b = draw("integrator_drift", {"drift": tmp_path / "drift.nc"}, tmp_path / "b.pdf")
     assert a.read_bytes()[:4] == b"%PDF" and a.read_bytes() == b.read_bytes()
+    table = pd.read_csv(tmp_path / "a.csv")
+    assert len(table) == 2 * 3 * 10  # integrators × tolerances × times after t = 0

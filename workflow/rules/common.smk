@@ -6,6 +6,7 @@ import yaml
 from hampipe.core import check_consistency, derive_seed, validate_config
 from hampipe.core.methods import check_methods, resolve_method
 from hampipe.models import METHODS, check_learning
+from hampipe.plotting import presentation, setting_family
 from hampipe.systems import check_systems, system_definition
 
 SCHEMA = Path(workflow.current_basedir) / "../schemas/config.schema.yaml"
@@ -24,22 +25,144 @@ wildcard_constraints:
 
 
 def get_final_output():
-    """Every evaluation, figure and SAI annotation of the experiments; drift figures."""
+    """Every evaluation, collected dataset, figure and table of the experiments, SAI
+    annotations and drift figures."""
     outputs = [
         f"results/figs/{s}_integrator_drift.pdf" for s in config["integrator_drift"]
     ]
     for system, methods in config["experiments"].items():
+        outputs += [f"results/sai/{system}.nc", f"results/collected/{system}.nc"]
         outputs += [
-            f"results/sai/{system}.nc",
-            f"results/figs/{system}_energy.pdf",
-            f"results/figs/{system}_mse.pdf",
+            f"results/figs/{system}_{name}.pdf" for name in system_figures(system)
         ]
         outputs += [
             f"results/eval/{system}/{m}/seed{i}.nc"
             for m in methods
             for i in range(config["seeds"])
         ]
+    outputs += [f"results/tables/{name}.csv" for name in configured_tables()]
     return outputs
+
+
+def system_figures(system):
+    """The per-system figures `all` draws for a system in `experiments`."""
+    names = ["energy", "mse"]
+    if get_family(system, "activation"):
+        names.append("activations")
+    if get_family(system, "replication"):
+        names.append("resampling")
+    if sann_entries(system):
+        names += ["sai_si", "sai_percentiles", "sai_translation"]
+    if system == "billiard":
+        names = ["potential", *names]
+    return names
+
+
+def sann_entries(system):
+    """The system's experiments entries that train with SANN (stiffness-aware)."""
+    return [m for m, learner in resolved(system)[0].items() if learner == "sann"]
+
+
+def stiffness_settings(system):
+    """gamma and ranking of the system's first SANN entry: what the SAI figures mark."""
+    entries = sann_entries(system)
+    if not entries:
+        raise ValueError(
+            f"experiments.{system}: the SAI figures mark SANN's stiff intervals and need "
+            "an entry that trains with sann"
+        )
+    settings = resolved(system)[1][entries[0]]
+    return {"gamma": settings["gamma"], "ranking": settings["ranking"]}
+
+
+def configured_tables():
+    """The tables `all` writes: the summary, and those the `tables` block configures."""
+    return ["summary", *config.get("tables", {})]
+
+
+def resolved(system):
+    """(learners, settings) of every methods entry listed for the system."""
+    learners, settings = {}, {}
+    for m in config["experiments"].get(system, []):
+        learners[m], settings[m] = resolve_method(config["methods"], m, system)
+    return learners, settings
+
+
+def get_family(system, key):
+    """SANN entries of the system's experiments that differ only in `key`."""
+    return setting_family(*resolved(system), key)
+
+
+def get_collect_evals(wildcards):
+    """Method -> evaluation files of its seeds, for every method listed for the system."""
+    return {
+        m: [
+            f"results/eval/{wildcards.system}/{m}/seed{i}.nc"
+            for i in range(config["seeds"])
+        ]
+        for m in config["experiments"].get(wildcards.system, [])
+    }
+
+
+def get_collect_input(wildcards):
+    evals = get_collect_evals(wildcards)
+    return {
+        "test": f"results/data/{wildcards.system}/test.nc",
+        "evals": [path for paths in evals.values() for path in paths],
+    }
+
+
+def get_styles(wildcards):
+    """Label and colour of every methods entry (colours in the order of `methods`)."""
+    learners = {m: resolve_method(config["methods"], m)[0] for m in config["methods"]}
+    return presentation(list(config["methods"]), learners, config.get("presentation"))
+
+
+def get_learners(wildcards):
+    return resolved(wildcards.system)[0]
+
+
+def get_settings(wildcards):
+    return resolved(wildcards.system)[1]
+
+
+def get_shown_methods(wildcards):
+    """Methods the energy and MSE figures compare: the learners themselves (entries that
+    are not variants) or, if a system lists only variants, all of them."""
+    listed = config["experiments"].get(wildcards.system, [])
+    return [m for m in listed if "method" not in config["methods"][m]] or listed
+
+
+def table_input(name):
+    """Collected datasets (system -> path) of the systems table `name` draws from."""
+    if name == "summary":
+        systems = list(config["experiments"])
+    else:
+        if name not in config.get("tables", {}):
+            raise ValueError(
+                f"results/tables/{name}.csv needs the config block 'tables.{name}' "
+                "(see config.yaml)"
+            )
+        options = config["tables"][name]
+        systems = options.get("systems", [options.get("system")])
+    return {s: f"results/collected/{s}.nc" for s in systems}
+
+
+def table_options(name):
+    """The table's options: the `tables` block's entry (the summary lists experiments)."""
+    if name == "summary":
+        return {"methods": dict(config["experiments"])}
+    return dict(config["tables"][name])
+
+
+def family_input(wildcards, key):
+    """The collected dataset, if the system's experiments hold a family in `key`."""
+    if not get_family(wildcards.system, key):
+        raise ValueError(
+            f"experiments.{wildcards.system}: the {key} figure needs at least two SANN "
+            f"entries that differ only in '{key}'"
+        )
+    return f"results/collected/{wildcards.system}.nc"
 
 
 def get_simulate_seed(wildcards):
@@ -84,20 +207,3 @@ def get_train_input(wildcards):
     if METHODS[get_learner(wildcards)].requires_sai:
         inputs["sai"] = f"results/sai/{wildcards.system}.nc"
     return inputs
-
-
-def get_figure_input(wildcards):
-    """Evaluation files of every seed of the system's methods, keyed by method.
-
-    The figures compare the learners themselves: entries that are not variants, or,
-    if a system lists only variants, all of them.
-    """
-    listed = config["experiments"].get(wildcards.system, [])
-    shown = [m for m in listed if "method" not in config["methods"][m]] or listed
-    return {
-        m: [
-            f"results/eval/{wildcards.system}/{m}/seed{i}.nc"
-            for i in range(config["seeds"])
-        ]
-        for m in shown
-    }

@@ -1,6 +1,10 @@
+# One rule per figure; each draws a hampipe.plotting.FIGURES entry (params.figure) into
+# a PDF, with a PNG and the plotted numbers as CSV beside it.
+
+
 rule figure_energy:
     input:
-        unpack(get_figure_input),
+        collected="results/collected/{system}.nc",
     output:
         figure=report(
             "results/figs/{system}_energy.pdf",
@@ -8,6 +12,8 @@ rule figure_energy:
             category="Figures",
             subcategory="{system}",
         ),
+        png="results/figs/{system}_energy.png",
+        csv="results/figs/{system}_energy.csv",
     log:
         "logs/figure_energy/{system}.log",
     benchmark:
@@ -15,9 +21,10 @@ rule figure_energy:
     conda:
         "../envs/plotting.yaml"
     params:
-        metric="energy_error",
+        figure="energy",
+        options=lambda w: {"methods": get_shown_methods(w)},
     script:
-        "../scripts/plot_metric.py"
+        "../scripts/figure.py"
 
 
 use rule figure_energy as figure_mse with:
@@ -28,12 +35,57 @@ use rule figure_energy as figure_mse with:
             category="Figures",
             subcategory="{system}",
         ),
+        png="results/figs/{system}_mse.png",
+        csv="results/figs/{system}_mse.csv",
     log:
         "logs/figure_mse/{system}.log",
     benchmark:
         "results/benchmarks/figure_mse/{system}.tsv"
     params:
-        metric="mse",
+        figure="mse",
+        options=lambda w: {"methods": get_shown_methods(w)},
+
+
+use rule figure_energy as figure_activations with:
+    input:
+        collected=lambda w: family_input(w, "activation"),
+    output:
+        figure=report(
+            "results/figs/{system}_activations.pdf",
+            caption="../report/activations.rst",
+            category="Figures",
+            subcategory="{system}",
+        ),
+        png="results/figs/{system}_activations.png",
+        csv="results/figs/{system}_activations.csv",
+    log:
+        "logs/figure_activations/{system}.log",
+    benchmark:
+        "results/benchmarks/figure_activations/{system}.tsv"
+    params:
+        figure="activations",
+        options=lambda w: {"methods": get_family(w.system, "activation")},
+
+
+use rule figure_energy as figure_resampling with:
+    input:
+        collected=lambda w: family_input(w, "replication"),
+    output:
+        figure=report(
+            "results/figs/{system}_resampling.pdf",
+            caption="../report/resampling.rst",
+            category="Figures",
+            subcategory="{system}",
+        ),
+        png="results/figs/{system}_resampling.png",
+        csv="results/figs/{system}_resampling.csv",
+    log:
+        "logs/figure_resampling/{system}.log",
+    benchmark:
+        "results/benchmarks/figure_resampling/{system}.tsv"
+    params:
+        figure="resampling",
+        options=lambda w: {"methods": get_family(w.system, "replication")},
 
 
 rule figure_integrator_drift:
@@ -46,11 +98,108 @@ rule figure_integrator_drift:
             category="Figures",
             subcategory="{system}",
         ),
+        png="results/figs/{system}_integrator_drift.png",
+        csv="results/figs/{system}_integrator_drift.csv",
     log:
         "logs/figure_integrator_drift/{system}.log",
     benchmark:
         "results/benchmarks/figure_integrator_drift/{system}.tsv"
     conda:
         "../envs/plotting.yaml"
+    params:
+        figure="integrator_drift",
+        options={},
     script:
-        "../scripts/plot_drift.py"
+        "../scripts/figure.py"
+
+
+use rule figure_energy as figure_sai_si with:
+    input:
+        sai="results/sai/{system}.nc",
+    output:
+        figure=report(
+            "results/figs/{system}_sai_si.pdf",
+            caption="../report/sai_si.rst",
+            category="Figures",
+            subcategory="{system}",
+        ),
+        png="results/figs/{system}_sai_si.png",
+        csv="results/figs/{system}_sai_si.csv",
+    log:
+        "logs/figure_sai_si/{system}.log",
+    benchmark:
+        "results/benchmarks/figure_sai_si/{system}.tsv"
+    params:
+        figure="sai_si",
+        options=lambda w: {
+            **stiffness_settings(w.system),
+            "trajectory": config["figures"]["trajectory"],
+        },
+
+
+use rule figure_energy as figure_sai_percentiles with:
+    input:
+        sai="results/sai/{system}.nc",
+    output:
+        figure=report(
+            "results/figs/{system}_sai_percentiles.pdf",
+            caption="../report/sai_percentiles.rst",
+            category="Figures",
+            subcategory="{system}",
+        ),
+        png="results/figs/{system}_sai_percentiles.png",
+        csv="results/figs/{system}_sai_percentiles.csv",
+    log:
+        "logs/figure_sai_percentiles/{system}.log",
+    benchmark:
+        "results/benchmarks/figure_sai_percentiles/{system}.tsv"
+    params:
+        figure="sai_percentiles",
+        options={},
+
+
+use rule figure_energy as figure_sai_translation with:
+    input:
+        data="results/data/{system}/train.nc",
+    output:
+        figure=report(
+            "results/figs/{system}_sai_translation.pdf",
+            caption="../report/sai_translation.rst",
+            category="Figures",
+            subcategory="{system}",
+        ),
+        png="results/figs/{system}_sai_translation.png",
+        csv="results/figs/{system}_sai_translation.csv",
+    log:
+        "logs/figure_sai_translation/{system}.log",
+    benchmark:
+        "results/benchmarks/figure_sai_translation/{system}.tsv"
+    params:
+        figure="sai_translation",
+        options=lambda w: {
+            "gamma": stiffness_settings(w.system)["gamma"],
+            "shifts": config["figures"]["sai_shifts"],
+            "trajectory": config["figures"]["trajectory"],
+            "seed": derive_seed(config["seed"], "sai_translation", w.system),
+        },
+
+
+use rule figure_energy as figure_billiard_potential with:
+    input:
+        data="results/data/billiard/train.nc",
+    output:
+        figure=report(
+            "results/figs/billiard_potential.pdf",
+            caption="../report/billiard_potential.rst",
+            category="Figures",
+            subcategory="billiard",
+        ),
+        png="results/figs/billiard_potential.png",
+        csv="results/figs/billiard_potential.csv",
+    log:
+        "logs/figure_billiard_potential.log",
+    benchmark:
+        "results/benchmarks/figure_billiard_potential.tsv"
+    params:
+        figure="billiard_potential",
+        options={},

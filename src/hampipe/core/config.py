@@ -142,6 +142,8 @@ def check_consistency(config: dict) -> dict:
       configured method;
     - each system's ``evaluation.step`` divides its observation step ``dt``, so that
       rollouts land on the observation times;
+    - every method a ``tables`` entry lists is in ``experiments`` of its systems;
+    - every ``presentation.labels`` / ``presentation.colours`` key names a method;
     - every ``integrator_drift`` key names a configured system, and its ``rtol`` and
       ``atol`` lists pair up (same length).
     """
@@ -158,6 +160,23 @@ def check_consistency(config: dict) -> dict:
                 problems.append(
                     f"config key 'experiments.{system}[{i}]': no such method {method!r} "
                     f"under 'methods' (configured: {', '.join(methods) or 'none'})"
+                )
+    experiments = config.get("experiments", {})
+    for name, table in config.get("tables", {}).items():
+        for system in table.get("systems", [table.get("system")]):
+            listed = experiments.get(system, [])
+            missing = [m for m in table.get("methods", []) if m not in listed]
+            if missing:
+                problems.append(
+                    f"config key 'tables.{name}': {', '.join(missing)} not listed in "
+                    f"'experiments.{system}' (the table reads their evaluations)"
+                )
+    for key in ("labels", "colours"):
+        for name in config.get("presentation", {}).get(key, {}):
+            if name not in methods:
+                problems.append(
+                    f"config key 'presentation.{key}.{name}': no such method under "
+                    f"'methods' (configured: {', '.join(methods) or 'none'})"
                 )
     for name, drift in config.get("integrator_drift", {}).items():
         if name not in systems:

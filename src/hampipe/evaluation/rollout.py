@@ -167,7 +167,9 @@ def evaluate(
 
     ``integrator``, ``step`` and ``options`` are the method's prediction settings
     (:func:`rollout`). Returns the contract's evaluation dataset: ``q_pred``, ``p_pred``
-    ``(trajectory, time, dof)``, ``mse`` and ``energy_error`` ``(trajectory, time)``.
+    ``(trajectory, time, dof)``, ``mse`` and ``energy_error`` ``(trajectory, time)``, and
+    the model's training history ``train_loss``, ``validation_loss``, ``epoch_seconds``
+    ``(epoch,)`` (:func:`training_history`).
     """
     system = system_from_attrs(test.attrs)
     meta = getattr(model, "checkpoint", {})
@@ -182,7 +184,7 @@ def evaluate(
     if diverged:
         log.warning("%d of %d rollouts diverged (stored as NaN)", diverged, len(q_pred))
     dims3, dims2 = ("trajectory", "time", "dof"), ("trajectory", "time")
-    return xr.Dataset(
+    ds = xr.Dataset(
         {
             "q_pred": (dims3, q_pred, {**test.q.attrs, "long_name": "predicted coordinates"}),
             "p_pred": (dims3, p_pred, {**test.p.attrs, "long_name": "predicted momenta"}),
@@ -218,6 +220,34 @@ def evaluate(
             "hampipe_version": __version__,
         },
     )
+    return ds.assign(training_history(meta.get("history", {})))
+
+
+#: Per-epoch training records copied from a model file into its evaluation file:
+#: history key → (variable, attributes).
+HISTORY = {
+    "loss": ("train_loss", {"units": "1", "long_name": "mean training loss of the epoch"}),
+    "validation_loss": (
+        "validation_loss",
+        {"units": "1", "long_name": "loss on the held-out trajectories after the epoch"},
+    ),
+    "seconds": ("epoch_seconds", {"units": "s", "long_name": "wall time of the epoch"}),
+}
+
+
+def training_history(history: Mapping[str, Any]) -> dict[str, xr.DataArray]:
+    """The model's per-epoch training records as ``(epoch,)`` variables (see :data:`HISTORY`).
+
+    Figures and tables of training (loss curves, seconds per epoch in SANN Table 1) read
+    them from the evaluation files, so they need no model file and no torch. Records the
+    history lacks (or leaves empty) are left out.
+    """
+    out = {}
+    for key, (name, attrs) in HISTORY.items():
+        values = np.asarray(history.get(key) or [], dtype=np.float64)
+        if values.size:
+            out[name] = xr.DataArray(values, dims=("epoch",), attrs=attrs)
+    return out
 
 
 def evaluate_file(

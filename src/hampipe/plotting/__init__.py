@@ -1,21 +1,30 @@
-"""Layer 5: figures and tables. Never imports torch."""
+"""Layer 5: figures and tables, from collected evaluation datasets. Never imports torch."""
 
+from hampipe.plotting.collect import collect, method_settings, presentation, spatial_layout
+from hampipe.plotting.draw import FIGURES, draw, setting_family
 from hampipe.plotting.figures import (
     drift_figure,
     metric_figure,
     metric_summary,
-    plot_drift_file,
-    plot_metric_files,
-    pool_seeds,
     save_figure,
+    set_style,
 )
+from hampipe.plotting.tables import TABLES, make_table, save_table
 
 __all__ = [
+    "FIGURES",
+    "TABLES",
+    "collect",
+    "draw",
     "drift_figure",
+    "make_table",
+    "method_settings",
     "metric_figure",
     "metric_summary",
-    "plot_drift_file",
-    "plot_metric_files",
-    "pool_seeds",
+    "presentation",
+    "setting_family",
     "save_figure",
+    "save_table",
+    "set_style",
+    "spatial_layout",
 ]

@@ -1,0 +1,167 @@
+"""One dataset per system with every method and seed: what the figures and tables draw.
+
+The ``collect`` rule stacks a system's evaluation files (``results/eval/{system}/
+{method}/seed{i}.nc``) along ``method`` and ``seed`` beside the test split's truth, and
+attaches what the figures need to label them: a display name and a colour per method
+(from the config's ``presentation`` block, never from a method's hyperparameters) and
+each method's resolved settings as JSON (so a table of the ablation reads γ, S and K from
+the runs' own settings, none typed in).
+
+Layout of ``results/collected/{system}.nc``::
+
+    q, p              (trajectory, time, dof)            the test split's true states
+    energy            (trajectory, time)                 true H on the true states
+    q_pred, p_pred    (method, seed, trajectory, time, dof)
+    mse, energy_error (method, seed, trajectory, time)   as in the evaluation files
+    true_energy_pred  (method, seed, trajectory, time)   true H on the predicted states
+    train_loss, validation_loss, epoch_seconds (method, seed, epoch)   NaN-padded
+    coords: method, seed, trajectory, time, dof, epoch,
+            label(method), colour(method), learner(method), settings(method) (JSON)
+    attrs:  system, spatial_dim (2 for bodies in the plane, else 0), bodies,
+            n_diverged (JSON: method -> diverged rollouts over the seeds)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from hampipe.core.provenance import __version__
+from hampipe.systems import HamiltonianSystem, system_from_attrs
+
+#: Display names of the learners; a variant entry is shown by its own name unless the
+#: ``presentation.labels`` block of the config names it.
+LEARNER_LABELS = {"hnn": "HNN", "srnn": "SRNN", "sann": "SANN", "hinn": "HINN", "ode": "ODE"}
+#: Colours handed out in the order of the config's ``methods`` entries (colour-blind safe,
+#: seaborn's "colorblind" palette, then its "dark" one), so one entry has one colour in
+#: every figure of a config.
+PALETTE = (
+    "#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161", "#fbafe4", "#949494",
+    "#ece133", "#56b4e9", "#001c7f", "#b1400d", "#12711c", "#8c0800", "#591e71", "#592f0d",
+    "#a23582", "#3c3c3c", "#b8850a", "#006374",
+)  # fmt: skip
+
+
+def presentation(
+    methods: Sequence[str], learners: Mapping[str, str], block: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, str]]:
+    """Label and colour of every methods entry: ``{name: {"label": …, "colour": …}}``.
+
+    ``methods`` are the config's entries in order (colours follow that order, so they do
+    not depend on which subset a figure shows), ``learners`` maps an entry to its
+    learner, and ``block`` is the config's ``presentation`` block (``labels``,
+    ``colours``), whose values win.
+    """
+    block = block or {}
+    labels, colours = block.get("labels", {}), block.get("colours", {})
+    out = {}
+    for i, name in enumerate(methods):
+        default = LEARNER_LABELS.get(name, name) if learners.get(name) == name else name
+        out[name] = {
+            "label": str(labels.get(name, default)),
+            "colour": str(colours.get(name, PALETTE[i % len(PALETTE)])),
+        }
+    return out
+
+
+def spatial_layout(system: HamiltonianSystem) -> tuple[int, int]:
+    """(spatial_dim, bodies): (2, n) for n bodies in the plane (``x1, y1, …`` or ``x, y``),
+    (0, 0) when the coordinates are not positions of bodies (angles, a 1-D spring)."""
+    names = list(system.dof_names)
+    if names == ["x", "y"]:
+        return 2, 1
+    n = len(names) // 2
+    if n and names == [f"{axis}{i + 1}" for i in range(n) for axis in ("x", "y")]:
+        return 2, n
+    return 0, 0
+
+
+def collect(
+    evals: Mapping[str, Sequence[str | os.PathLike]],
+    test: xr.Dataset,
+    styles: Mapping[str, Mapping[str, str]],
+    learners: Mapping[str, str],
+    settings: Mapping[str, Mapping[str, Any]],
+) -> xr.Dataset:
+    """Stack evaluation files (method → paths of seeds 0, 1, …) with the test split.
+
+    ``styles`` is :func:`presentation`'s output, ``learners`` and ``settings`` each
+    method's learner and resolved settings. Raises ``ValueError`` naming the file when an
+    evaluation does not match the test split (another system or time grid).
+    """
+    system = system_from_attrs(test.attrs)
+    per_method = []
+    diverged = {}
+    for method, paths in evals.items():
+        seeds = []
+        for path in paths:
+            ds = xr.load_dataset(path, engine="netcdf4")
+            if ds.attrs.get("system") != system.name or ds.sizes["time"] != test.sizes["time"]:
+                raise ValueError(
+                    f"{path}: evaluation of system {ds.attrs.get('system')!r} with "
+                    f"{ds.sizes['time']} time points does not match the test split of "
+                    f"{system.name!r} ({test.sizes['time']} time points)"
+                )
+            ds = ds.drop_vars(["trajectory", "time", "dof"], errors="ignore")
+            if "epoch" in ds.dims:  # histories of different lengths align by epoch number
+                ds = ds.assign_coords(epoch=np.arange(1, ds.sizes["epoch"] + 1))
+            seeds.append(ds)
+        diverged[method] = sum(int(ds.attrs.get("n_diverged", 0)) for ds in seeds)
+        stacked = xr.concat(seeds, dim="seed", join="outer", combine_attrs="drop")
+        per_method.append(stacked.assign_coords(seed=np.arange(len(seeds))))
+    runs = xr.concat(per_method, dim="method", join="outer", combine_attrs="drop")
+    methods = list(evals)
+    q_pred, p_pred = runs.q_pred.values, runs.p_pred.values
+    flat = q_pred.shape[:-1]
+    with np.errstate(all="ignore"):
+        H = system.hamiltonian(
+            q_pred.reshape(-1, system.dof), p_pred.reshape(-1, system.dof)
+        ).reshape(flat)
+    spatial_dim, bodies = spatial_layout(system)
+    out = runs.assign(
+        q=test.q,
+        p=test.p,
+        energy=test.energy,
+        true_energy_pred=(
+            ("method", "seed", "trajectory", "time"),
+            H,
+            {"units": test.energy.attrs.get("units", "1"), "long_name": "true H on predictions"},
+        ),
+    )
+    return out.assign_coords(
+        method=methods,
+        trajectory=test.trajectory.values,
+        time=test.time,
+        dof=test.dof,
+        label=("method", [styles[m]["label"] for m in methods]),
+        colour=("method", [styles[m]["colour"] for m in methods]),
+        learner=("method", [learners[m] for m in methods]),
+        settings=("method", [json.dumps(settings[m], sort_keys=True) for m in methods]),
+    ).assign_attrs(
+        Conventions="CF-1.10",
+        system=system.name,
+        spatial_dim=spatial_dim,
+        bodies=bodies,
+        n_diverged=json.dumps(diverged),
+        hampipe_version=__version__,
+    )
+
+
+def method_settings(collected: xr.Dataset, method: str) -> dict[str, Any]:
+    """The resolved settings a method of a collected dataset was trained with."""
+    return json.loads(str(collected.settings.sel({"method": method}).item()))
+
+
+def label_of(collected: xr.Dataset, method: str) -> str:
+    """The display name of a method of a collected dataset."""
+    return str(collected.label.sel({"method": method}).item())
+
+
+def colour_of(collected: xr.Dataset, method: str) -> str:
+    """The colour of a method of a collected dataset."""
+    return str(collected.colour.sel({"method": method}).item())

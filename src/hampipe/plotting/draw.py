@@ -1,0 +1,172 @@
+"""Every figure the workflow draws, by name: read the inputs, draw, save PDF, PNG and CSV.
+
+A ``figure_*`` rule names a :data:`FIGURES` entry and passes its input files and
+options; :func:`draw` reads the files, calls the entry and saves the figure with the
+numbers it plots (:func:`~hampipe.plotting.figures.save_figure`). Adding a figure is one
+function here (or in a module it imports) and one rule.
+
+Each entry is ``fn(inputs, **options) -> (figure, table)`` where ``inputs`` maps the
+rule's input names to paths (or lists of paths).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import xarray as xr
+
+from hampipe.core.registry import Registry
+from hampipe.plotting.collect import label_of, method_settings
+from hampipe.plotting.figures import (
+    METRICS,
+    band_title,
+    drift_figure,
+    metric_figure,
+    metric_panel,
+    save_figure,
+    set_style,
+)
+from hampipe.plotting.sai_figures import (
+    billiard_potential_figure,
+    sai_percentiles_figure,
+    sai_si_figure,
+    sai_translation_figure,
+)
+from hampipe.systems import system_from_attrs
+
+Inputs = Mapping[str, Any]
+FigureFunction = Callable[..., tuple[plt.Figure, pd.DataFrame]]
+FIGURES: Registry[FigureFunction] = Registry("figure")
+
+
+def load(path: str | os.PathLike) -> xr.Dataset:
+    """A NetCDF file, read into memory."""
+    return xr.load_dataset(path, engine="netcdf4")
+
+
+def draw(name: str, inputs: Inputs, output: str | os.PathLike, **options: Any) -> Path:
+    """Draw figure ``name`` from ``inputs`` into ``output`` (PDF; PNG and CSV beside it)."""
+    fig, table = FIGURES[name](inputs, **options)
+    return save_figure(fig, output, table)
+
+
+@FIGURES.register("energy")
+def energy(inputs: Inputs, methods: Sequence[str] | None = None):
+    """|Relative energy error| of the test rollouts against time (SANN Figs. 3b, 5)."""
+    return metric_figure(load(inputs["collected"]), "energy_error", methods)
+
+
+@FIGURES.register("mse")
+def mse(inputs: Inputs, methods: Sequence[str] | None = None):
+    """MSE of the test rollouts against time (SANN Figs. 3c, 5)."""
+    return metric_figure(load(inputs["collected"]), "mse", methods)
+
+
+@FIGURES.register("integrator_drift")
+def integrator_drift(inputs: Inputs):
+    """Energy drift of solve_ivp's adaptive integrators (spring study, Fig. 3)."""
+    return drift_figure(load(inputs["drift"]))
+
+
+@FIGURES.register("sai_si")
+def sai_si(inputs: Inputs, gamma: float, ranking: str = "trajectory", trajectory: int = 0):
+    """SAI against SI for one training trajectory, stiff intervals shaded (SANN Fig. 7)."""
+    return sai_si_figure(load(inputs["sai"]), gamma, ranking, trajectory, time=True)
+
+
+@FIGURES.register("sai_percentiles")
+def sai_percentiles(inputs: Inputs):
+    """Normalised SAI sorted over the dataset, median and 95 % band (SANN App. G, Fig. 19)."""
+    return sai_percentiles_figure(load(inputs["sai"]))
+
+
+@FIGURES.register("sai_translation")
+def sai_translation(
+    inputs: Inputs, shifts: Sequence[float], gamma: float, trajectory: int = 0, seed: int = 0
+):
+    """SAI of a training trajectory after translating q (SANN App. B, Figs. 11–12)."""
+    return sai_translation_figure(
+        load(inputs["data"]), shifts=shifts, gamma=gamma, trajectory=trajectory, seed=seed
+    )
+
+
+@FIGURES.register("billiard_potential")
+def billiard_potential(inputs: Inputs, points: int = 201):
+    """The soft-walled billiard's potential: a profile and a map (SANN Fig. 3a)."""
+    return billiard_potential_figure(system_from_attrs(load(inputs["data"]).attrs), points=points)
+
+
+def metric_pair(
+    collected: xr.Dataset, methods: Sequence[str], title: str, labels: Mapping[str, str] | None
+):
+    """MSE and |energy error| side by side for ``methods`` (optionally relabelled)."""
+    set_style()
+    if labels:
+        relabelled = [
+            labels.get(str(m), str(v))
+            for m, v in zip(collected.method.values, collected.label.values, strict=True)
+        ]
+        collected = collected.assign_coords(label=("method", relabelled))
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.4), layout="constrained")
+    tables = [metric_panel(ax, collected, v, methods) for ax, v in zip(axes, METRICS, strict=False)]
+    axes[0].legend(title=band_title(collected), frameon=True, fontsize="small")
+    fig.suptitle(title)
+    return fig, pd.concat(tables, ignore_index=True)
+
+
+@FIGURES.register("activations")
+def activations(inputs: Inputs, methods: Sequence[str]):
+    """SANN with the rational, tanh and ReLU activations of φ (SANN §6, Fig. 8)."""
+    collected = load(inputs["collected"])
+    labels = {
+        m: f"{label_of(collected, m)}: {method_settings(collected, m)['activation']}"
+        for m in methods
+    }
+    system = str(collected.attrs["system"]).replace("_", "-")
+    fig, table = metric_pair(collected, methods, f"{system}: activation of φ", labels)
+    activation = {m: method_settings(collected, m)["activation"] for m in methods}
+    return fig, table.assign(activation=table["method"].map(activation))
+
+
+@FIGURES.register("resampling")
+def resampling(inputs: Inputs, methods: Sequence[str]):
+    """SANN with and without resampling of the stiff intervals (SANN Fig. 5 right).
+
+    ``methods`` share every setting but the replication K; each is labelled by its K.
+    """
+    collected = load(inputs["collected"])
+    replication = {m: int(method_settings(collected, m)["replication"]) for m in methods}
+    labels = {m: f"K = {replication[m]} ({m})" for m in methods}
+    system = str(collected.attrs["system"]).replace("_", "-")
+    fig, table = metric_pair(collected, methods, f"{system}: resampling of stiff intervals", labels)
+    return fig, table.assign(replication=table["method"].map(replication))
+
+
+def setting_family(
+    learners: Mapping[str, str],
+    settings: Mapping[str, Mapping[str, Any]],
+    key: str,
+    learner: str = "sann",
+) -> list[str]:
+    """Entries of ``learner`` that differ only in setting ``key``: one per value, sorted.
+
+    Among ``settings`` (entry → resolved settings, schema defaults filled; ``learners``
+    maps entries to learners), the largest group whose settings
+    agree on everything but ``key`` (and the ``prediction`` block); an entry whose value
+    repeats within the group is dropped after the first (by name). Empty unless the
+    group holds at least two values. ``key="replication"`` gives SANN Fig. 5's K = 1 vs
+    K = 8 comparison, ``key="activation"`` Fig. 8's activations.
+    """
+    groups: dict[str, dict[Any, str]] = {}
+    for name in sorted(settings):
+        if learners.get(name) != learner or key not in settings[name]:
+            continue
+        rest = {k: v for k, v in settings[name].items() if k not in (key, "prediction")}
+        groups.setdefault(repr(sorted(rest.items())), {}).setdefault(settings[name][key], name)
+    best = max(groups.values(), key=len, default={})
+    return [best[v] for v in sorted(best)] if len(best) > 1 else []

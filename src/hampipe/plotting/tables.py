@@ -1,0 +1,191 @@
+"""The tables of the sources, from collected evaluation datasets (never typed in).
+
+Every number comes from ``results/collected/{system}.nc`` (:mod:`hampipe.plotting.
+collect`): the runs' own settings, training histories and test rollouts. Each table is
+written as CSV and as Markdown beside it (:func:`save_table`).
+
+Definitions shared by the tables, per run (method, seed), then mean and standard
+deviation across seeds:
+
+- *test MSE*: the evaluation's ``mse`` averaged over test trajectories and time;
+- *last-step MSE*: ``mse`` at the final test time, averaged over test trajectories;
+- *energy error*: |relative energy error| averaged over test trajectories and time;
+- *train loss*: the last epoch's mean training loss (for SRNN/SANN the one-interval
+  squared error of Eq. 7, i.e. the training MSE; for HNN the vector-field error);
+- *s / epoch*: the mean wall time of a training epoch.
+
+Diverged rollouts (NaN) are left out of the means and counted in ``diverged``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from hampipe.core.registry import Registry
+from hampipe.plotting.collect import label_of, method_settings
+
+TableFunction = Callable[..., pd.DataFrame]
+TABLES: Registry[TableFunction] = Registry("table")
+
+
+def run_metrics(collected: xr.Dataset, method: str) -> pd.DataFrame:
+    """Per seed of ``method``: test MSE, last-step MSE, energy error, train loss, s/epoch,
+    diverged rollouts (see the module docstring for the definitions)."""
+    runs = collected.sel({"method": method})
+    energy = np.abs(runs.energy_error)
+    table = pd.DataFrame(
+        {
+            "seed": runs.seed.values,
+            "test_mse": runs.mse.mean(("trajectory", "time"), skipna=True).values,
+            "last_step_mse": runs.mse.isel(time=-1).mean("trajectory", skipna=True).values,
+            "energy_error": energy.mean(("trajectory", "time"), skipna=True).values,
+            "diverged": runs.q_pred.isel(time=-1).isnull().any("dof").sum("trajectory").values,
+        }
+    )
+    for column, variable, reduce in (
+        ("train_loss", "train_loss", "last"),
+        ("seconds_per_epoch", "epoch_seconds", "mean"),
+    ):
+        if variable not in runs:
+            table[column] = np.nan
+            continue
+        values = runs[variable].values  # (seed, epoch), NaN-padded
+        if reduce == "mean":
+            table[column] = np.nanmean(np.where(np.isfinite(values), values, np.nan), axis=-1)
+        else:
+            table[column] = [row[np.isfinite(row)][-1] if np.isfinite(row).any() else np.nan
+                             for row in np.atleast_2d(values)]  # fmt: skip
+    return table
+
+
+def across_seeds(per_seed: pd.DataFrame, columns: Sequence[str]) -> dict[str, float]:
+    """``{column}`` (mean) and ``{column}_std`` (sample std, NaN for one seed) per column;
+    ``seeds`` and the summed ``diverged``."""
+    out: dict[str, float] = {"seeds": len(per_seed)}
+    for column in columns:
+        values = per_seed[column].to_numpy(dtype=float)
+        finite = values[np.isfinite(values)]
+        out[column] = float(finite.mean()) if finite.size else float("nan")
+        out[f"{column}_std"] = float(finite.std(ddof=1)) if finite.size > 1 else float("nan")
+    out["diverged"] = int(per_seed["diverged"].sum())
+    return out
+
+
+def improvement(baseline: float, ours: float) -> float:
+    """Percent by which ``ours`` is below ``baseline``: 100 (baseline − ours) / baseline."""
+    if not (np.isfinite(baseline) and np.isfinite(ours)) or baseline == 0:
+        return float("nan")
+    return 100.0 * (baseline - ours) / baseline
+
+
+@TABLES.register("summary")
+def summary(collected: Mapping[str, xr.Dataset], methods: Mapping[str, Sequence[str]]):
+    """Per system and method: energy error, last-step MSE and test MSE with their spread
+    across seeds, and SANN's improvement over SRNN and HNN in percent (SANN §4 quotes
+    these improvements for the billiard and the three-body problem).
+
+    ``methods`` maps each system to the entries to list.
+    """
+    rows = []
+    for system, ds in collected.items():
+        per_method = {}
+        for method in methods[system]:
+            stats = across_seeds(
+                run_metrics(ds, method), ("energy_error", "last_step_mse", "test_mse")
+            )
+            per_method[method] = stats
+            label = label_of(ds, method)
+            rows.append({"system": system, "method": method, "label": label, **stats})
+        if "sann" in per_method:
+            sann = per_method["sann"]
+            for row in rows:
+                if row["system"] == system and row["method"] == "sann":
+                    for base in ("srnn", "hnn"):
+                        if base in per_method:
+                            for metric in ("energy_error", "last_step_mse"):
+                                row[f"sann_vs_{base}_{metric}_pct"] = improvement(
+                                    per_method[base][metric], sann[metric]
+                                )
+    return pd.DataFrame(rows)
+
+
+@TABLES.register("ablation")
+def ablation(collected: Mapping[str, xr.Dataset], system: str, methods: Sequence[str]):
+    """SANN Table 1: one row per entry with its (γ, S_nonstiff, S_stiff, K), read from
+    the run's settings, and train loss, test MSE, energy error and seconds per epoch
+    (mean and spread across seeds)."""
+    ds = collected[system]
+    rows = []
+    for method in methods:
+        h = method_settings(ds, method)
+        stats = across_seeds(
+            run_metrics(ds, method),
+            ("train_loss", "test_mse", "energy_error", "seconds_per_epoch"),
+        )
+        rows.append(
+            {
+                "experiment": method,
+                "gamma": h["gamma"],
+                "s_nonstiff": h["partitions"]["nonstiff"],
+                "s_stiff": h["partitions"]["stiff"],
+                "replication": h["replication"],
+                "epochs": h["epochs"],
+                **stats,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+@TABLES.register("inseparable")
+def inseparable(
+    collected: Mapping[str, xr.Dataset], systems: Sequence[str], methods: Sequence[str]
+):
+    """SANN Table 2: train loss and test MSE of each method with the general (inseparable)
+    model on each system, with the spread across seeds."""
+    rows = []
+    for system in systems:
+        ds = collected[system]
+        for method in methods:
+            stats = across_seeds(
+                run_metrics(ds, method), ("train_loss", "test_mse", "energy_error")
+            )
+            h = method_settings(ds, method)
+            rows.append(
+                {
+                    "system": system,
+                    "method": method,
+                    "label": label_of(ds, method),
+                    "model": h["model"],
+                    "integrator": h.get("integrator", ""),
+                    "prediction": h.get("prediction", {}).get("integrator", ""),
+                    **stats,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def save_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write ``path`` (CSV) and the same table as Markdown beside it (``.md``), atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for target, text in (
+        (path, table.to_csv(index=False)),
+        (path.with_suffix(".md"), table.to_markdown(index=False, floatfmt=".4g") + "\n"),
+    ):
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, target)
+    return path
+
+
+def make_table(name: str, inputs: Mapping[str, Any], output: str | os.PathLike, **options) -> Path:
+    """Read the collected files (``inputs``: system → path) and write table ``name``."""
+    collected = {s: xr.load_dataset(p, engine="netcdf4") for s, p in inputs.items()}
+    return save_table(TABLES[name](collected, **options), output)

@@ -1,0 +1,88 @@
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from hampipe.plotting import collect, method_settings, presentation, spatial_layout
+from hampipe.plotting.collect import PALETTE
+from hampipe.systems import make_system
+
+from .fakes import RUNS, SEEDS, fake_evaluation
+
+
+def test_collect_stacks_methods_and_seeds_beside_the_truth(collected):
+    assert list(collected.method.values) == list(RUNS)
+    assert collected.sizes["seed"] == SEEDS
+    assert collected.q_pred.dims == ("method", "seed", "trajectory", "time", "dof")
+    assert collected.q.dims == ("trajectory", "time", "dof")
+    # the truth is the test split's, the predictions the evaluations'
+    np.testing.assert_array_equal(
+        collected.q_pred.sel({"method": "hnn", "seed": 0})[:, 0], collected.q[:, 0]
+    )
+    assert collected.attrs["spatial_dim"] == 2 and collected.attrs["bodies"] == 2
+    assert json.loads(collected.attrs["n_diverged"]) == {m: 0 for m in RUNS}
+
+
+def test_true_energy_of_predictions_matches_the_energy_error(collected):
+    """true_energy_pred is H on the predictions: (H − H(0)) / |H(0)| gives energy_error."""
+    H = collected.true_energy_pred
+    relative = (H - H.isel(time=0)) / np.abs(H.isel(time=0))
+    np.testing.assert_allclose(relative, collected.energy_error, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(
+        H.isel(time=0).sel({"method": "sann", "seed": 1}), collected.energy[:, 0]
+    )
+
+
+def test_histories_of_different_length_are_nan_padded(collected):
+    assert collected.sizes["epoch"] == max(run[3] for run in RUNS.values())
+    srnn = collected.train_loss.sel({"method": "srnn", "seed": 0}).values
+    assert np.isfinite(srnn[:4]).all() and np.isnan(srnn[4:]).all()
+    assert list(collected.epoch.values) == [1, 2, 3, 4, 5]
+
+
+def test_labels_colours_and_settings(collected):
+    assert list(collected.label.values) == ["HNN", "SRNN", "SANN", "SANN, K = 1"]
+    assert list(collected.colour.values) == list(PALETTE[:4])
+    assert method_settings(collected, "sann_k1") == RUNS["sann_k1"][1]
+    assert list(collected.learner.values) == ["hnn", "srnn", "sann", "sann"]
+
+
+def test_presentation_colours_follow_the_methods_order_not_the_subset():
+    learners = {"hnn": "hnn", "sann": "sann", "sann_tanh": "sann"}
+    styles = presentation(["hnn", "sann", "sann_tanh"], learners, {"colours": {"hnn": "#000000"}})
+    assert styles["hnn"] == {"label": "HNN", "colour": "#000000"}
+    assert styles["sann"]["colour"] == PALETTE[1]
+    assert styles["sann_tanh"] == {"label": "sann_tanh", "colour": PALETTE[2]}
+
+
+@pytest.mark.parametrize(
+    ("system", "layout"),
+    [
+        ("three_body", (2, 3)),
+        ("two_body", (2, 2)),
+        ("billiard", (2, 1)),
+        ("spring", (0, 0)),
+        ("pendulum4", (0, 0)),
+    ],
+)
+def test_spatial_layout(system, layout):
+    assert spatial_layout(make_system(system)) == layout
+
+
+def test_collect_refuses_an_evaluation_of_another_grid(collected, tmp_path):
+    test = collected[["q", "p", "energy"]].isel(time=slice(0, 6))
+    test.attrs.update(system="two_body", parameters=json.dumps(make_system("two_body").parameters))
+    path = tmp_path / "other.nc"
+    fake_evaluation(
+        collected[["q", "p", "energy"]].assign_attrs(test.attrs), "hnn", 0, 0.1, 2
+    ).to_netcdf(path)
+    with pytest.raises(ValueError, match="other.nc.*does not match the test split"):
+        collect(
+            {"hnn": [path]},
+            test,
+            {"hnn": {"label": "HNN", "colour": "#000000"}},
+            {"hnn": "hnn"},
+            {"hnn": {}},
+        )
+    assert isinstance(test, xr.Dataset)

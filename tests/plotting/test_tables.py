@@ -1,0 +1,80 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hampipe.plotting import TABLES, make_table, save_table
+from hampipe.plotting.tables import improvement, run_metrics
+
+from .fakes import RUNS, SEEDS
+
+
+def test_run_metrics_follow_their_definitions(collected):
+    table = run_metrics(collected, "srnn")
+    assert list(table.seed) == list(range(SEEDS))
+    runs = collected.sel({"method": "srnn"})
+    np.testing.assert_allclose(table.test_mse, runs.mse.mean(("trajectory", "time")))
+    np.testing.assert_allclose(table.last_step_mse, runs.mse.isel(time=-1).mean("trajectory"))
+    np.testing.assert_allclose(
+        table.energy_error, np.abs(runs.energy_error).mean(("trajectory", "time"))
+    )
+    # the last epoch actually trained (srnn trained 4 of the 5 padded epochs)
+    np.testing.assert_allclose(table.train_loss, runs.train_loss.isel(epoch=3))
+    np.testing.assert_allclose(table.seconds_per_epoch, [0.5, 1.5])
+    assert (table.diverged == 0).all()
+
+
+def test_summary_reports_sanns_improvement(collected):
+    table = TABLES["summary"]({"two_body": collected}, methods={"two_body": list(RUNS)})
+    assert list(table.method) == list(RUNS)
+    sann = table.set_index("method").loc["sann"]
+    srnn = table.set_index("method").loc["srnn"]
+    expected = 100 * (srnn.energy_error - sann.energy_error) / srnn.energy_error
+    assert sann.sann_vs_srnn_energy_error_pct == pytest.approx(expected)
+    assert sann.sann_vs_srnn_energy_error_pct > 0  # the fake SANN is the most accurate
+    assert np.isnan(table.set_index("method").loc["hnn", "sann_vs_hnn_energy_error_pct"])
+    assert (table.seeds == SEEDS).all() and (table.energy_error_std > 0).all()
+
+
+def test_ablation_reads_settings_from_the_runs(collected):
+    settings = {"gamma": 0.1, "partitions": {"nonstiff": 10, "stiff": 50}}
+    ds = collected.copy()
+    row = {**settings, "epochs": 4}
+    ds["settings"] = ds.settings.copy(
+        data=[json.dumps({**row, "replication": k}) for k in (1, 2, 8, 1)]
+    )
+    table = TABLES["ablation"]({"two_body": ds}, system="two_body", methods=["sann", "sann_k1"])
+    assert list(table.replication) == [8, 1]
+    assert (table.s_stiff == settings["partitions"]["stiff"]).all()
+    assert (
+        np.isfinite(table[["train_loss", "test_mse", "energy_error", "seconds_per_epoch"]])
+        .all()
+        .all()
+    )
+
+
+def test_improvement_is_relative_to_the_baseline():
+    assert improvement(2.0, 1.0) == 50.0
+    assert improvement(1.0, 2.0) == -100.0
+    assert np.isnan(improvement(0.0, 1.0)) and np.isnan(improvement(np.nan, 1.0))
+
+
+def test_save_table_writes_csv_and_markdown(tmp_path):
+    table = pd.DataFrame({"method": ["hnn", "sann"], "mse": [1.5e-3, 2.25e-4]})
+    path = save_table(table, tmp_path / "t.csv")
+    pd.testing.assert_frame_equal(pd.read_csv(path), table)
+    markdown = (tmp_path / "t.md").read_text()
+    assert "| method" in markdown and "0.0015" in markdown and "0.000225" in markdown
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_make_table_reads_collected_files(collected, tmp_path):
+    collected.to_netcdf(tmp_path / "two_body.nc")
+    out = make_table(
+        "summary",
+        {"two_body": tmp_path / "two_body.nc"},
+        tmp_path / "s.csv",
+        methods={"two_body": ["hnn", "sann"]},
+    )
+    assert list(pd.read_csv(out).method) == ["hnn", "sann"]

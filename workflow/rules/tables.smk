@@ -1,0 +1,62 @@
+# One rule per table of hampipe.plotting.TABLES: CSV, and Markdown beside it.
+
+
+rule table_summary:
+    input:
+        unpack(lambda w: table_input("summary")),
+    output:
+        table=report(
+            "results/tables/summary.csv",
+            caption="../report/table_summary.rst",
+            category="Tables",
+        ),
+        markdown="results/tables/summary.md",
+    log:
+        "logs/table_summary.log",
+    benchmark:
+        "results/benchmarks/table_summary.tsv"
+    conda:
+        "../envs/plotting.yaml"
+    params:
+        table="summary",
+        options=lambda w: table_options("summary"),
+    script:
+        "../scripts/table.py"
+
+
+use rule table_summary as table_ablation with:
+    input:
+        unpack(lambda w: table_input("ablation")),
+    output:
+        table=report(
+            "results/tables/ablation.csv",
+            caption="../report/table_ablation.rst",
+            category="Tables",
+        ),
+        markdown="results/tables/ablation.md",
+    log:
+        "logs/table_ablation.log",
+    benchmark:
+        "results/benchmarks/table_ablation.tsv"
+    params:
+        table="ablation",
+        options=lambda w: table_options("ablation"),
+
+
+use rule table_summary as table_inseparable with:
+    input:
+        unpack(lambda w: table_input("inseparable")),
+    output:
+        table=report(
+            "results/tables/inseparable.csv",
+            caption="../report/table_inseparable.rst",
+            category="Tables",
+        ),
+        markdown="results/tables/inseparable.md",
+    log:
+        "logs/table_inseparable.log",
+    benchmark:
+        "results/benchmarks/table_inseparable.tsv"
+    params:
+        table="inseparable",
+        options=lambda w: table_options("inseparable"),

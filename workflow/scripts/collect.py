@@ -1,0 +1,22 @@
+"""Rule ``collect``: stack a system's evaluations over methods and seeds (hampipe.plotting)."""
+
+from typing import TYPE_CHECKING
+
+from hampipe.core import log_to
+from hampipe.data.io import read_dataset, write_dataset
+from hampipe.plotting import collect
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+log_to(snakemake.log[0])
+write_dataset(
+    collect(
+        evals=snakemake.params.evals,
+        test=read_dataset(snakemake.input.test),
+        styles=snakemake.params.styles,
+        learners=snakemake.params.learners,
+        settings=snakemake.params.settings,
+    ),
+    snakemake.output.collected,
+)
