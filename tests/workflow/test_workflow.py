@@ -19,13 +19,21 @@ from tests.helpers import ROOT
 #: (the quick run, CI's first command, runs every pair and variant of config.yaml).
 TINY_EXPERIMENTS = {
     "spring": ["hnn", "hinn", "ode"],
-    "three_body": ["hnn", "srnn", "sann", "sann_general", "sann_exp2"],
+    "three_body": ["hnn", "srnn", "sann", "sann_general", "sann_exp2", "sann_tanh"],
+    "billiard": ["sann"],
     "pendulum4": ["hnn_general"],
+}
+#: The tables of the tiny run: Table 1 from K = 1 (sann_exp2) and K = 8 (sann), Table 2
+#: from the general HNN on the 4-pendulum chain.
+TINY_TABLES = {
+    "ablation": {"system": "three_body", "methods": ["sann_exp2", "sann"]},
+    "inseparable": {"systems": ["pendulum4"], "methods": ["hnn_general"]},
 }
 
 
-def copy_project(dest: Path, experiments: dict | None = None) -> Path:
-    """Copy the workflow into ``dest``; optionally replace config.yaml's experiments."""
+def copy_project(dest: Path, experiments: dict | None = None, tables: dict | None = None) -> Path:
+    """Copy the workflow into ``dest``; optionally replace config.yaml's experiments (and
+    its tables, which must name listed methods)."""
     for name in ("Snakefile", "config.yaml", "config.quick.yaml"):
         shutil.copy(ROOT / name, dest / name)
     for name in ("workflow", ".test", "profiles"):
@@ -33,6 +41,7 @@ def copy_project(dest: Path, experiments: dict | None = None) -> Path:
     if experiments is not None:
         config = yaml.safe_load((dest / "config.yaml").read_text())
         config["experiments"] = experiments
+        config["tables"] = tables or {}
         (dest / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return dest
 
@@ -72,7 +81,7 @@ def dry_run(workdir: Path, overlay: dict) -> tuple[dict[str, int], str]:
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory) -> Path:
     """Run `all` once on the tiny overlay; later tests dry-run against its outputs."""
-    workdir = copy_project(tmp_path_factory.mktemp("project"), TINY_EXPERIMENTS)
+    workdir = copy_project(tmp_path_factory.mktemp("project"), TINY_EXPERIMENTS, TINY_TABLES)
     snakemake(workdir, "all", "--configfile", ".test/config.yaml")
     return workdir
 
@@ -192,15 +201,19 @@ def test_report_builds(tiny_run):
 def test_one_figure_plans_only_what_it_needs(tmp_path):
     workdir = copy_project(tmp_path)
     result = snakemake(workdir, "-n", "results/figs/three_body_energy.pdf")
-    # the figure compares the learners (not the variants) over config.yaml's 3 seeds
+    # the figure compares the learners (not the variants) over config.yaml's 3 seeds,
+    # collected into one dataset
     assert planned_jobs(result) == {
         "simulate": 2,
         "sai": 1,
         "train": 12,
         "evaluate": 12,
+        "collect": 1,
         "figure_energy": 1,
     }
-    assert "spring" not in result.stdout + result.stderr
+    text = result.stdout + result.stderr
+    assert "spring" not in text and "sann_exp" not in text and "sann_tanh" not in text
+    assert "results/collected/three_body/learners.nc" in text
 
 
 def test_invalid_config_stops_before_any_job(tmp_path):

@@ -2,11 +2,11 @@ rule collect:
     input:
         unpack(get_collect_input),
     output:
-        collected="results/collected/{system}.nc",
+        collected="results/collected/{system}/{selection}.nc",
     log:
-        "logs/collect/{system}.log",
+        "logs/collect/{system}/{selection}.log",
     benchmark:
-        "results/benchmarks/collect/{system}.tsv"
+        "results/benchmarks/collect/{system}/{selection}.tsv"
     conda:
         "../envs/plotting.yaml"
     params:

@@ -17,11 +17,16 @@ check_learning(config)
 check_systems(config["systems"])
 
 
+# Method selections a collected dataset holds: results/collected/{system}/{selection}.nc
+SELECTIONS = ("learners", "activation", "replication", "ablation", "inseparable", "all")
+
+
 wildcard_constraints:
     system="|".join(config["systems"]),
     method="|".join(config["methods"]),
     split="train|test",
     seed=r"\d+",
+    selection="|".join(SELECTIONS),
 
 
 def get_final_output():
@@ -31,7 +36,7 @@ def get_final_output():
         f"results/figs/{s}_integrator_drift.pdf" for s in config["integrator_drift"]
     ]
     for system, methods in config["experiments"].items():
-        outputs += [f"results/sai/{system}.nc", f"results/collected/{system}.nc"]
+        outputs.append(f"results/sai/{system}.nc")
         outputs += [
             f"results/figs/{system}_{name}.pdf" for name in system_figures(system)
         ]
@@ -41,6 +46,12 @@ def get_final_output():
             for i in range(config["seeds"])
         ]
     outputs += [f"results/tables/{name}.csv" for name in configured_tables()]
+    outputs += [
+        f"results/figs/{s}_orbits.gif"
+        for s in config["figures"]["animations"]
+        if s in config["experiments"]
+    ]
+    outputs.append("results/figs/valid_prediction_time.pdf")
     return outputs
 
 
@@ -55,7 +66,7 @@ def system_figures(system):
         names += ["sai_si", "sai_percentiles", "sai_translation"]
     if system == "billiard":
         names = ["potential", *names]
-    return names
+    return names + ["orbits", "energy_heatmap"]
 
 
 def sann_entries(system):
@@ -93,14 +104,41 @@ def get_family(system, key):
     return setting_family(*resolved(system), key)
 
 
+def selection_methods(system, selection):
+    """The methods entries of a selection for a system.
+
+    learners: the methods compared in the per-system figures; activation, replication:
+    SANN entries differing only in that setting; ablation, inseparable: the entries of
+    the `tables` block; all: every entry of `experiments`.
+    """
+    if selection == "learners":
+        return shown_methods(system)
+    if selection in ("activation", "replication"):
+        return get_family(system, selection)
+    if selection in ("ablation", "inseparable"):
+        return list(config.get("tables", {}).get(selection, {}).get("methods", []))
+    return list(config["experiments"].get(system, []))
+
+
+def collected(system, selection):
+    """Path of the collected dataset, after checking the selection is not empty."""
+    if not selection_methods(system, selection):
+        raise ValueError(
+            f"experiments.{system}: no methods for the {selection!r} figures or tables "
+            f"(for 'activation' and 'replication': at least two SANN entries that "
+            f"differ only in that setting)"
+        )
+    return f"results/collected/{system}/{selection}.nc"
+
+
 def get_collect_evals(wildcards):
-    """Method -> evaluation files of its seeds, for every method listed for the system."""
+    """Method -> evaluation files of its seeds, for the selection's methods."""
     return {
         m: [
             f"results/eval/{wildcards.system}/{m}/seed{i}.nc"
             for i in range(config["seeds"])
         ]
-        for m in config["experiments"].get(wildcards.system, [])
+        for m in selection_methods(wildcards.system, wildcards.selection)
     }
 
 
@@ -112,25 +150,35 @@ def get_collect_input(wildcards):
     }
 
 
+def get_learners(wildcards):
+    learners = resolved(wildcards.system)[0]
+    return {
+        m: learners[m] for m in selection_methods(wildcards.system, wildcards.selection)
+    }
+
+
+def get_settings(wildcards):
+    settings = resolved(wildcards.system)[1]
+    return {
+        m: settings[m] for m in selection_methods(wildcards.system, wildcards.selection)
+    }
+
+
 def get_styles(wildcards):
     """Label and colour of every methods entry (colours in the order of `methods`)."""
     learners = {m: resolve_method(config["methods"], m)[0] for m in config["methods"]}
     return presentation(list(config["methods"]), learners, config.get("presentation"))
 
 
-def get_learners(wildcards):
-    return resolved(wildcards.system)[0]
-
-
-def get_settings(wildcards):
-    return resolved(wildcards.system)[1]
+def shown_methods(system):
+    """Methods the per-system figures compare: the learners themselves (entries that are
+    not variants) or, if a system lists only variants, all of them."""
+    listed = config["experiments"].get(system, [])
+    return [m for m in listed if "method" not in config["methods"][m]] or listed
 
 
 def get_shown_methods(wildcards):
-    """Methods the energy and MSE figures compare: the learners themselves (entries that
-    are not variants) or, if a system lists only variants, all of them."""
-    listed = config["experiments"].get(wildcards.system, [])
-    return [m for m in listed if "method" not in config["methods"][m]] or listed
+    return shown_methods(wildcards.system)
 
 
 def table_input(name):
@@ -145,7 +193,8 @@ def table_input(name):
             )
         options = config["tables"][name]
         systems = options.get("systems", [options.get("system")])
-    return {s: f"results/collected/{s}.nc" for s in systems}
+    selection = "all" if name == "summary" else name
+    return {s: collected(s, selection) for s in systems}
 
 
 def table_options(name):
@@ -155,14 +204,9 @@ def table_options(name):
     return dict(config["tables"][name])
 
 
-def family_input(wildcards, key):
-    """The collected dataset, if the system's experiments hold a family in `key`."""
-    if not get_family(wildcards.system, key):
-        raise ValueError(
-            f"experiments.{wildcards.system}: the {key} figure needs at least two SANN "
-            f"entries that differ only in '{key}'"
-        )
-    return f"results/collected/{wildcards.system}.nc"
+def get_collected(selection):
+    """Input function: the system's collected dataset of ``selection``."""
+    return lambda wildcards: collected(wildcards.system, selection)
 
 
 def get_simulate_seed(wildcards):

@@ -4,7 +4,7 @@
 
 rule figure_energy:
     input:
-        collected="results/collected/{system}.nc",
+        collected=get_collected("learners"),
     output:
         figure=report(
             "results/figs/{system}_energy.pdf",
@@ -48,7 +48,7 @@ use rule figure_energy as figure_mse with:
 
 use rule figure_energy as figure_activations with:
     input:
-        collected=lambda w: family_input(w, "activation"),
+        collected=get_collected("activation"),
     output:
         figure=report(
             "results/figs/{system}_activations.pdf",
@@ -69,7 +69,7 @@ use rule figure_energy as figure_activations with:
 
 use rule figure_energy as figure_resampling with:
     input:
-        collected=lambda w: family_input(w, "replication"),
+        collected=get_collected("replication"),
     output:
         figure=report(
             "results/figs/{system}_resampling.pdf",
@@ -203,3 +203,92 @@ use rule figure_energy as figure_billiard_potential with:
     params:
         figure="billiard_potential",
         options={},
+
+
+use rule figure_energy as figure_orbits with:
+    output:
+        figure=report(
+            "results/figs/{system}_orbits.pdf",
+            caption="../report/orbits.rst",
+            category="Figures",
+            subcategory="{system}",
+        ),
+        png="results/figs/{system}_orbits.png",
+        csv="results/figs/{system}_orbits.csv",
+    log:
+        "logs/figure_orbits/{system}.log",
+    benchmark:
+        "results/benchmarks/figure_orbits/{system}.tsv"
+    params:
+        figure="orbits",
+        options=lambda w: {
+            "methods": get_shown_methods(w),
+            "trajectory": config["figures"]["trajectory"],
+        },
+
+
+use rule figure_energy as figure_energy_heatmap with:
+    output:
+        figure=report(
+            "results/figs/{system}_energy_heatmap.pdf",
+            caption="../report/energy_heatmap.rst",
+            category="Figures",
+            subcategory="{system}",
+        ),
+        png="results/figs/{system}_energy_heatmap.png",
+        csv="results/figs/{system}_energy_heatmap.csv",
+    log:
+        "logs/figure_energy_heatmap/{system}.log",
+    benchmark:
+        "results/benchmarks/figure_energy_heatmap/{system}.tsv"
+    params:
+        figure="energy_heatmap",
+        options=lambda w: {"method": get_shown_methods(w)[0]},
+
+
+use rule figure_energy as figure_valid_prediction_time with:
+    input:
+        **{s: f"results/collected/{s}/learners.nc" for s in config["experiments"]},
+    output:
+        figure=report(
+            "results/figs/valid_prediction_time.pdf",
+            caption="../report/valid_prediction_time.rst",
+            category="Figures",
+            subcategory="all systems",
+        ),
+        png="results/figs/valid_prediction_time.png",
+        csv="results/figs/valid_prediction_time.csv",
+    log:
+        "logs/figure_valid_prediction_time.log",
+    benchmark:
+        "results/benchmarks/figure_valid_prediction_time.tsv"
+    params:
+        figure="valid_prediction_time",
+        options={
+            "threshold": config["figures"]["valid_prediction_threshold"],
+            "methods": {s: shown_methods(s) for s in config["experiments"]},
+        },
+
+
+rule figure_animation:
+    input:
+        collected=get_collected("learners"),
+    output:
+        animation=report(
+            "results/figs/{system}_orbits.gif",
+            caption="../report/animation.rst",
+            category="Figures",
+            subcategory="{system}",
+        ),
+    log:
+        "logs/figure_animation/{system}.log",
+    benchmark:
+        "results/benchmarks/figure_animation/{system}.tsv"
+    conda:
+        "../envs/plotting.yaml"
+    params:
+        methods=lambda w: get_shown_methods(w),
+        trajectory=config["figures"]["trajectory"],
+        frames=config["figures"]["animation_frames"],
+    script:
+        "../scripts/animate.py"

@@ -1,7 +1,7 @@
 """Layer 5: figures and tables, from collected evaluation datasets. Never imports torch."""
 
 from hampipe.plotting.collect import collect, method_settings, presentation, spatial_layout
-from hampipe.plotting.draw import FIGURES, draw, setting_family
+from hampipe.plotting.draw import FIGURES, animate, draw, setting_family
 from hampipe.plotting.figures import (
     drift_figure,
     metric_figure,
@@ -14,6 +14,7 @@ from hampipe.plotting.tables import TABLES, make_table, save_table
 __all__ = [
     "FIGURES",
     "TABLES",
+    "animate",
     "collect",
     "draw",
     "drift_figure",

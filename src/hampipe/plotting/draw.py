@@ -37,6 +37,12 @@ from hampipe.plotting.sai_figures import (
     sai_si_figure,
     sai_translation_figure,
 )
+from hampipe.plotting.trajectory_figures import (
+    energy_heatmap_figure,
+    orbits_figure,
+    valid_prediction_time_figure,
+    write_orbit_animation,
+)
 from hampipe.systems import system_from_attrs
 
 Inputs = Mapping[str, Any]
@@ -99,6 +105,49 @@ def sai_translation(
 def billiard_potential(inputs: Inputs, points: int = 201):
     """The soft-walled billiard's potential: a profile and a map (SANN Fig. 3a)."""
     return billiard_potential_figure(system_from_attrs(load(inputs["data"]).attrs), points=points)
+
+
+def _subset(collected: xr.Dataset, methods: Sequence[str] | None) -> xr.Dataset:
+    return collected if methods is None else collected.sel({"method": list(methods)})
+
+
+@FIGURES.register("orbits")
+def orbits(inputs: Inputs, methods: Sequence[str] | None = None, trajectory: int = 0):
+    """One test trajectory: orbits (or phase portraits) and energy of every method
+    against the truth (SANN Figs. 4, 6, 13–15; the HINN write-up's comparisons)."""
+    return orbits_figure(_subset(load(inputs["collected"]), methods), trajectory=trajectory)
+
+
+@FIGURES.register("energy_heatmap")
+def energy_heatmap(inputs: Inputs, method: str):
+    """|Relative energy error| per test trajectory and time (spring study, Fig. 4)."""
+    return energy_heatmap_figure(load(inputs["collected"]), method)
+
+
+@FIGURES.register("valid_prediction_time")
+def valid_prediction_time(
+    inputs: Inputs, threshold: float, methods: Mapping[str, Sequence[str]] | None = None
+):
+    """Valid prediction time per method and system (``inputs``: system → collected file)."""
+    collected = {
+        system: _subset(load(path), None if methods is None else methods[system])
+        for system, path in inputs.items()
+    }
+    return valid_prediction_time_figure(collected, threshold)
+
+
+def animate(
+    collected: str | os.PathLike,
+    output: str | os.PathLike,
+    methods: Sequence[str] | None = None,
+    trajectory: int = 0,
+    frames: int = 60,
+) -> Path:
+    """Write the animated orbits of one test trajectory, reference and every method (GIF)."""
+    write_orbit_animation(
+        _subset(load(collected), methods), output, trajectory=trajectory, frames=frames
+    )
+    return Path(output)
 
 
 def metric_pair(

@@ -1,0 +1,18 @@
+"""Rule ``figure_animation``: animated orbits of one test trajectory (hampipe.plotting)."""
+
+from typing import TYPE_CHECKING
+
+from hampipe.core import log_to
+from hampipe.plotting import animate
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+log_to(snakemake.log[0])
+animate(
+    snakemake.input.collected,
+    snakemake.output.animation,
+    methods=snakemake.params.methods,
+    trajectory=snakemake.params.trajectory,
+    frames=snakemake.params.frames,
+)
