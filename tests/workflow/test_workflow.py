@@ -78,6 +78,20 @@ def dry_run(workdir: Path, overlay: dict) -> tuple[dict[str, int], str]:
     return planned_jobs(result), result.stdout + result.stderr
 
 
+#: The SAI figures drawn for every system with a SANN entry.
+SAI_FIGURES = ("sai_si", "sai_percentiles", "sai_translation")
+
+
+def assert_figure(workdir: Path, name: str) -> None:
+    """results/figs/<name> exists as PDF, PNG and a non-empty CSV."""
+    import pandas as pd
+
+    figs = workdir / "results/figs"
+    assert (figs / f"{name}.pdf").read_bytes()[:4] == b"%PDF", name
+    assert (figs / f"{name}.png").read_bytes()[:4] == b"\x89PNG", name
+    assert len(pd.read_csv(figs / f"{name}.csv")) > 0, name
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory) -> Path:
     """Run `all` once on the tiny overlay; later tests dry-run against its outputs."""
@@ -104,19 +118,44 @@ def test_end_to_end_outputs(tiny_run):
             assert len(meta["history"]["validation_loss"]) == len(meta["history"]["loss"])
             ev = xr.load_dataset(tiny_run / f"results/eval/{run}.nc")
             assert {"q_pred", "p_pred", "mse", "energy_error"} <= set(ev.data_vars)
-            assert ev.sizes == test.sizes
+            assert {dim: ev.sizes[dim] for dim in test.sizes} == dict(test.sizes)
+            assert ev.sizes["epoch"] == len(meta["history"]["loss"])  # training history
             np.testing.assert_array_equal(ev.q_pred[:, 0], test.q[:, 0])
             for rule in ("train", "evaluate"):
                 assert (tiny_run / f"logs/{rule}/{run}.log").stat().st_size > 0
                 assert (tiny_run / f"results/benchmarks/{rule}/{run}.tsv").is_file()
-        for fig in ("energy", "mse"):
-            assert (tiny_run / f"results/figs/{system}_{fig}.pdf").read_bytes()[:4] == b"%PDF"
+        for fig in ("energy", "mse", "orbits", "energy_heatmap"):
+            assert_figure(tiny_run, f"{system}_{fig}")
+        everything = xr.load_dataset(tiny_run / f"results/collected/{system}/all.nc")
+        assert list(everything.method.values) == methods
     general = xr.load_dataset(tiny_run / "results/eval/pendulum4/hnn_general/seed0.nc")
     assert general.attrs["integrator"] == "dopri5" and general.attrs["model"] == "general"
     sann = torch.load(tiny_run / "results/models/three_body/sann/seed0.pt", weights_only=True)
     assert sann["hyperparameters"]["features"] == "pairwise_distances"  # per_system
-    drift = tiny_run / "results/figs/spring_integrator_drift.pdf"
-    assert drift.read_bytes()[:4] == b"%PDF"
+    for name in (
+        "spring_integrator_drift",
+        "three_body_activations",
+        "three_body_resampling",
+        "billiard_potential",
+        "valid_prediction_time",
+        *(f"{s}_{f}" for s in ("three_body", "billiard") for f in SAI_FIGURES),
+    ):
+        assert_figure(tiny_run, name)
+    for system in ("three_body", "billiard"):  # config.yaml's figures.animations
+        assert (tiny_run / f"results/figs/{system}_orbits.gif").read_bytes()[:6] == b"GIF89a"
+    import pandas as pd
+
+    ablation = pd.read_csv(tiny_run / "results/tables/ablation.csv")
+    assert list(ablation.experiment) == TINY_TABLES["ablation"]["methods"]
+    assert list(ablation.replication) == [1, 8]
+    numbers = ["train_loss", "test_mse", "energy_error", "seconds_per_epoch"]
+    assert np.isfinite(ablation[numbers].to_numpy()).all()
+    summary = pd.read_csv(tiny_run / "results/tables/summary.csv")
+    assert len(summary) == sum(len(m) for m in TINY_EXPERIMENTS.values())
+    inseparable = pd.read_csv(tiny_run / "results/tables/inseparable.csv")
+    assert list(inseparable.method) == ["hnn_general"] and inseparable.model[0] == "general"
+    for name in ("summary", "ablation", "inseparable"):
+        assert (tiny_run / f"results/tables/{name}.md").read_text().startswith("| ")
     model_api = subprocess.run(
         [
             sys.executable,
@@ -138,21 +177,58 @@ def test_complete_run_plans_nothing(tiny_run):
     assert planned_jobs(result) == {}
 
 
+#: What a finished run's collected datasets, figures and tables of one system redraw when
+#: one of its learners changes (energy, MSE, orbits, energy heat map; the valid
+#: prediction time of all systems; the summary table).
+REDRAW = {
+    "figure_energy": 1,
+    "figure_mse": 1,
+    "figure_orbits": 1,
+    "figure_energy_heatmap": 1,
+    "figure_valid_prediction_time": 1,
+    "table_summary": 1,
+}
+
+
 @pytest.mark.slow
-def test_changing_gamma_reruns_only_sann_and_figures(tiny_run):
+def test_changing_gamma_reruns_only_sann_and_what_shows_it(tiny_run):
     jobs, planned = dry_run(tiny_run, {"methods": {"sann": {"gamma": 0.3}}})
-    # sann on three_body, and its variants, which inherit gamma (sann_exp2 sets its own
-    # gamma, sann_general inherits it); the figures show sann, not the variants
-    assert jobs == {"train": 2, "evaluate": 2, "figure_energy": 1, "figure_mse": 1, "all": 1}
+    # sann on three_body and billiard, and the variants that inherit gamma (sann_general,
+    # sann_tanh; sann_exp2 sets its own); the SAI figures mark the stiff intervals by
+    # gamma; sann_exp2 no longer differs from sann in K alone, so no resampling figure
+    assert jobs == {
+        "train": 4,
+        "evaluate": 4,
+        "collect": 6,
+        **{rule: 2 for rule in REDRAW if rule != "figure_valid_prediction_time"},
+        "figure_valid_prediction_time": 1,
+        "table_summary": 1,
+        "figure_activations": 1,
+        "figure_animation": 2,
+        "figure_sai_si": 2,
+        "figure_sai_translation": 2,
+        "table_ablation": 1,
+        "all": 1,
+    }
     assert "results/models/three_body/sann/seed0.pt" in planned
     assert "results/models/three_body/sann_general/seed0.pt" in planned
     assert "results/models/three_body/sann_exp2/seed0.pt" not in planned
+    assert "simulate" not in jobs and "sai" not in jobs
 
 
 @pytest.mark.slow
 def test_changing_a_variant_reruns_only_that_variant(tiny_run):
     jobs, planned = dry_run(tiny_run, {"methods": {"sann_exp2": {"replication": 2}}})
-    assert jobs == {"train": 1, "evaluate": 1, "all": 1}
+    # sann_exp2 is in three_body's replication family, its ablation row and everything
+    assert jobs == {
+        "train": 1,
+        "evaluate": 1,
+        "collect": 3,
+        "figure_resampling": 1,
+        "table_ablation": 1,
+        "table_summary": 1,
+        "all": 1,
+    }
     assert "results/models/three_body/sann_exp2/seed0.pt" in planned
 
 
@@ -160,14 +236,18 @@ def test_changing_a_variant_reruns_only_that_variant(tiny_run):
 def test_a_per_system_override_reruns_that_system_only(tiny_run):
     change = {"methods": {"hnn": {"per_system": {"spring": {"learning_rate": 0.01}}}}}
     jobs, planned = dry_run(tiny_run, change)
-    assert jobs == {
-        "train": 1,
-        "evaluate": 1,
-        "figure_energy": 1,
-        "figure_mse": 1,
-        "all": 1,
-    }
+    assert jobs == {"train": 1, "evaluate": 1, "collect": 2, **REDRAW, "all": 1}
     assert "results/models/spring/hnn/seed0.pt" in planned
+
+
+@pytest.mark.slow
+def test_restyling_a_method_retrains_nothing(tiny_run):
+    jobs, planned = dry_run(tiny_run, {"presentation": {"colours": {"sann": "#000000"}}})
+    assert "train" not in jobs and "evaluate" not in jobs
+    # the selections that hold sann: three_body learners, activation, replication, ablation
+    # and all; billiard learners and all
+    assert jobs["collect"] == 7
+    assert "results/collected/spring/learners.nc" not in planned
 
 
 @pytest.mark.slow
@@ -185,8 +265,8 @@ def test_changing_a_system_size_reruns_that_system_only(tiny_run):
         "simulate": 1,
         "integrator_drift": 1,
         "evaluate": 3,
-        "figure_energy": 1,
-        "figure_mse": 1,
+        "collect": 2,
+        **REDRAW,
         "figure_integrator_drift": 1,
         "all": 1,
     }
@@ -282,5 +362,6 @@ def test_lint_is_clean(tmp_path):
 def test_changing_the_prediction_integrator_reruns_evaluation_only(tiny_run):
     change = {"methods": {"hnn_general": {"prediction": {"rtol": 1.0e-6}}}}
     jobs, planned = dry_run(tiny_run, change)
-    assert jobs == {"evaluate": 1, "figure_energy": 1, "figure_mse": 1, "all": 1}
+    # pendulum4: learners, all, and the inseparable table's selection
+    assert jobs == {"evaluate": 1, "collect": 3, **REDRAW, "table_inseparable": 1, "all": 1}
     assert "results/eval/pendulum4/hnn_general/seed0.nc" in planned

@@ -165,9 +165,13 @@ def get_settings(wildcards):
 
 
 def get_styles(wildcards):
-    """Label and colour of every methods entry (colours in the order of `methods`)."""
+    """Label and colour of the selection's methods (colours follow the order of all
+    `methods` entries, so a method has one colour in every figure)."""
     learners = {m: resolve_method(config["methods"], m)[0] for m in config["methods"]}
-    return presentation(list(config["methods"]), learners, config.get("presentation"))
+    styles = presentation(list(config["methods"]), learners, config.get("presentation"))
+    return {
+        m: styles[m] for m in selection_methods(wildcards.system, wildcards.selection)
+    }
 
 
 def shown_methods(system):
