@@ -101,3 +101,36 @@ def test_drift_figure_is_a_reproducible_pdf(tmp_path):
     assert a.read_bytes()[:4] == b"%PDF" and a.read_bytes() == b.read_bytes()
     table = pd.read_csv(tmp_path / "a.csv")
     assert len(table) == 2 * 3 * 10  # integrators × tolerances × times after t = 0
+
+
+def test_learner_families_group_each_learner():
+    from hampipe.plotting import learner_families
+
+    learners = {"hnn": "hnn", "hnn_n": "hnn", "sann": "sann", "sann_n": "sann", "srnn": "srnn"}
+    base = {"noise": 0.0, "gamma": 0.1}
+    settings = {m: base for m in learners} | {
+        "hnn_n": {**base, "noise": 0.05},
+        "sann_n": {**base, "noise": 0.01},
+    }
+    assert learner_families(learners, settings, "noise") == ["hnn", "hnn_n", "sann", "sann_n"]
+
+
+def test_noise_and_epochs_figures_show_every_run(collected, tmp_path):
+    import json
+
+    ds = collected.copy()
+    noise = {"hnn": 0.0, "srnn": 0.0, "sann": 0.0, "sann_k1": 0.05}
+    ds["settings"] = ds.settings.copy(
+        data=[json.dumps({"noise": noise[m], "epochs": 4 + i}) for i, m in enumerate(RUNS)]
+    )
+    ds.to_netcdf(tmp_path / "c.nc")
+    inputs = {"collected": tmp_path / "c.nc"}
+    fig, table = FIGURES["noise"](inputs, ["sann", "sann_k1", "hnn"])
+    assert set(zip(table.learner, table.noise, strict=True)) == {
+        ("sann", 0.0), ("sann", 0.05), ("hnn", 0.0)
+    }  # fmt: skip
+    assert len(fig.axes) == 4  # (MSE, energy) × (sann, hnn)
+    fig, table = FIGURES["epochs"](inputs, ["hnn", "srnn", "sann"])
+    losses = table[table.metric == "train_loss"]
+    assert dict(losses.groupby("method").size()) == {"hnn": 5, "srnn": 4, "sann": 4}
+    assert set(table.epochs) == {4, 5, 6}

@@ -78,3 +78,23 @@ def test_make_table_reads_collected_files(collected, tmp_path):
         methods={"two_body": ["hnn", "sann"]},
     )
     assert list(pd.read_csv(out).method) == ["hnn", "sann"]
+
+
+def test_partition_search_table_marks_the_smallest_validation_loss():
+    import xarray as xr
+
+    search = xr.Dataset(
+        {
+            "nonstiff": ("pair", [2, 2, 10]),
+            "stiff": ("pair", [10, 50, 50]),
+            "validation_loss": ("pair", [3e-3, 1e-3, 2e-3]),
+            "train_loss": ("pair", [4e-3, 2e-3, 3e-3]),
+            "seconds": ("pair", [1.0, 2.0, 3.0]),
+            "rank": ("pair", [3, 1, 2]),
+        },
+        attrs={"epochs": 10},
+    )
+    table = TABLES["partition_search"]({"search": search})
+    assert list(table["rank"]) == [1, 2, 3]
+    assert list(table.chosen) == [True, False, False]
+    assert (table.s_nonstiff[0], table.s_stiff[0]) == (2, 50)

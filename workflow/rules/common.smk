@@ -6,7 +6,7 @@ import yaml
 from hampipe.core import check_consistency, derive_seed, validate_config
 from hampipe.core.methods import check_methods, resolve_method
 from hampipe.models import METHODS, check_learning
-from hampipe.plotting import presentation, setting_family
+from hampipe.plotting import learner_families, presentation, setting_family
 from hampipe.systems import check_systems, system_definition
 
 SCHEMA = Path(workflow.current_basedir) / "../schemas/config.schema.yaml"
@@ -18,7 +18,16 @@ check_systems(config["systems"])
 
 
 # Method selections a collected dataset holds: results/collected/{system}/{selection}.nc
-SELECTIONS = ("learners", "activation", "replication", "ablation", "inseparable", "all")
+SELECTIONS = (
+    "learners",
+    "activation",
+    "replication",
+    "noise",
+    "epochs",
+    "ablation",
+    "inseparable",
+    "all",
+)
 
 
 wildcard_constraints:
@@ -62,6 +71,9 @@ def system_figures(system):
         names.append("activations")
     if get_family(system, "replication"):
         names.append("resampling")
+    for selection in ("noise", "epochs"):
+        if selection_methods(system, selection):
+            names.append(selection)
     if sann_entries(system):
         names += ["sai_si", "sai_percentiles", "sai_translation"]
     if system == "billiard":
@@ -108,13 +120,25 @@ def selection_methods(system, selection):
     """The methods entries of a selection for a system.
 
     learners: the methods compared in the per-system figures; activation, replication:
-    SANN entries differing only in that setting; ablation, inseparable: the entries of
-    the `tables` block; all: every entry of `experiments`.
+    SANN entries differing only in that setting; noise, epochs: each learner's entries
+    differing only in that setting (epochs: with SANN's own run); ablation, inseparable:
+    the entries of the `tables` block; all: every entry of `experiments`.
     """
     if selection == "learners":
         return shown_methods(system)
     if selection in ("activation", "replication"):
         return get_family(system, selection)
+    if selection == "noise":
+        return learner_families(*resolved(system), "noise")
+    if selection == "epochs":
+        # the baselines trained for several epoch counts, beside SANN's own run
+        longer = [
+            m
+            for m in learner_families(*resolved(system), "epochs")
+            if resolved(system)[0][m] != "sann"
+        ]
+        sann = [m for m in shown_methods(system) if resolved(system)[0][m] == "sann"]
+        return longer + sann if longer else []
     if selection in ("ablation", "inseparable"):
         return list(config.get("tables", {}).get(selection, {}).get("methods", []))
     return list(config["experiments"].get(system, []))
@@ -185,8 +209,22 @@ def get_shown_methods(wildcards):
     return shown_methods(wildcards.system)
 
 
+def search_grid(system, method):
+    """The partition grid and epochs of `tables.partition_search` for (system, method)."""
+    block = config.get("tables", {}).get("partition_search")
+    if not block or (block["system"], block["method"]) != (system, method):
+        raise ValueError(
+            f"results/search/{system}/{method}.nc: the config block "
+            "'tables.partition_search' names another system or method (or is missing)"
+        )
+    return {k: block[k] for k in ("nonstiff", "stiff", "epochs")}
+
+
 def table_input(name):
     """Collected datasets (system -> path) of the systems table `name` draws from."""
+    if name == "partition_search":
+        block = config["tables"]["partition_search"]
+        return {"search": f"results/search/{block['system']}/{block['method']}.nc"}
     if name == "summary":
         systems = list(config["experiments"])
     else:
@@ -205,6 +243,8 @@ def table_options(name):
     """The table's options: the `tables` block's entry (the summary lists experiments)."""
     if name == "summary":
         return {"methods": dict(config["experiments"])}
+    if name == "partition_search":
+        return {}
     return dict(config["tables"][name])
 
 

@@ -292,3 +292,45 @@ rule figure_animation:
         frames=config["figures"]["animation_frames"],
     script:
         "../scripts/animate.py"
+
+
+use rule figure_energy as figure_noise with:
+    input:
+        collected=get_collected("noise"),
+    output:
+        figure=report(
+            "results/figs/{system}_noise.pdf",
+            caption="../report/noise.rst",
+            category="Figures",
+            subcategory="{system}",
+        ),
+        png="results/figs/{system}_noise.png",
+        csv="results/figs/{system}_noise.csv",
+    log:
+        "logs/figure_noise/{system}.log",
+    benchmark:
+        "results/benchmarks/figure_noise/{system}.tsv"
+    params:
+        figure="noise",
+        options=lambda w: {"methods": selection_methods(w.system, "noise")},
+
+
+use rule figure_energy as figure_epochs with:
+    input:
+        collected=get_collected("epochs"),
+    output:
+        figure=report(
+            "results/figs/{system}_epochs.pdf",
+            caption="../report/epochs.rst",
+            category="Figures",
+            subcategory="{system}",
+        ),
+        png="results/figs/{system}_epochs.png",
+        csv="results/figs/{system}_epochs.csv",
+    log:
+        "logs/figure_epochs/{system}.log",
+    benchmark:
+        "results/benchmarks/figure_epochs/{system}.tsv"
+    params:
+        figure="epochs",
+        options=lambda w: {"methods": selection_methods(w.system, "epochs")},

@@ -60,3 +60,22 @@ use rule table_summary as table_inseparable with:
     params:
         table="inseparable",
         options=lambda w: table_options("inseparable"),
+
+
+use rule table_summary as table_partition_search with:
+    input:
+        unpack(lambda w: table_input("partition_search")),
+    output:
+        table=report(
+            "results/tables/partition_search.csv",
+            caption="../report/table_partition_search.rst",
+            category="Tables",
+        ),
+        markdown="results/tables/partition_search.md",
+    log:
+        "logs/table_partition_search.log",
+    benchmark:
+        "results/benchmarks/table_partition_search.tsv"
+    params:
+        table="partition_search",
+        options=lambda w: table_options("partition_search"),

@@ -164,8 +164,17 @@ def check_consistency(config: dict) -> dict:
     experiments = config.get("experiments", {})
     for name, table in config.get("tables", {}).items():
         for system in table.get("systems", [table.get("system")]):
+            if system not in systems:
+                problems.append(
+                    f"config key 'tables.{name}': no such system {system!r} under 'systems'"
+                )
+                continue
             listed = experiments.get(system, [])
-            missing = [m for m in table.get("methods", []) if m not in listed]
+            wanted = table.get("methods", [table.get("method")])
+            if name == "partition_search":  # trains its own runs: the entry must exist
+                missing = [m for m in wanted if m not in methods]
+            else:
+                missing = [m for m in wanted if m not in listed]
             if missing:
                 problems.append(
                     f"config key 'tables.{name}': {', '.join(missing)} not listed in "

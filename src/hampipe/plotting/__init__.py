@@ -1,7 +1,7 @@
 """Layer 5: figures and tables, from collected evaluation datasets. Never imports torch."""
 
 from hampipe.plotting.collect import collect, method_settings, presentation, spatial_layout
-from hampipe.plotting.draw import FIGURES, animate, draw, setting_family
+from hampipe.plotting.draw import FIGURES, animate, draw, learner_families, setting_family
 from hampipe.plotting.figures import (
     drift_figure,
     metric_figure,
@@ -18,6 +18,7 @@ __all__ = [
     "collect",
     "draw",
     "drift_figure",
+    "learner_families",
     "make_table",
     "method_settings",
     "metric_figure",

@@ -17,17 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+import seaborn as sns
 import xarray as xr
 
 from hampipe.core.registry import Registry
-from hampipe.plotting.collect import label_of, method_settings
+from hampipe.plotting.collect import LEARNER_LABELS, colour_of, label_of, method_settings
 from hampipe.plotting.figures import (
     METRICS,
     band_title,
     drift_figure,
     metric_figure,
     metric_panel,
+    metric_summary,
     save_figure,
     set_style,
 )
@@ -150,6 +153,121 @@ def animate(
     return Path(output)
 
 
+#: Line styles that tell runs of one learner apart (by rank of the varied setting).
+LINESTYLES = ("-", "--", "-.", ":", (0, (1, 1)), (0, (5, 1)))
+
+
+def _curves(ax, collected: xr.Dataset, variable: str, method: str, **style) -> pd.DataFrame:
+    """Mean over seeds and test trajectories of a metric against time, drawn on ``ax``."""
+    values = collected[variable].sel({"method": method})
+    if variable == "energy_error":
+        values = np.abs(values)
+    s = metric_summary(values, ("seed", "trajectory"))
+    t = collected.time.values
+    ax.plot(t, s["mean"], lw=1.4, **style)
+    return pd.DataFrame(
+        {"method": method, "metric": variable, "time": t, "mean": s["mean"].values,
+         "q25": s["q25"].values, "q75": s["q75"].values}
+    )  # fmt: skip
+
+
+def _by_learner(collected: xr.Dataset, methods: Sequence[str]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for m in methods:
+        groups.setdefault(str(collected.learner.sel({"method": m}).item()), []).append(m)
+    return groups
+
+
+@FIGURES.register("noise")
+def noise(inputs: Inputs, methods: Sequence[str]):
+    """Learning from noisy observations (SANN App. F, Figs. 17–18).
+
+    One column per learner, MSE (top) and |energy error| (bottom) against time, one line
+    per noise level (the ``noise`` std of the run's settings; the same level has the same
+    colour in every column). Lines are means over test trajectories and seeds.
+    """
+    set_style()
+    collected = load(inputs["collected"])
+    level = {m: float(method_settings(collected, m).get("noise", 0.0)) for m in methods}
+    levels = sorted(set(level.values()))
+    palette = dict(zip(levels, sns.color_palette("flare", len(levels)), strict=True))
+    groups = _by_learner(collected, methods)
+    fig, axes = plt.subplots(
+        2, len(groups), figsize=(3.4 * len(groups), 5.6), squeeze=False, sharex=True,
+        layout="constrained",
+    )  # fmt: skip
+    tables = []
+    for j, (learner, entries) in enumerate(groups.items()):
+        for i, variable in enumerate(METRICS):
+            ax = axes[i, j]
+            for m in sorted(entries, key=level.get):
+                table = _curves(ax, collected, variable, m, color=palette[level[m]],
+                                label=f"σ = {level[m]:g}")  # fmt: skip
+                tables.append(table.assign(learner=learner, noise=level[m]))
+            ax.set_yscale("log")
+            ax.set_ylabel(METRICS[variable][0] if j == 0 else "")
+        axes[0, j].set_title(LEARNER_LABELS.get(learner, learner))
+        axes[1, j].set_xlabel("time (s)")
+    axes[0, -1].legend(title="observation noise", fontsize="small")
+    system = str(collected.attrs["system"]).replace("_", "-")
+    fig.suptitle(f"{system}: training on noisy observations ({band_title(collected)})")
+    return fig, pd.concat(tables, ignore_index=True)
+
+
+@FIGURES.register("epochs")
+def epochs(inputs: Inputs, methods: Sequence[str]):
+    """Longer training of the baselines against SANN (SANN App. A.2, Fig. 10).
+
+    (a) training loss against epoch, (b) MSE and (c) |energy error| of the test rollouts
+    against time, one line per run: the learner's colour, a line style per epoch count.
+    """
+    set_style()
+    collected = load(inputs["collected"])
+    count = {m: int(method_settings(collected, m)["epochs"]) for m in methods}
+    groups = _by_learner(collected, methods)
+    fig, axes = plt.subplots(1, 3, figsize=(12.0, 3.6), layout="constrained")
+    tables = []
+    for learner, entries in groups.items():
+        colour = colour_of(collected, learner) if learner in collected.method else None
+        for rank, m in enumerate(sorted(entries, key=count.get)):
+            style = {
+                "color": colour or colour_of(collected, m),
+                "ls": LINESTYLES[rank % len(LINESTYLES)],
+                "label": f"{LEARNER_LABELS.get(learner, learner)} {count[m]} epochs",
+            }
+            loss = collected.train_loss.sel({"method": m})
+            mean_loss = loss.mean("seed", skipna=True).values
+            finite = np.isfinite(mean_loss)
+            epoch = collected.epoch.values
+            axes[0].plot(epoch[finite], mean_loss[finite], lw=1.2, **style)
+            tables.append(
+                pd.DataFrame(
+                    {
+                        "method": m,
+                        "metric": "train_loss",
+                        "epoch": epoch[finite],
+                        "mean": mean_loss[finite],
+                    }
+                ).assign(learner=learner, epochs=count[m])  # fmt: skip
+            )
+            for ax, variable in zip(axes[1:], METRICS, strict=False):
+                table = _curves(ax, collected, variable, m, **style)
+                tables.append(table.assign(learner=learner, epochs=count[m]))
+    axes[0].set_xlabel("epoch")
+    axes[0].set_ylabel("training loss (mean over seeds)")
+    for ax, variable in zip(axes, ["train_loss", *METRICS], strict=True):
+        ax.set_yscale("log")
+        if variable in METRICS:
+            ax.set_xlabel("time (s)")
+            ax.set_ylabel(METRICS[variable][0])
+    for ax, letter in zip(axes, "abc", strict=True):
+        ax.set_title(f"({letter})", loc="left")
+    axes[0].legend(fontsize="x-small")
+    system = str(collected.attrs["system"]).replace("_", "-")
+    fig.suptitle(f"{system}: longer training of the baselines ({band_title(collected)})")
+    return fig, pd.concat(tables, ignore_index=True)
+
+
 def metric_pair(
     collected: xr.Dataset, methods: Sequence[str], title: str, labels: Mapping[str, str] | None
 ):
@@ -219,3 +337,14 @@ def setting_family(
         groups.setdefault(repr(sorted(rest.items())), {}).setdefault(settings[name][key], name)
     best = max(groups.values(), key=len, default={})
     return [best[v] for v in sorted(best)] if len(best) > 1 else []
+
+
+def learner_families(
+    learners: Mapping[str, str], settings: Mapping[str, Mapping[str, Any]], key: str
+) -> list[str]:
+    """For every learner, its entries that differ only in ``key`` (:func:`setting_family`),
+    concatenated in the order learners first appear."""
+    out: list[str] = []
+    for learner in dict.fromkeys(learners.values()):
+        out += setting_family(learners, settings, key, learner)
+    return out

@@ -171,6 +171,25 @@ def inseparable(
     return pd.DataFrame(rows)
 
 
+@TABLES.register("partition_search")
+def partition_search(inputs: Mapping[str, xr.Dataset]):
+    """SANN App. G: each (S_nonstiff, S_stiff) pair's validation loss after its short
+    run, best first, with the chosen pair marked."""
+    ds = inputs["search"]
+    table = pd.DataFrame(
+        {
+            "rank": ds["rank"].values,
+            "s_nonstiff": ds.nonstiff.values,
+            "s_stiff": ds.stiff.values,
+            "validation_loss": ds.validation_loss.values,
+            "train_loss": ds.train_loss.values,
+            "seconds": ds.seconds.values,
+            "epochs": int(ds.attrs["epochs"]),
+        }
+    ).sort_values("rank", ignore_index=True)
+    return table.assign(chosen=table["rank"] == 1)
+
+
 def save_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write ``path`` (CSV) and the same table as Markdown beside it (``.md``), atomically."""
     path = Path(path)
@@ -186,6 +205,7 @@ def save_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 
 def make_table(name: str, inputs: Mapping[str, Any], output: str | os.PathLike, **options) -> Path:
-    """Read the collected files (``inputs``: system → path) and write table ``name``."""
+    """Read the input files (``inputs``: system or input name → NetCDF path) and write
+    table ``name``."""
     collected = {s: xr.load_dataset(p, engine="netcdf4") for s, p in inputs.items()}
     return save_table(TABLES[name](collected, **options), output)

@@ -3,12 +3,16 @@
 from hampipe.training.checkpoint import load_checkpoint, load_model, save_model
 from hampipe.training.loop import fit, pick_device, train, train_to_file
 from hampipe.training.observations import add_noise, split_validation
+from hampipe.training.search import partition_pairs, partition_search, partition_search_file
 
 __all__ = [
     "add_noise",
     "fit",
     "load_checkpoint",
     "load_model",
+    "partition_pairs",
+    "partition_search",
+    "partition_search_file",
     "pick_device",
     "save_model",
     "split_validation",

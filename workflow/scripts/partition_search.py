@@ -1,0 +1,25 @@
+"""Rule ``partition_search``: rank SANN's partition pairs by short runs (SANN App. G)."""
+
+from typing import TYPE_CHECKING
+
+from hampipe.core import log_to
+from hampipe.training import partition_search_file
+
+if TYPE_CHECKING:
+    from snakemake.script import snakemake
+
+log_to(snakemake.log[0])
+grid = snakemake.params.grid
+partition_search_file(
+    learner=snakemake.params.learner,
+    hyperparameters=snakemake.params.hyperparameters,
+    train_data=snakemake.input.train,
+    sai=snakemake.input.get("sai"),
+    output=snakemake.output.search,
+    nonstiff=grid["nonstiff"],
+    stiff=grid["stiff"],
+    epochs=grid["epochs"],
+    seed=snakemake.params.seed,
+    name=snakemake.wildcards.method,
+    threads=snakemake.threads,
+)
