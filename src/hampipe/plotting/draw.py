@@ -171,6 +171,12 @@ def _curves(ax, collected: xr.Dataset, variable: str, method: str, **style) -> p
     )  # fmt: skip
 
 
+def means_title(collected: xr.Dataset) -> str:
+    """What a line of the means-only figures is over."""
+    n_seed, n_traj = collected.sizes["seed"], collected.sizes["trajectory"]
+    return f"lines: means over {n_traj} test trajectories × {n_seed} seed(s)"
+
+
 def _by_learner(collected: xr.Dataset, methods: Sequence[str]) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = {}
     for m in methods:
@@ -198,7 +204,7 @@ def noise(inputs: Inputs, methods: Sequence[str]):
     )  # fmt: skip
     tables = []
     for j, (learner, entries) in enumerate(groups.items()):
-        for i, variable in enumerate(METRICS):
+        for i, variable in enumerate(("mse", "energy_error")):
             ax = axes[i, j]
             for m in sorted(entries, key=level.get):
                 table = _curves(ax, collected, variable, m, color=palette[level[m]],
@@ -210,7 +216,7 @@ def noise(inputs: Inputs, methods: Sequence[str]):
         axes[1, j].set_xlabel("time (s)")
     axes[0, -1].legend(title="observation noise", fontsize="small")
     system = str(collected.attrs["system"]).replace("_", "-")
-    fig.suptitle(f"{system}: training on noisy observations ({band_title(collected)})")
+    fig.suptitle(f"{system}: training on noisy observations ({means_title(collected)})")
     return fig, pd.concat(tables, ignore_index=True)
 
 
@@ -250,12 +256,12 @@ def epochs(inputs: Inputs, methods: Sequence[str]):
                     }
                 ).assign(learner=learner, epochs=count[m])  # fmt: skip
             )
-            for ax, variable in zip(axes[1:], METRICS, strict=False):
+            for ax, variable in zip(axes[1:], ("mse", "energy_error"), strict=True):
                 table = _curves(ax, collected, variable, m, **style)
                 tables.append(table.assign(learner=learner, epochs=count[m]))
     axes[0].set_xlabel("epoch")
     axes[0].set_ylabel("training loss (mean over seeds)")
-    for ax, variable in zip(axes, ["train_loss", *METRICS], strict=True):
+    for ax, variable in zip(axes, ("train_loss", "mse", "energy_error"), strict=True):
         ax.set_yscale("log")
         if variable in METRICS:
             ax.set_xlabel("time (s)")
@@ -264,7 +270,7 @@ def epochs(inputs: Inputs, methods: Sequence[str]):
         ax.set_title(f"({letter})", loc="left")
     axes[0].legend(fontsize="x-small")
     system = str(collected.attrs["system"]).replace("_", "-")
-    fig.suptitle(f"{system}: longer training of the baselines ({band_title(collected)})")
+    fig.suptitle(f"{system}: longer training of the baselines ({means_title(collected)})")
     return fig, pd.concat(tables, ignore_index=True)
 
 

@@ -648,8 +648,9 @@ def valid_prediction_time_figure(
 
     with _style():
         n_sys = len(collected_by_system)
+        n_bars = int(table.groupby("system").method.nunique().sum())
         fig, ax = plt.subplots(
-            figsize=(max(5.0, 0.5 * n_sys * max(len(order), 2) + 3.0), 3.4),
+            figsize=(min(14.0, max(5.0, 0.3 * n_bars + 0.4 * n_sys + 2.5)), 3.6),
             layout="constrained",
         )
         drawn = set()
