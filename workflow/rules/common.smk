@@ -35,6 +35,7 @@ wildcard_constraints:
     method="|".join(config["methods"]),
     split="train|test",
     seed=r"\d+",
+    kind="potential|field",
     selection="|".join(SELECTIONS),
 
 
@@ -76,8 +77,12 @@ def system_figures(system):
             names.append(selection)
     if sann_entries(system):
         names += ["sai_si", "sai_percentiles", "sai_translation"]
-    if system == "billiard":
+    if system == "billiard":  # SANN Figs. 3a and 9
         names = ["potential", *names]
+        if probed_methods(system, "potential"):
+            names.append("learned_potential")
+    if system == "spring" and probed_methods(system, "field"):  # spring study Figs. 8-9
+        names.append("meshgrid_error")
     return names + ["orbits", "energy_heatmap"]
 
 
@@ -207,6 +212,57 @@ def shown_methods(system):
 
 def get_shown_methods(wildcards):
     return shown_methods(wildcards.system)
+
+
+def probe_options(kind):
+    """Grid of a probe: the `figures` block's meshgrid for the field probe."""
+    block = config["figures"]
+    if kind == "field":
+        return {
+            "extent": list(block["meshgrid_extent"]),
+            "points": block["meshgrid_points"],
+        }
+    return {"points": block["potential_points"]}
+
+
+def probed_methods(system, kind):
+    """Methods whose seed-0 models the probe figures show: separable models for the
+    learned potential; Hamiltonian (HNN-trained) models for the vector-field error."""
+    learners, settings = resolved(system)
+    shown = shown_methods(system) if kind == "potential" else list(learners)
+    if kind == "potential":
+        return [m for m in shown if settings[m].get("model") == "separable"]
+    return [m for m in shown if learners[m] == "hnn"]
+
+
+def get_probes(kind):
+    """Input function: method -> seed-0 probe file of `kind` for the system."""
+
+    def probes(wildcards):
+        methods = probed_methods(wildcards.system, kind)
+        if not methods:
+            raise ValueError(
+                f"experiments.{wildcards.system}: no method to probe for this figure "
+                f"({'a separable model' if kind == 'potential' else 'an hnn entry'})"
+            )
+        return {
+            m: f"results/probe/{wildcards.system}/{m}/{kind}/seed0.nc" for m in methods
+        }
+
+    return probes
+
+
+def get_probe_styles(kind):
+    def styles(wildcards):
+        learners = {
+            m: resolve_method(config["methods"], m)[0] for m in config["methods"]
+        }
+        every = presentation(
+            list(config["methods"]), learners, config.get("presentation")
+        )
+        return {m: every[m] for m in probed_methods(wildcards.system, kind)}
+
+    return styles
 
 
 def search_grid(system, method):

@@ -334,3 +334,48 @@ use rule figure_energy as figure_epochs with:
     params:
         figure="epochs",
         options=lambda w: {"methods": selection_methods(w.system, "epochs")},
+
+
+use rule figure_energy as figure_learned_potential with:
+    input:
+        unpack(get_probes("potential")),
+    output:
+        figure=report(
+            "results/figs/{system}_learned_potential.pdf",
+            caption="../report/learned_potential.rst",
+            category="Figures",
+            subcategory="{system}",
+        ),
+        png="results/figs/{system}_learned_potential.png",
+        csv="results/figs/{system}_learned_potential.csv",
+    log:
+        "logs/figure_learned_potential/{system}.log",
+    benchmark:
+        "results/benchmarks/figure_learned_potential/{system}.tsv"
+    params:
+        figure="learned_potential",
+        options=lambda w: {"styles": get_probe_styles("potential")(w)},
+
+
+use rule figure_energy as figure_meshgrid_error with:
+    input:
+        unpack(get_probes("field")),
+    output:
+        figure=report(
+            "results/figs/{system}_meshgrid_error.pdf",
+            caption="../report/meshgrid_error.rst",
+            category="Figures",
+            subcategory="{system}",
+        ),
+        png="results/figs/{system}_meshgrid_error.png",
+        csv="results/figs/{system}_meshgrid_error.csv",
+    log:
+        "logs/figure_meshgrid_error/{system}.log",
+    benchmark:
+        "results/benchmarks/figure_meshgrid_error/{system}.tsv"
+    params:
+        figure="meshgrid_error",
+        options=lambda w: {
+            "styles": get_probe_styles("field")(w),
+            "tolerances": config["figures"]["meshgrid_tolerances"],
+        },

@@ -1,5 +1,6 @@
 """Layer 4: rollouts of learned Hamiltonians and the error metrics."""
 
+from hampipe.evaluation.probe import field_probe, potential_probe, probe_file
 from hampipe.evaluation.rollout import (
     energy_error,
     evaluate,
@@ -13,7 +14,10 @@ __all__ = [
     "energy_error",
     "evaluate",
     "evaluate_file",
+    "field_probe",
     "mse",
+    "potential_probe",
+    "probe_file",
     "rollout",
     "substeps_per_interval",
 ]

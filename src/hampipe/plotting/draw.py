@@ -34,6 +34,7 @@ from hampipe.plotting.figures import (
     save_figure,
     set_style,
 )
+from hampipe.plotting.probe_figures import learned_potential_figure, meshgrid_error_figure
 from hampipe.plotting.sai_figures import (
     billiard_potential_figure,
     sai_percentiles_figure,
@@ -108,6 +109,29 @@ def sai_translation(
 def billiard_potential(inputs: Inputs, points: int = 201):
     """The soft-walled billiard's potential: a profile and a map (SANN Fig. 3a)."""
     return billiard_potential_figure(system_from_attrs(load(inputs["data"]).attrs), points=points)
+
+
+@FIGURES.register("learned_potential")
+def learned_potential(inputs: Inputs, styles: Mapping[str, Mapping[str, str]]):
+    """Learned potentials of separable models against the true one (SANN App. A, Fig. 9).
+
+    ``inputs`` maps each method to its potential probe; ``styles`` to label and colour.
+    """
+    probes = {m: load(path) for m, path in inputs.items()}
+    labels = {m: styles[m]["label"] for m in probes}
+    colours = {m: styles[m]["colour"] for m in probes}
+    return learned_potential_figure(probes, labels, colours)
+
+
+@FIGURES.register("meshgrid_error")
+def meshgrid_error(
+    inputs: Inputs, styles: Mapping[str, Mapping[str, str]], tolerances: Sequence[float]
+):
+    """Relative error of the learned vector field on the (q, p) meshgrid, with tolerance
+    contours (spring study, Figs. 8–9). ``inputs`` maps each method to its field probe."""
+    probes = {m: load(path) for m, path in inputs.items()}
+    labels = {m: styles[m]["label"] for m in probes}
+    return meshgrid_error_figure(probes, labels, tuple(tolerances))
 
 
 def _subset(collected: xr.Dataset, methods: Sequence[str] | None) -> xr.Dataset:

@@ -196,7 +196,7 @@ def save_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     for target, text in (
         (path, table.to_csv(index=False)),
-        (path.with_suffix(".md"), table.to_markdown(index=False, floatfmt=".4g") + "\n"),
+        (path.with_suffix(".md"), table.to_markdown(index=False, floatfmt=".6g") + "\n"),
     ):
         tmp = target.with_name(f".{target.name}.tmp")
         tmp.write_text(text)
