@@ -18,16 +18,32 @@ from tests.helpers import ROOT
 #: The pairs the end-to-end test runs: every learner, model type and integrator family
 #: (the quick run, CI's first command, runs every pair and variant of config.yaml).
 TINY_EXPERIMENTS = {
-    "spring": ["hnn", "hinn", "ode"],
-    "three_body": ["hnn", "srnn", "sann", "sann_general", "sann_exp2", "sann_tanh"],
+    "spring": ["hnn", "hnn_exact", "hinn", "ode"],
+    "three_body": [
+        "hnn",
+        "srnn",
+        "sann",
+        "sann_general",
+        "sann_exp2",
+        "sann_tanh",
+        "sann_noise1",
+        "srnn_e6k",
+    ],
     "billiard": ["sann"],
     "pendulum4": ["hnn_general"],
 }
 #: The tables of the tiny run: Table 1 from K = 1 (sann_exp2) and K = 8 (sann), Table 2
-#: from the general HNN on the 4-pendulum chain.
+#: from the general HNN on the 4-pendulum chain, App. G's search over two pairs.
 TINY_TABLES = {
     "ablation": {"system": "three_body", "methods": ["sann_exp2", "sann"]},
     "inseparable": {"systems": ["pendulum4"], "methods": ["hnn_general"]},
+    "partition_search": {
+        "system": "three_body",
+        "method": "sann",
+        "nonstiff": [1, 2],
+        "stiff": [2],
+        "epochs": 1,
+    },
 }
 
 
@@ -136,7 +152,11 @@ def test_end_to_end_outputs(tiny_run):
         "spring_integrator_drift",
         "three_body_activations",
         "three_body_resampling",
+        "three_body_noise",
+        "three_body_epochs",
         "billiard_potential",
+        "billiard_learned_potential",
+        "spring_meshgrid_error",
         "valid_prediction_time",
         *(f"{s}_{f}" for s in ("three_body", "billiard") for f in SAI_FIGURES),
     ):
@@ -154,7 +174,9 @@ def test_end_to_end_outputs(tiny_run):
     assert len(summary) == sum(len(m) for m in TINY_EXPERIMENTS.values())
     inseparable = pd.read_csv(tiny_run / "results/tables/inseparable.csv")
     assert list(inseparable.method) == ["hnn_general"] and inseparable.model[0] == "general"
-    for name in ("summary", "ablation", "inseparable"):
+    search = pd.read_csv(tiny_run / "results/tables/partition_search.csv")
+    assert list(search.chosen) == [True, False] and set(search.s_nonstiff) == {1, 2}
+    for name in ("summary", "ablation", "inseparable", "partition_search"):
         assert (tiny_run / f"results/tables/{name}.md").read_text().startswith("| ")
     model_api = subprocess.run(
         [
@@ -194,19 +216,26 @@ REDRAW = {
 def test_changing_gamma_reruns_only_sann_and_what_shows_it(tiny_run):
     jobs, planned = dry_run(tiny_run, {"methods": {"sann": {"gamma": 0.3}}})
     # sann on three_body and billiard, and the variants that inherit gamma (sann_general,
-    # sann_tanh; sann_exp2 sets its own); the SAI figures mark the stiff intervals by
-    # gamma; sann_exp2 no longer differs from sann in K alone, so no resampling figure
+    # sann_tanh, sann_noise1; sann_exp2 sets its own); the SAI figures mark the stiff
+    # intervals by gamma; the partition search trains sann; sann_exp2 no longer differs
+    # from sann in K alone, so no resampling figure
     assert jobs == {
-        "train": 4,
-        "evaluate": 4,
-        "collect": 6,
+        "train": 5,
+        "evaluate": 5,
+        "collect": 8,
         **{rule: 2 for rule in REDRAW if rule != "figure_valid_prediction_time"},
         "figure_valid_prediction_time": 1,
         "table_summary": 1,
         "figure_activations": 1,
+        "figure_noise": 1,
+        "figure_epochs": 1,
         "figure_animation": 2,
         "figure_sai_si": 2,
         "figure_sai_translation": 2,
+        "probe": 1,
+        "figure_learned_potential": 1,
+        "partition_search": 1,
+        "table_partition_search": 1,
         "table_ablation": 1,
         "all": 1,
     }
@@ -236,17 +265,28 @@ def test_changing_a_variant_reruns_only_that_variant(tiny_run):
 def test_a_per_system_override_reruns_that_system_only(tiny_run):
     change = {"methods": {"hnn": {"per_system": {"spring": {"learning_rate": 0.01}}}}}
     jobs, planned = dry_run(tiny_run, change)
-    assert jobs == {"train": 1, "evaluate": 1, "collect": 2, **REDRAW, "all": 1}
+    # hnn and hnn_exact, which inherits hnn's per-system block, and their field probes
+    assert jobs == {
+        "train": 2,
+        "evaluate": 2,
+        "collect": 2,
+        **REDRAW,
+        "probe": 2,
+        "figure_meshgrid_error": 1,
+        "all": 1,
+    }
     assert "results/models/spring/hnn/seed0.pt" in planned
+    assert "results/models/three_body/hnn/seed0.pt" not in planned
 
 
 @pytest.mark.slow
 def test_restyling_a_method_retrains_nothing(tiny_run):
     jobs, planned = dry_run(tiny_run, {"presentation": {"colours": {"sann": "#000000"}}})
     assert "train" not in jobs and "evaluate" not in jobs
-    # the selections that hold sann: three_body learners, activation, replication, ablation
-    # and all; billiard learners and all
-    assert jobs["collect"] == 7
+    # the selections that hold sann: three_body learners, activation, replication, noise,
+    # epochs, ablation and all; billiard learners and all
+    assert jobs["collect"] == 9
+    assert jobs["figure_learned_potential"] == 1  # billiard's sann, from its probe
     assert "results/collected/spring/learners.nc" not in planned
 
 
@@ -264,7 +304,7 @@ def test_changing_a_system_size_reruns_that_system_only(tiny_run):
     assert jobs == {
         "simulate": 1,
         "integrator_drift": 1,
-        "evaluate": 3,
+        "evaluate": 4,
         "collect": 2,
         **REDRAW,
         "figure_integrator_drift": 1,
@@ -275,7 +315,15 @@ def test_changing_a_system_size_reruns_that_system_only(tiny_run):
 @pytest.mark.slow
 def test_report_builds(tiny_run):
     snakemake(tiny_run, "all", "--configfile", ".test/config.yaml", "--report", "report.html")
-    assert (tiny_run / "report.html").stat().st_size > 10_000
+    html = (tiny_run / "report.html").read_text()
+    shown = [
+        *(tiny_run / "results/figs").glob("*.pdf"),
+        *(tiny_run / "results/figs").glob("*.gif"),
+        *(tiny_run / "results/tables").glob("*.csv"),
+    ]
+    assert len(shown) > 30
+    missing = [path.name for path in shown if path.name not in html]
+    assert not missing, f"not in the report: {missing}"
 
 
 def test_one_figure_plans_only_what_it_needs(tmp_path):
