@@ -24,7 +24,7 @@ TINY_EXPERIMENTS = {
         "srnn",
         "sann",
         "sann_general",
-        "sann_exp2",
+        *(f"sann_exp{i}" for i in range(1, 8)),
         "sann_tanh",
         "sann_noise1",
         "srnn_e6k",
@@ -32,10 +32,10 @@ TINY_EXPERIMENTS = {
     "billiard": ["sann"],
     "pendulum4": ["hnn_general"],
 }
-#: The tables of the tiny run: Table 1 from K = 1 (sann_exp2) and K = 8 (sann), Table 2
+#: The tables of the tiny run: Table 1's seven rows, Table 2
 #: from the general HNN on the 4-pendulum chain, App. G's search over two pairs.
 TINY_TABLES = {
-    "ablation": {"system": "three_body", "methods": ["sann_exp2", "sann"]},
+    "ablation": {"system": "three_body", "methods": [f"sann_exp{i}" for i in range(1, 8)]},
     "inseparable": {"systems": ["pendulum4"], "methods": ["hnn_general"]},
     "partition_search": {
         "system": "three_body",
@@ -118,6 +118,7 @@ def tiny_run(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_end_to_end_outputs(tiny_run):
+    import pandas as pd
     import torch
     import xarray as xr
 
@@ -144,6 +145,13 @@ def test_end_to_end_outputs(tiny_run):
             assert_figure(tiny_run, f"{system}_{fig}")
         everything = xr.load_dataset(tiny_run / f"results/collected/{system}/all.nc")
         assert list(everything.method.values) == methods
+        # each figure's CSV holds the series it draws: every shown method, every time
+        entries = yaml.safe_load((tiny_run / "config.yaml").read_text())["methods"]
+        learners = [m for m in methods if "method" not in entries[m]] or methods
+        energy = pd.read_csv(tiny_run / f"results/figs/{system}_energy.csv")
+        assert sorted(energy.method.unique()) == sorted(learners)
+        assert (energy.groupby("method").size() == test.sizes["time"]).all()
+        assert (energy.n == test.sizes["trajectory"]).all()  # one seed × test trajectories
     general = xr.load_dataset(tiny_run / "results/eval/pendulum4/hnn_general/seed0.nc")
     assert general.attrs["integrator"] == "dopri5" and general.attrs["model"] == "general"
     sann = torch.load(tiny_run / "results/models/three_body/sann/seed0.pt", weights_only=True)
@@ -163,11 +171,10 @@ def test_end_to_end_outputs(tiny_run):
         assert_figure(tiny_run, name)
     for system in ("three_body", "billiard"):  # config.yaml's figures.animations
         assert (tiny_run / f"results/figs/{system}_orbits.gif").read_bytes()[:6] == b"GIF89a"
-    import pandas as pd
-
     ablation = pd.read_csv(tiny_run / "results/tables/ablation.csv")
     assert list(ablation.experiment) == TINY_TABLES["ablation"]["methods"]
-    assert list(ablation.replication) == [1, 8]
+    assert list(ablation.replication) == [9, 1, 4, 6, 8, 9, 1]  # SANN Table 1's K
+    assert list(ablation.gamma) == [0.1] * 6 + [0.5]
     numbers = ["train_loss", "test_mse", "energy_error", "seconds_per_epoch"]
     assert np.isfinite(ablation[numbers].to_numpy()).all()
     summary = pd.read_csv(tiny_run / "results/tables/summary.csv")

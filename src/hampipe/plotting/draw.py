@@ -127,11 +127,12 @@ def learned_potential(inputs: Inputs, styles: Mapping[str, Mapping[str, str]]):
 def meshgrid_error(
     inputs: Inputs, styles: Mapping[str, Mapping[str, str]], tolerances: Sequence[float]
 ):
-    """Relative error of the learned vector field on the (q, p) meshgrid, with tolerance
-    contours (spring study, Figs. 8–9). ``inputs`` maps each method to its field probe."""
+    """Relative error of the learned vector field (spring study Figs. 8–9) and of the
+    learned energy (Fig. 5) on the (q, p) meshgrid, with tolerance contours. ``inputs``
+    maps each method to its field probe."""
     probes = {m: load(path) for m, path in inputs.items()}
     labels = {m: styles[m]["label"] for m in probes}
-    return meshgrid_error_figure(probes, labels, tuple(tolerances))
+    return meshgrid_error_figure(probes, labels, tuple(tolerances), ("norm", "energy"))
 
 
 def _subset(collected: xr.Dataset, methods: Sequence[str] | None) -> xr.Dataset:
