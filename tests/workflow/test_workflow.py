@@ -224,8 +224,8 @@ def test_changing_gamma_reruns_only_sann_and_what_shows_it(tiny_run):
     jobs, planned = dry_run(tiny_run, {"methods": {"sann": {"gamma": 0.3}}})
     # sann on three_body and billiard, and the variants that inherit gamma (sann_general,
     # sann_tanh, sann_noise1; sann_exp2 sets its own); the SAI figures mark the stiff
-    # intervals by gamma; the partition search trains sann; sann_exp2 no longer differs
-    # from sann in K alone, so no resampling figure
+    # intervals by gamma; the partition search trains sann; sann leaves the entries that
+    # differ only in K, so the resampling figure redraws without it
     assert jobs == {
         "train": 5,
         "evaluate": 5,
@@ -243,7 +243,7 @@ def test_changing_gamma_reruns_only_sann_and_what_shows_it(tiny_run):
         "figure_learned_potential": 1,
         "partition_search": 1,
         "table_partition_search": 1,
-        "table_ablation": 1,
+        "figure_resampling": 1,
         "all": 1,
     }
     assert "results/models/three_body/sann/seed0.pt" in planned
@@ -291,8 +291,8 @@ def test_restyling_a_method_retrains_nothing(tiny_run):
     jobs, planned = dry_run(tiny_run, {"presentation": {"colours": {"sann": "#000000"}}})
     assert "train" not in jobs and "evaluate" not in jobs
     # the selections that hold sann: three_body learners, activation, replication, noise,
-    # epochs, ablation and all; billiard learners and all
-    assert jobs["collect"] == 9
+    # epochs and all; billiard learners and all
+    assert jobs["collect"] == 8
     assert jobs["figure_learned_potential"] == 1  # billiard's sann, from its probe
     assert "results/collected/spring/learners.nc" not in planned
 
