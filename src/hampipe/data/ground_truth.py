@@ -73,12 +73,13 @@ def integrate_states(
                 tqdm(
                     pool.map(_integrate_one, tasks, chunksize=chunks),
                     total=n,
-                    disable=not progress,
+                    disable=None if progress else True,  # a bar on a terminal only
                     desc="simulate",
                 )
             )
     else:
-        results = [_integrate_one(task) for task in tqdm(tasks, disable=not progress)]
+        bar = tqdm(tasks, disable=None if progress else True, desc="simulate")
+        results = [_integrate_one(task) for task in bar]
     u = np.full((n, len(t), 2 * dof), np.nan)
     ok = np.zeros(n, dtype=bool)
     for i, res in enumerate(results):

@@ -76,7 +76,8 @@ def fit(
         "learning_rate": [],
         "seconds": [],
     }
-    bar = tqdm(range(epochs), desc=f"train {method.name}", disable=not progress)
+    # a bar on a terminal only (disable=None); logs get a line every 5 % of the epochs
+    bar = tqdm(range(epochs), desc=f"train {method.name}", disable=None if progress else True)
     for epoch in bar:
         start = time.perf_counter()
         order = torch.randperm(n, generator=generator).to(device)
