@@ -57,7 +57,7 @@ def test_resampling_figure_labels_each_line_by_its_k(collected, tmp_path):
         {"collected": tmp_path / "collected.nc"}, ["sann_k1", "sann"]
     )
     assert dict(zip(table.method, table.replication, strict=False)) == {"sann_k1": 1, "sann": 8}
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     assert legend == ["K = 1 (sann_k1)", "K = 8 (sann)"]
 
 

@@ -28,6 +28,7 @@ from hampipe.plotting.figures import (
     METRICS,
     band_title,
     drift_figure,
+    legend_outside,
     metric_figure,
     metric_panel,
     metric_summary,
@@ -310,9 +311,9 @@ def metric_pair(
             for m, v in zip(collected.method.values, collected.label.values, strict=True)
         ]
         collected = collected.assign_coords(label=("method", relabelled))
-    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.4), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(10.5, 3.4), layout="constrained")
     tables = [metric_panel(ax, collected, v, methods) for ax, v in zip(axes, METRICS, strict=False)]
-    axes[0].legend(title=band_title(collected), frameon=True, fontsize="small")
+    legend_outside(axes[1], band_title(collected))
     fig.suptitle(title)
     return fig, pd.concat(tables, ignore_index=True)
 

@@ -94,6 +94,18 @@ def metric_panel(ax, collected: xr.Dataset, variable: str, methods: Sequence[str
     return pd.concat(rows, ignore_index=True)
 
 
+def legend_outside(ax, title: str) -> None:
+    """The legend to the right of the axes, so it never hides a curve."""
+    ax.legend(
+        title=title.replace(" over ", "\nover "),
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        frameon=False,
+        fontsize="small",
+        title_fontsize="small",
+    )
+
+
 def band_title(collected: xr.Dataset) -> str:
     """Legend title saying what the line and band are over."""
     n_seed, n_traj = collected.sizes["seed"], collected.sizes["trajectory"]
@@ -106,11 +118,11 @@ def metric_figure(
     """A metric of the test rollouts against time, one line per method (SANN Figs. 3, 5)."""
     set_style()
     methods = list(collected.method.values) if methods is None else list(methods)
-    fig, ax = plt.subplots(figsize=(5.0, 3.4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.6, 3.4), layout="constrained")
     table = metric_panel(ax, collected, variable, methods)
     system = str(collected.attrs.get("system", ""))
     ax.set_title(f"{system.replace('_', '-')}: {METRICS[variable][0]} on the test set")
-    ax.legend(title=band_title(collected), frameon=True, fontsize="small")
+    legend_outside(ax, band_title(collected))
     return fig, table
 
 
