@@ -37,5 +37,10 @@ def fake_evaluation(test: xr.Dataset, method: str, seed: int, error: float, epoc
             "epoch_seconds": ("epoch", np.full(epochs, 0.5 + seed)),
         },
         coords={k: test.coords[k] for k in ("trajectory", "time", "dof")},
-        attrs={"system": test.attrs["system"], "method": method, "n_diverged": 0},
+        attrs={
+            "system": test.attrs["system"],
+            "method": method,
+            "n_diverged": 0,
+            "hampipe_version": "0.1.0",
+        },
     )

@@ -125,3 +125,21 @@ def test_save_model_writes_a_plain_file_atomically(tmp_path, spring_data):
     save_model(path, method, {"loss": [1.0, 0.5]}, "spring", seed=2, name="hnn_x")
     assert [f.name for f in folder.iterdir()] == ["hnn.pt"]
     assert load_checkpoint(path)["method"] == "hnn_x"
+
+
+def test_truncated_or_foreign_model_files_are_named(tmp_path):
+    import torch
+
+    from hampipe.data import InputFileError
+    from hampipe.training import load_model
+
+    text = tmp_path / "notes.pt"
+    text.write_text("not a model")
+    with pytest.raises(InputFileError, match=r"notes.pt: not a readable model file"):
+        load_model(text)
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(2)}, other)
+    with pytest.raises(InputFileError, match=r"other.pt: not a hampipe model file: format None"):
+        load_model(other)
+    with pytest.raises(FileNotFoundError, match="no such model file"):
+        load_model(tmp_path / "absent.pt")

@@ -13,7 +13,7 @@ log_to(snakemake.log[0])
 write_dataset(
     collect(
         evals=snakemake.params.evals,
-        test=read_dataset(snakemake.input.test),
+        test=read_dataset(snakemake.input.test, "data"),
         styles=snakemake.params.styles,
         learners=snakemake.params.learners,
         settings=snakemake.params.settings,

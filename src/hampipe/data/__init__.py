@@ -8,7 +8,7 @@ from hampipe.data.ground_truth import (
     simulate_to_file,
     to_dataset,
 )
-from hampipe.data.io import data_path, load, read_dataset, write_dataset
+from hampipe.data.io import InputFileError, data_path, load, read_dataset, write_dataset
 
 __all__ = [
     "GroundTruthSolver",
@@ -16,6 +16,7 @@ __all__ = [
     "integrator_drift",
     "integrator_drift_to_file",
     "load",
+    "InputFileError",
     "read_dataset",
     "relative_energy_drift",
     "simulate",

@@ -120,7 +120,7 @@ def integrator_drift_to_file(
     from hampipe.data.io import read_dataset, write_dataset
     from hampipe.systems import system_from_attrs
 
-    data = read_dataset(test)
+    data = read_dataset(test, "data")
     system = system_from_attrs(data.attrs)
     if trajectories > data.sizes["trajectory"]:
         raise ValueError(

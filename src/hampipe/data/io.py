@@ -30,12 +30,52 @@ def write_dataset(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     return path
 
 
-def read_dataset(path: str | os.PathLike) -> xr.Dataset:
-    """Load a NetCDF file fully into memory (the file is closed on return)."""
+#: What each kind of pipeline file holds at least (CONTRACT.md): data variables and
+#: attributes that :func:`read_dataset` checks when told the kind.
+CONTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "data": (("q", "p", "energy"), ("system", "parameters", "hampipe_version")),
+    "sai": (("sai",), ("system", "hampipe_version")),
+    "evaluation": (
+        ("q_pred", "p_pred", "mse", "energy_error"),
+        ("system", "hampipe_version"),
+    ),
+    "search": (("nonstiff", "stiff", "validation_loss", "rank"), ("epochs",)),
+}
+
+
+class InputFileError(ValueError):
+    """A stage's input file is unreadable or is not the kind of file the stage reads."""
+
+
+def read_dataset(path: str | os.PathLike, kind: str | None = None) -> xr.Dataset:
+    """Load a NetCDF file fully into memory (the file is closed on return).
+
+    With ``kind`` (a :data:`CONTENTS` key), check that the file holds that kind's
+    variables and attributes. Raises ``FileNotFoundError`` for a missing file and
+    :class:`InputFileError`, naming the file and what is wrong, for a truncated or
+    foreign file or one that lacks what the kind needs.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such NetCDF file: {path}")
-    return xr.load_dataset(path, engine="netcdf4")
+    try:
+        ds = xr.load_dataset(path, engine="netcdf4")
+    except (OSError, ValueError, RuntimeError, KeyError) as error:
+        raise InputFileError(
+            f"{path}: not a readable NetCDF file (truncated, or another format?): {error}"
+        ) from None
+    if kind is not None:
+        if kind not in CONTENTS:
+            raise ValueError(f"unknown file kind {kind!r}; valid: {', '.join(CONTENTS)}")
+        variables, attributes = CONTENTS[kind]
+        missing = [f"variable {v!r}" for v in variables if v not in ds.data_vars]
+        missing += [f"attribute {a!r}" for a in attributes if a not in ds.attrs]
+        if missing:
+            raise InputFileError(
+                f"{path}: not a hampipe {kind} file: it lacks {', '.join(missing)} "
+                "(see CONTRACT.md; rebuild it with the workflow)"
+            )
+    return ds
 
 
 def data_path(system: str, split: str, root: str | os.PathLike = DEFAULT_ROOT) -> Path:
@@ -65,4 +105,4 @@ def load(system: str, split: str = "train", root: str | os.PathLike = DEFAULT_RO
         raise FileNotFoundError(
             f"{path} does not exist; build it with `snakemake --cores 2 {path}`"
         )
-    return read_dataset(path)
+    return read_dataset(path, "data")

@@ -441,7 +441,7 @@ def probe_file(
     if kind not in PROBES:
         raise ValueError(f"unknown probe kind {kind!r}; valid: {', '.join(KINDS)}")
     probe, check = PROBES[kind]
-    system = system_from_attrs(read_dataset(data_path).attrs)
+    system = system_from_attrs(read_dataset(data_path, "data").attrs)
     model = load_model(model_path)
     try:
         check(model, system)

@@ -269,7 +269,7 @@ def evaluate_file(
     settings = dict(prediction or {"integrator": "leapfrog"})
     integrator = settings.pop("integrator")
     settings = integrator_options(integrator, settings)
-    ds = evaluate(load_model(model), read_dataset(test), step, integrator, settings)
+    ds = evaluate(load_model(model), read_dataset(test, "data"), step, integrator, settings)
     log.info(
         "mean MSE at the last step %.4e, mean |energy error| %.4e",
         float(ds.mse.isel(time=-1).mean()),

@@ -32,6 +32,7 @@ import numpy as np
 import xarray as xr
 
 from hampipe.core.provenance import __version__
+from hampipe.data.io import read_dataset
 from hampipe.systems import HamiltonianSystem, system_from_attrs
 
 #: Display names of the learners; a variant entry is shown by its own name unless the
@@ -100,7 +101,7 @@ def collect(
     for method, paths in evals.items():
         seeds = []
         for path in paths:
-            ds = xr.load_dataset(path, engine="netcdf4")
+            ds = read_dataset(path, "evaluation")
             if ds.attrs.get("system") != system.name or ds.sizes["time"] != test.sizes["time"]:
                 raise ValueError(
                     f"{path}: evaluation of system {ds.attrs.get('system')!r} with "

@@ -23,6 +23,7 @@ import seaborn as sns
 import xarray as xr
 
 from hampipe.core.registry import Registry
+from hampipe.data.io import read_dataset
 from hampipe.plotting.collect import LEARNER_LABELS, colour_of, label_of, method_settings
 from hampipe.plotting.figures import (
     METRICS,
@@ -56,8 +57,8 @@ FIGURES: Registry[FigureFunction] = Registry("figure")
 
 
 def load(path: str | os.PathLike) -> xr.Dataset:
-    """A NetCDF file, read into memory."""
-    return xr.load_dataset(path, engine="netcdf4")
+    """A NetCDF file, read into memory (a clear error naming an unreadable file)."""
+    return read_dataset(path)
 
 
 def draw(name: str, inputs: Inputs, output: str | os.PathLike, **options: Any) -> Path:

@@ -29,6 +29,7 @@ import pandas as pd
 import xarray as xr
 
 from hampipe.core.registry import Registry
+from hampipe.data.io import read_dataset
 from hampipe.plotting.collect import label_of, method_settings
 
 TableFunction = Callable[..., pd.DataFrame]
@@ -207,5 +208,5 @@ def save_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
 def make_table(name: str, inputs: Mapping[str, Any], output: str | os.PathLike, **options) -> Path:
     """Read the input files (``inputs``: system or input name → NetCDF path) and write
     table ``name``."""
-    collected = {s: xr.load_dataset(p, engine="netcdf4") for s, p in inputs.items()}
+    collected = {s: read_dataset(p) for s, p in inputs.items()}
     return save_table(TABLES[name](collected, **options), output)

@@ -107,5 +107,5 @@ def annotate_file(train: str, output: str) -> None:
     from hampipe.data.io import read_dataset, write_dataset
     from hampipe.systems import system_from_attrs
 
-    data = read_dataset(train)
+    data = read_dataset(train, "data")
     write_dataset(annotate(data, system_from_attrs(data.attrs)), output)

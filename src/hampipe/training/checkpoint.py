@@ -11,6 +11,7 @@ from typing import Any
 import torch
 
 from hampipe.core.provenance import __version__
+from hampipe.data.io import InputFileError
 from hampipe.models import MODELS, Model
 from hampipe.models.method import Method
 
@@ -62,10 +63,31 @@ def save_model(
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a model file written by :func:`save_model` (safely: ``weights_only=True``)."""
-    payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    """Read a model file written by :func:`save_model` (safely: ``weights_only=True``).
+
+    Raises ``FileNotFoundError`` for a missing file and
+    :class:`~hampipe.data.io.InputFileError`, naming the file, for a truncated or
+    foreign one or an unknown format.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such model file: {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for a truncated/foreign file
+        raise InputFileError(
+            f"{path}: not a readable model file (truncated, or another format?): "
+            f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        ) from None
     if not isinstance(payload, dict) or payload.get("format") not in READABLE_FORMATS:
-        raise ValueError(f"{path} is not a hampipe model file ({CHECKPOINT_FORMAT})")
+        found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+        raise InputFileError(
+            f"{path}: not a hampipe model file: format {found!r}, readable: "
+            f"{', '.join(READABLE_FORMATS)} (retrain it with the workflow)"
+        )
+    missing = [k for k in ("state_dict", "model_config") if k not in payload]
+    if missing:
+        raise InputFileError(f"{path}: model file lacks {', '.join(missing)}")
     return payload
 
 

@@ -201,8 +201,8 @@ def train_to_file(
     from hampipe.data.io import read_dataset
 
     torch.set_num_threads(max(1, threads))
-    data = read_dataset(train_data)
-    annotation = read_dataset(sai) if sai else None
+    data = read_dataset(train_data, "data")
+    annotation = read_dataset(sai, "sai") if sai else None
     trained, history = train(method, hyperparameters, data, annotation, seed, progress, name)
     log.info(
         "%s: final loss %.4e after %d epochs (%.1f s)",

@@ -131,8 +131,8 @@ def partition_search_file(
     ds = partition_search(
         learner,
         hyperparameters,
-        read_dataset(train_data),
-        read_dataset(sai) if sai else None,
+        read_dataset(train_data, "data"),
+        read_dataset(sai, "sai") if sai else None,
         partition_pairs(nonstiff, stiff),
         epochs,
         seed,
