@@ -120,3 +120,39 @@ def test_a_diverging_row_leaves_the_adaptive_rollout_of_the_others_intact():
     q, _ = rollout(Blowup(), q0, p0, t, 0.05, "dopri5", {"rtol": 1e-10, "atol": 1e-12})
     assert np.isnan(q[0, 2:]).all()
     np.testing.assert_allclose(q[1, :, 0], 0.1 / (1 - 0.1 * t), rtol=1e-8)
+
+
+def test_energy_error_stays_finite_for_a_trajectory_starting_at_rest():
+    """A chain pendulum at rest has H(0) = 0: its scale is floored at 1e-3 × the test
+    set's median |H(0)|, while the others keep |H(0)|."""
+    from hampipe.evaluation import energy_scale
+
+    pendulum = make_system("pendulum4")
+    q = np.zeros((3, 2, 4))
+    q[1:, :, 0] = [[0.2, 0.1], [0.4, 0.3]]  # two moving chains (energy is exchanged)
+    p = np.zeros_like(q)
+    H = pendulum.hamiltonian(q[:, 0], p[:, 0])
+    assert H[0] == 0 and (H[1:] > 0).all()
+    scale, floor = energy_scale(H)
+    assert floor == pytest.approx(1e-3 * np.median(np.abs(H)))
+    np.testing.assert_allclose(scale, [floor, H[1], H[2]])
+    error = energy_error(pendulum, q, p)
+    assert np.isfinite(error).all() and (error[0] == 0).all()
+    H1 = pendulum.hamiltonian(q[:, 1], p[:, 1])
+    np.testing.assert_allclose(error[1:, 1], (H1[1:] - H[1:]) / H[1:])
+
+
+def test_evaluation_marks_each_diverged_trajectory_and_when():
+    model = exact_spring_model()
+    with torch.no_grad():
+        model.M.fill_(-1e200)  # overflows within a few steps wherever p ≠ 0
+    test = simulate(make_system("spring"), 3, 6, 0.1, seed=1)
+    test["p"][1] = 0.0  # a trajectory the nonsense model leaves finite: p stays 0
+    test["q"][1] = 0.0
+    ev = evaluate(model, test, step=0.1)
+    assert list(ev.diverged.values) == [1, 0, 1]
+    assert ev.attrs["n_diverged"] == 2
+    for i in (0, 2):
+        first = int(np.argmax(~np.isfinite(ev.q_pred.values[i, :, 0])))
+        assert float(ev.diverged_time[i]) == pytest.approx(float(test.time[first]))
+    assert np.isnan(ev.diverged_time[1])

@@ -2,7 +2,9 @@
 
 from hampipe.evaluation.probe import field_probe, potential_probe, probe_file
 from hampipe.evaluation.rollout import (
+    divergence,
     energy_error,
+    energy_scale,
     evaluate,
     evaluate_file,
     mse,
@@ -11,6 +13,8 @@ from hampipe.evaluation.rollout import (
 )
 
 __all__ = [
+    "divergence",
+    "energy_scale",
     "energy_error",
     "evaluate",
     "evaluate_file",

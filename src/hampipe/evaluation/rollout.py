@@ -140,20 +140,54 @@ def mse(q_pred, p_pred, q_true, p_true) -> np.ndarray:
     return np.concatenate([(q_pred - q_true) ** 2, (p_pred - p_true) ** 2], -1).mean(-1)
 
 
-def energy_error(system: HamiltonianSystem, q_pred: np.ndarray, p_pred: np.ndarray) -> np.ndarray:
-    """Relative energy error (H(t) − H(0)) / |H(0)|, H the true Hamiltonian (SANN §4.1).
+#: A trajectory's energy scale is |H(0)|, but never below this fraction of the median
+#: |H(0)| of the test set: a trajectory that starts (almost) at rest, where a system
+#: shifted to H = 0 at rest (the chain pendulums) has H(0) ≈ 0, would otherwise divide
+#: by nearly zero.
+ENERGY_SCALE_FLOOR = 1e-3
 
-    The contract's s > 0 is |H(0)| of each trajectory, so the sign of the error says
-    whether energy was gained or lost also where H < 0 (bound orbits). The chain
-    pendulums' H is shifted to 0 at rest and positive elsewhere, so |H(0)| is the
-    energy of the motion there too. Evaluated on the predicted states, shape
-    ``(trajectory, time, dof)`` → ``(trajectory, time)``.
+
+def energy_scale(H0: np.ndarray) -> tuple[np.ndarray, float]:
+    """The scale s > 0 of each trajectory's relative energy error, and its floor.
+
+    s_i = max(|H_i(0)|, f), f = :data:`ENERGY_SCALE_FLOOR` × median_j |H_j(0)| over the
+    finite values of ``H0`` (one per trajectory); f falls back to 1 when every H(0) is
+    zero. Where |H(0)| is safely away from zero, s is |H(0)|, as the contract says.
+    """
+    magnitude = np.abs(np.asarray(H0, dtype=np.float64))
+    finite = magnitude[np.isfinite(magnitude)]
+    median = float(np.median(finite)) if finite.size else 0.0
+    floor = ENERGY_SCALE_FLOOR * median if median > 0 else 1.0
+    return np.maximum(magnitude, floor), floor
+
+
+def energy_error(system: HamiltonianSystem, q_pred: np.ndarray, p_pred: np.ndarray) -> np.ndarray:
+    """Relative energy error (H(t) − H(0)) / s, H the true Hamiltonian (SANN §4.1).
+
+    s is each trajectory's :func:`energy_scale`: |H(0)|, floored at a small fraction of
+    the test set's typical |H(0)| so that a trajectory starting at H(0) ≈ 0 (the chain
+    pendulums at rest) stays finite. Dividing by |H(0)| keeps the sign meaningful where
+    H < 0 (bound orbits): positive means energy gained. Evaluated on the predicted
+    states, shape ``(trajectory, time, dof)`` → ``(trajectory, time)``. This is the one
+    definition every stage uses.
     """
     n_traj, n_time, dof = q_pred.shape
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         H = system.hamiltonian(q_pred.reshape(-1, dof), p_pred.reshape(-1, dof))
         H = H.reshape(n_traj, n_time)
-        return (H - H[:, :1]) / np.abs(H[:, :1])
+        scale, _ = energy_scale(H[:, 0])
+        return (H - H[:, :1]) / scale[:, None]
+
+
+def divergence(q_pred: np.ndarray, p_pred: np.ndarray, t: np.ndarray):
+    """Per trajectory: whether its rollout diverged and the first time its state was not
+    finite (NaN where it never diverged). Shapes ``(trajectory, time, dof)`` → two
+    ``(trajectory,)`` arrays."""
+    bad = ~(np.isfinite(q_pred).all(-1) & np.isfinite(p_pred).all(-1))
+    diverged = bad.any(-1)
+    first = np.argmax(bad, axis=-1)
+    when = np.where(diverged, np.asarray(t, dtype=np.float64)[first], np.nan)
+    return diverged, when
 
 
 def evaluate(
@@ -167,7 +201,8 @@ def evaluate(
 
     ``integrator``, ``step`` and ``options`` are the method's prediction settings
     (:func:`rollout`). Returns the contract's evaluation dataset: ``q_pred``, ``p_pred``
-    ``(trajectory, time, dof)``, ``mse`` and ``energy_error`` ``(trajectory, time)``, and
+    ``(trajectory, time, dof)``, ``mse`` and ``energy_error`` ``(trajectory, time)``,
+    ``diverged`` and ``diverged_time`` ``(trajectory,)`` (:func:`divergence`), and
     the model's training history ``train_loss``, ``validation_loss``, ``epoch_seconds``
     ``(epoch,)`` (:func:`training_history`).
     """
@@ -180,9 +215,16 @@ def evaluate(
     t = test.time.values
     q_true, p_true = test.q.values, test.p.values
     q_pred, p_pred = rollout(model, q_true[:, 0], p_true[:, 0], t, step, integrator, options)
-    diverged = int(np.isnan(q_pred[:, -1]).any(-1).sum())
+    flags, when = divergence(q_pred, p_pred, t)
+    diverged = int(flags.sum())
     if diverged:
-        log.warning("%d of %d rollouts diverged (stored as NaN)", diverged, len(q_pred))
+        log.warning(
+            "%d of %d rollouts diverged (stored as NaN from then on; first at t = %g)",
+            diverged,
+            len(q_pred),
+            np.nanmin(when),
+        )
+    _, floor = energy_scale(system.hamiltonian(q_true[:, 0], p_true[:, 0]))
     dims3, dims2 = ("trajectory", "time", "dof"), ("trajectory", "time")
     ds = xr.Dataset(
         {
@@ -201,8 +243,28 @@ def evaluate(
                 energy_error(system, q_pred, p_pred),
                 {
                     "units": "1",
-                    "long_name": "relative energy error (H(t) - H(0)) / |H(0)|",
-                    "scale": "|H(0)| of each trajectory",
+                    "long_name": "relative energy error (H(t) - H(0)) / s",
+                    "scale": (
+                        f"s = max(|H(0)|, {ENERGY_SCALE_FLOOR:g} x median |H(0)| of the "
+                        f"test set = {floor:.6g}) per trajectory"
+                    ),
+                },
+            ),
+            "diverged": (
+                ("trajectory",),
+                flags.astype(np.int8),
+                {
+                    "long_name": "whether the rollout diverged (non-finite state)",
+                    "flag_values": np.array([0, 1], dtype=np.int8),
+                    "flag_meanings": "finite diverged",
+                },
+            ),
+            "diverged_time": (
+                ("trajectory",),
+                when,
+                {
+                    "units": test.time.attrs.get("units", "s"),
+                    "long_name": "first time the rollout's state was not finite (NaN: never)",
                 },
             ),
         },
