@@ -193,14 +193,17 @@ def get_settings(wildcards):
     }
 
 
-def get_styles(wildcards):
-    """Label and colour of the selection's methods (colours follow the order of all
-    `methods` entries, so a method has one colour in every figure)."""
+def styles_of(methods):
+    """Label and colour of `methods` (colours follow the order of all `methods` entries,
+    so a method has one colour in every figure)."""
     learners = {m: resolve_method(config["methods"], m)[0] for m in config["methods"]}
-    styles = presentation(list(config["methods"]), learners, config.get("presentation"))
-    return {
-        m: styles[m] for m in selection_methods(wildcards.system, wildcards.selection)
-    }
+    every = presentation(list(config["methods"]), learners, config.get("presentation"))
+    return {m: every[m] for m in methods}
+
+
+def get_styles(wildcards):
+    """Label and colour of the selection's methods."""
+    return styles_of(selection_methods(wildcards.system, wildcards.selection))
 
 
 def shown_methods(system):
@@ -254,13 +257,7 @@ def get_probes(kind):
 
 def get_probe_styles(kind):
     def styles(wildcards):
-        learners = {
-            m: resolve_method(config["methods"], m)[0] for m in config["methods"]
-        }
-        every = presentation(
-            list(config["methods"]), learners, config.get("presentation")
-        )
-        return {m: every[m] for m in probed_methods(wildcards.system, kind)}
+        return styles_of(probed_methods(wildcards.system, kind))
 
     return styles
 
