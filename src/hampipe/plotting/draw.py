@@ -30,9 +30,9 @@ from hampipe.plotting.figures import (
     band_title,
     drift_figure,
     legend_outside,
+    metric_curve,
     metric_figure,
     metric_panel,
-    metric_summary,
     save_figure,
     set_style,
 )
@@ -184,20 +184,6 @@ def animate(
 LINESTYLES = ("-", "--", "-.", ":", (0, (1, 1)), (0, (5, 1)))
 
 
-def _curves(ax, collected: xr.Dataset, variable: str, method: str, **style) -> pd.DataFrame:
-    """Mean over seeds and test trajectories of a metric against time, drawn on ``ax``."""
-    values = collected[variable].sel({"method": method})
-    if variable == "energy_error":
-        values = np.abs(values)
-    s = metric_summary(values, ("seed", "trajectory"))
-    t = collected.time.values
-    ax.plot(t, s["mean"], lw=1.4, **style)
-    return pd.DataFrame(
-        {"method": method, "metric": variable, "time": t, "mean": s["mean"].values,
-         "q25": s["q25"].values, "q75": s["q75"].values}
-    )  # fmt: skip
-
-
 def means_title(collected: xr.Dataset) -> str:
     """What a line of the means-only figures is over."""
     n_seed, n_traj = collected.sizes["seed"], collected.sizes["trajectory"]
@@ -234,8 +220,10 @@ def noise(inputs: Inputs, methods: Sequence[str]):
         for i, variable in enumerate(("mse", "energy_error")):
             ax = axes[i, j]
             for m in sorted(entries, key=level.get):
-                table = _curves(ax, collected, variable, m, color=palette[level[m]],
-                                label=f"σ = {level[m]:g}")  # fmt: skip
+                table = metric_curve(
+                    ax, collected, variable, m, band=False, lw=1.4,
+                    color=palette[level[m]], label=f"σ = {level[m]:g}",
+                )  # fmt: skip
                 tables.append(table.assign(learner=learner, noise=level[m]))
             ax.set_yscale("log")
             ax.set_ylabel(METRICS[variable][0] if j == 0 else "")
@@ -284,7 +272,7 @@ def epochs(inputs: Inputs, methods: Sequence[str]):
                 ).assign(learner=learner, epochs=count[m])  # fmt: skip
             )
             for ax, variable in zip(axes[1:], ("mse", "energy_error"), strict=True):
-                table = _curves(ax, collected, variable, m, **style)
+                table = metric_curve(ax, collected, variable, m, band=False, lw=1.4, **style)
                 tables.append(table.assign(learner=learner, epochs=count[m]))
     axes[0].set_xlabel("epoch")
     axes[0].set_ylabel("training loss (mean over seeds)")

@@ -55,39 +55,56 @@ def diverged_label(collected: xr.Dataset, method: str) -> str:
     return f"{label} ({diverged} diverged)" if diverged else label
 
 
+def metric_curve(
+    ax, collected: xr.Dataset, variable: str, method: str, band: bool = True, **style
+) -> pd.DataFrame:
+    """Draw one method's metric against time on ``ax``; return the plotted numbers.
+
+    The line is the mean over test trajectories and seeds, the optional band their
+    interquartile range (``style`` goes to both, e.g. ``color``). The energy error
+    enters as its absolute value.
+    """
+    values = collected[variable].sel({"method": method})
+    if variable == "energy_error":
+        values = np.abs(values)
+    s = metric_summary(values, ("seed", "trajectory"))
+    t = collected.time.values
+    ax.plot(t, s["mean"], **{"lw": 1.6, **style})
+    if band:
+        ax.fill_between(t, s["q25"], s["q75"], color=style.get("color"), alpha=0.2, lw=0)
+    return pd.DataFrame(
+        {
+            "method": method,
+            "metric": variable,
+            "time": t,
+            "mean": s["mean"].values,
+            "q25": s["q25"].values,
+            "q75": s["q75"].values,
+            "n": s["n"].values,
+        }
+    )
+
+
 def metric_panel(ax, collected: xr.Dataset, variable: str, methods: Sequence[str]) -> pd.DataFrame:
     """Draw one metric against time for ``methods`` on ``ax``; return the plotted numbers.
 
     Lines are means over test trajectories and seeds, bands their interquartile range,
-    on a log axis (SANN paper, Figs. 3 and 5). The energy error enters as its absolute
-    value.
+    on a log axis (SANN paper, Figs. 3 and 5), in each method's colour.
     """
     if variable not in METRICS:
         raise ValueError(f"unknown metric {variable!r}; valid: {', '.join(METRICS)}")
     ylabel, _ = METRICS[variable]
-    t = collected.time.values
-    rows = []
-    for method in methods:
-        values = collected[variable].sel({"method": method})
-        if variable == "energy_error":
-            values = np.abs(values)
-        s = metric_summary(values, ("seed", "trajectory"))
-        colour = colour_of(collected, method)
-        ax.plot(t, s["mean"], color=colour, label=diverged_label(collected, method), lw=1.6)
-        ax.fill_between(t, s["q25"], s["q75"], color=colour, alpha=0.2, lw=0)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "method": method,
-                    "metric": variable,
-                    "time": t,
-                    "mean": s["mean"].values,
-                    "q25": s["q25"].values,
-                    "q75": s["q75"].values,
-                    "n": s["n"].values,
-                }
-            )
+    rows = [
+        metric_curve(
+            ax,
+            collected,
+            variable,
+            method,
+            color=colour_of(collected, method),
+            label=diverged_label(collected, method),
         )
+        for method in methods
+    ]
     ax.set_yscale("log")
     ax.set_xlabel("time (s)")
     ax.set_ylabel(ylabel)
