@@ -108,12 +108,8 @@ def assert_figure(workdir: Path, name: str) -> None:
     assert len(pd.read_csv(figs / f"{name}.csv")) > 0, name
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory) -> Path:
-    """Run `all` once on the tiny overlay; later tests dry-run against its outputs."""
-    workdir = copy_project(tmp_path_factory.mktemp("project"), TINY_EXPERIMENTS, TINY_TABLES)
-    snakemake(workdir, "all", "--configfile", ".test/config.yaml")
-    return workdir
+# `tiny_run`, the run of `all` on the tiny overlay that the slow tests below read, is
+# in tests/workflow/conftest.py: one run per session, shared with test_compliance.py.
 
 
 @pytest.mark.slow

@@ -2,13 +2,13 @@
 
 from typing import TYPE_CHECKING
 
-from hampipe.core import log_to
+from hampipe.core import start_job
 from hampipe.plotting import animate
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
-log_to(snakemake.log[0])
+start_job(snakemake)
 animate(
     snakemake.input.collected,
     snakemake.output.animation,

@@ -2,14 +2,14 @@
 
 from typing import TYPE_CHECKING
 
-from hampipe.core import log_to
+from hampipe.core import start_job
 from hampipe.data.io import read_dataset, write_dataset
 from hampipe.plotting import collect
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
-log_to(snakemake.log[0])
+start_job(snakemake)
 write_dataset(
     collect(
         evals=snakemake.params.evals,

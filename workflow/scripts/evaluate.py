@@ -2,13 +2,13 @@
 
 from typing import TYPE_CHECKING
 
-from hampipe.core import log_to
+from hampipe.core import start_job
 from hampipe.evaluation import evaluate_file
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
-log_to(snakemake.log[0])
+start_job(snakemake)
 evaluate_file(
     model=snakemake.input.model,
     test=snakemake.input.test,
@@ -16,4 +16,5 @@ evaluate_file(
     prediction=snakemake.params.prediction,
     output=snakemake.output.evaluation,
     threads=snakemake.threads,
+    device=snakemake.params.device,
 )

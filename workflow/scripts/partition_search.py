@@ -2,13 +2,13 @@
 
 from typing import TYPE_CHECKING
 
-from hampipe.core import log_to
+from hampipe.core import start_job
 from hampipe.training import partition_search_file
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
-log_to(snakemake.log[0])
+start_job(snakemake)
 grid = snakemake.params.grid
 partition_search_file(
     learner=snakemake.params.learner,
@@ -22,4 +22,5 @@ partition_search_file(
     seed=snakemake.params.seed,
     name=snakemake.wildcards.method,
     threads=snakemake.threads,
+    device=snakemake.params.device,
 )

@@ -2,17 +2,18 @@
 
 from typing import TYPE_CHECKING
 
-from hampipe.core import log_to
+from hampipe.core import start_job
 from hampipe.evaluation import probe_file
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
-log_to(snakemake.log[0])
+start_job(snakemake)
 probe_file(
     snakemake.input.model,
     snakemake.input.data,
     snakemake.output.probe,
     snakemake.wildcards.kind,
+    threads=snakemake.threads,
     **snakemake.params.options,
 )

@@ -2,11 +2,11 @@
 
 from typing import TYPE_CHECKING
 
-from hampipe.core import log_to
+from hampipe.core import start_job
 from hampipe.sai import annotate_file
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
-log_to(snakemake.log[0])
+start_job(snakemake)
 annotate_file(train=snakemake.input.train, output=snakemake.output.sai)

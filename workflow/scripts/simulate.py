@@ -2,13 +2,13 @@
 
 from typing import TYPE_CHECKING
 
-from hampipe.core import log_to
+from hampipe.core import start_job
 from hampipe.data import simulate_to_file
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
-log_to(snakemake.log[0])
+start_job(snakemake)
 simulate_to_file(
     system=snakemake.wildcards.system,
     parameters=snakemake.params.parameters,

@@ -2,13 +2,13 @@
 
 from typing import TYPE_CHECKING
 
-from hampipe.core import log_to
+from hampipe.core import start_job
 from hampipe.training import train_to_file
 
 if TYPE_CHECKING:
     from snakemake.script import snakemake
 
-log_to(snakemake.log[0])
+start_job(snakemake)
 train_to_file(
     method=snakemake.params.learner,
     name=snakemake.wildcards.method,
@@ -18,4 +18,6 @@ train_to_file(
     seed=snakemake.params.seed,
     output=snakemake.output.model,
     threads=snakemake.threads,
+    device=snakemake.params.device,
+    checkpoint=snakemake.params.checkpoint,
 )

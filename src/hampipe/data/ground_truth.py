@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
-from tqdm.auto import tqdm
 
+from hampipe.core.logs import progress as show_progress
 from hampipe.core.provenance import __version__
 from hampipe.integrators import IntegrationError, solve
 from hampipe.systems import HamiltonianSystem
@@ -69,17 +69,19 @@ def integrate_states(
     if workers > 1 and n > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             chunks = max(1, n // (4 * workers))
+            # a bar on a terminal, a log line every 5 % in a job's log
             results = list(
-                tqdm(
+                show_progress(
                     pool.map(_integrate_one, tasks, chunksize=chunks),
+                    "simulate",
                     total=n,
-                    disable=None if progress else True,  # a bar on a terminal only
-                    desc="simulate",
+                    enabled=progress,
                 )
             )
     else:
-        bar = tqdm(tasks, disable=None if progress else True, desc="simulate")
-        results = [_integrate_one(task) for task in bar]
+        results = [
+            _integrate_one(task) for task in show_progress(tasks, "simulate", enabled=progress)
+        ]
     u = np.full((n, len(t), 2 * dof), np.nan)
     ok = np.zeros(n, dtype=bool)
     for i, res in enumerate(results):

@@ -1,24 +1,148 @@
-"""NetCDF input and output with CF-style attributes, written atomically."""
+"""NetCDF input and output with CF-1.10 attributes and provenance, written atomically."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import xarray as xr
+
+from hampipe.core.provenance import __version__, provenance
 
 DEFAULT_ROOT = Path("results")
 
+#: The CF conventions every file follows (``compliance-checker --test cf:1.10``).
+CONVENTIONS = "CF-1.10"
+
+#: What the file of each rule holds, for its CF ``title``.
+TITLES = {
+    "simulate": "ground-truth trajectories",
+    "sai": "stiffness-aware index (SAI) and stiffness index (SI) of the training split",
+    "evaluate": "rollouts of a learned model from the test split's initial states",
+    "probe": "a learned model on a grid beside the true system",
+    "partition_search": "SANN partition search",
+    "integrator_drift": "energy drift of adaptive integrators",
+    "collect": "evaluations collected over methods and seeds",
+}
+
+#: ``long_name`` of index coordinates that have none (CF 3.3 recommends one on every
+#: variable); other variables without one get their name with spaces.
+LONG_NAMES = {
+    "trajectory": "trajectory index",
+    "time": "time since the trajectory's start",
+    "dof": "degree of freedom",
+    "interval": "index of the interval from time[i] to time[i + 1]",
+    "interval_start": "time at the interval's start",
+    "pair": "index of the searched (nonstiff, stiff) pair",
+    "epoch": "training epoch index",
+    "seed": "training run index",
+    "method": "methods entry",
+    "rtol": "relative tolerance",
+    "atol": "absolute tolerance",
+}
+
+
+def _attr_value(value: Any) -> str | int | float:
+    """A provenance value as a NetCDF attribute: dicts and lists as JSON text."""
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, sort_keys=True)
+    return value
+
+
+def _title(ds: xr.Dataset, record: dict[str, Any]) -> str:
+    """The CF ``title``: what the file holds (by the rule that wrote it) and of what."""
+    rule = record.get("rule") or _rule_of(ds)
+    what = TITLES.get(rule, "dataset") if rule else "dataset"
+    about = dict(record.get("wildcards") or {})
+    if "system" not in about and "system" in ds.attrs:
+        about = {"system": str(ds.attrs["system"]), **about}
+    details = ", ".join(f"{key} {value}" for key, value in about.items())
+    return f"hampipe {what}" + (f" ({details})" if details else "")
+
+
+def _rule_of(ds: xr.Dataset) -> str | None:
+    """The rule whose output ``ds`` looks like (by its variables), outside a job."""
+    names = set(ds.data_vars)
+    if set(CONTENTS["evaluation"][0]) <= names:
+        return "collect" if "method" in ds.dims else "evaluate"
+    for kind, rule in (("sai", "sai"), ("search", "partition_search"), ("data", "simulate")):
+        if set(CONTENTS[kind][0]) <= names:
+            return rule
+    return None
+
+
+def output_attrs(ds: xr.Dataset) -> dict[str, Any]:
+    """The global attributes every hampipe NetCDF file gets on top of its own.
+
+    CF-1.10 ``Conventions``, ``title`` (what the file holds, by the rule that wrote it,
+    and of which system, split, method, seed), ``history`` (``hampipe <version> rule
+    <rule>``: no date, so the same data give the same bytes), ``source`` unless the
+    dataset names one, and the provenance record of
+    :func:`hampipe.core.provenance.provenance`: ``hampipe_version``, ``git_commit`` (in
+    a git checkout), and inside a workflow job ``rule``, ``wildcards`` (JSON),
+    ``params_hash`` and ``input_checksums`` (JSON ``{path: "sha256:<hex>"}``).
+    """
+    record = provenance()
+    rule = record.get("rule")
+    history = f"hampipe {record['hampipe_version']}" + (f" rule {rule}" if rule else "")
+    attrs: dict[str, Any] = {
+        "Conventions": CONVENTIONS,
+        "hampipe_format": FILE_FORMAT,
+        "title": _title(ds, record),
+        "history": history,
+        "source": ds.attrs.get("source", f"hampipe {__version__}"),
+    }
+    attrs.update({key: _attr_value(value) for key, value in record.items()})
+    return attrs
+
+
+def _has_missing(variable: xr.Variable) -> bool:
+    return variable.dtype.kind in "fc" and bool(np.isnan(variable.values).any())
+
+
+def _prepare_cf(ds: xr.Dataset) -> None:
+    """Make ``ds`` CF-1.10 clean in place (its encoding and variable attributes).
+
+    - No ``_FillValue`` on coordinate variables (CF 2.5.1) nor on variables without
+      missing data; floating-point variables holding NaN keep xarray's NaN fill value.
+    - A ``long_name`` on every variable without one or a ``standard_name`` (CF 3.3),
+      from :data:`LONG_NAMES`.
+    - String-valued index coordinates (``dof``, ``method``, ``integrator``) are stored
+      as character arrays: CF coordinate variables are numeric and monotonic, while
+      a string label variable is an auxiliary coordinate (CF 6.1). xarray reads them
+      back as the same strings, still the dimension's index.
+    """
+    for name, variable in ds.variables.items():
+        is_index = name in ds.dims
+        if is_index or not _has_missing(variable):
+            variable.encoding["_FillValue"] = None
+        if "long_name" not in variable.attrs and "standard_name" not in variable.attrs:
+            variable.attrs["long_name"] = LONG_NAMES.get(str(name), str(name).replace("_", " "))
+        if is_index and variable.dtype.kind in "OUS":
+            if all(isinstance(v, str | bytes) for v in variable.values.ravel()):
+                variable.encoding["dtype"] = "S1"
+
 
 def write_dataset(ds: xr.Dataset, path: str | os.PathLike) -> Path:
-    """Write ``ds`` to NetCDF4 at ``path`` atomically (temp file, then rename).
+    """Write ``ds`` to NetCDF4 at ``path``, CF-1.10 clean, atomically.
 
-    A failed write leaves any existing file at ``path`` untouched. The file carries no
-    timestamp, so the same dataset gives byte-identical files.
+    The one writer of every NetCDF file of the pipeline. ``ds`` gains the global
+    attributes of :func:`output_attrs` (CF attributes and the job's provenance) and the
+    CF fixes of :func:`_prepare_cf` (``long_name`` where missing, no ``_FillValue`` on
+    coordinates), so that the dataset in memory equals the file; every variable and
+    attribute it had stays. The file is written to a temporary name and renamed: a
+    failed write leaves any existing file at ``path`` untouched. It carries no timestamp
+    nor host name, so the same dataset (in the same checkout) gives byte-identical
+    files.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _prepare_cf(ds)
+    ds.attrs.update(output_attrs(ds))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
@@ -43,6 +167,12 @@ CONTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+#: The layout version of hampipe's NetCDF files (attr ``hampipe_format``); a reader
+#: refuses files of another. Raise it when a variable or attribute a reader relies on
+#: changes meaning; files written before it existed carry none and are read as today.
+FILE_FORMAT = 1
+
+
 class InputFileError(ValueError):
     """A stage's input file is unreadable or is not the kind of file the stage reads."""
 
@@ -50,10 +180,11 @@ class InputFileError(ValueError):
 def read_dataset(path: str | os.PathLike, kind: str | None = None) -> xr.Dataset:
     """Load a NetCDF file fully into memory (the file is closed on return).
 
-    With ``kind`` (a :data:`CONTENTS` key), check that the file holds that kind's
-    variables and attributes. Raises ``FileNotFoundError`` for a missing file and
-    :class:`InputFileError`, naming the file and what is wrong, for a truncated or
-    foreign file or one that lacks what the kind needs.
+    A file of another :data:`FILE_FORMAT` is refused. With ``kind`` (a :data:`CONTENTS`
+    key), check that the file holds that kind's variables and attributes. Raises
+    ``FileNotFoundError`` for a missing file and :class:`InputFileError`, naming the
+    file and what is wrong, for a truncated or foreign file or one that lacks what the
+    kind needs.
     """
     path = Path(path)
     if not path.is_file():
@@ -64,6 +195,13 @@ def read_dataset(path: str | os.PathLike, kind: str | None = None) -> xr.Dataset
         raise InputFileError(
             f"{path}: not a readable NetCDF file (truncated, or another format?): {error}"
         ) from None
+    written = ds.attrs.get("hampipe_format", FILE_FORMAT)
+    if written != FILE_FORMAT:
+        raise InputFileError(
+            f"{path}: written in hampipe file format {written} (by hampipe "
+            f"{ds.attrs.get('hampipe_version', '?')}); this hampipe {__version__} reads "
+            f"format {FILE_FORMAT}: rebuild it with this version's workflow"
+        )
     if kind is not None:
         if kind not in CONTENTS:
             raise ValueError(f"unknown file kind {kind!r}; valid: {', '.join(CONTENTS)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from hampipe.core.provenance import PDF_INFO_KEY, PNG_TEXT_KEY, provenance  # noqa: E402
 from hampipe.plotting.collect import colour_of, label_of  # noqa: E402
 
 METRICS = {
@@ -149,13 +151,23 @@ def save_figure(
     """Save ``path`` (PDF, no creation date: same data, same bytes), a PNG beside it and,
     with ``table``, the plotted numbers as a tidy CSV beside it; close the figure.
 
-    Each file is written to a temporary name in its directory and renamed, so a failed
-    run never leaves a half-written figure.
+    The PDF and the PNG carry the job's provenance record
+    (:func:`hampipe.core.provenance.provenance`) as JSON: in the PDF's ``Keywords`` (with
+    a summary in ``Subject``), in the PNG's ``hampipe_provenance`` text chunk
+    (``hampipe provenance FILE`` prints it). The CSV stays plain. Each file is written
+    to a temporary name in its directory and renamed, so a failed run never leaves a
+    half-written figure.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    targets = [(path, {"metadata": {"CreationDate": None, "Creator": "hampipe"}})]
-    targets.append((path.with_suffix(".png"), {"dpi": 150, "metadata": {"Software": None}}))
+    record = provenance()
+    text = json.dumps(record, sort_keys=True)
+    summary = f"hampipe {record['hampipe_version']}" + (
+        f", rule {record['rule']}" if "rule" in record else ""
+    )
+    pdf = {"CreationDate": None, "Creator": "hampipe", "Subject": summary, PDF_INFO_KEY: text}
+    png = {"Software": None, PNG_TEXT_KEY: text}
+    targets = [(path, {"metadata": pdf}), (path.with_suffix(".png"), {"dpi": 150, "metadata": png})]
     try:
         for target, options in targets:
             tmp = target.with_name(f".{target.name}.tmp")

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from hampipe.core.provenance import __version__
+from hampipe.core.provenance import __version__, provenance
 from hampipe.data.io import InputFileError
 from hampipe.models import MODELS, Model
 from hampipe.models.method import Method
@@ -34,7 +34,10 @@ def save_model(
 
     ``name`` is the ``methods`` entry (e.g. a variant such as ``sann_k4``), ``learner``
     the method class it runs. The file is a plain dict of tensors and built-in types,
-    loadable with ``torch.load(path, weights_only=True)`` and by :func:`load_model`.
+    loadable with ``torch.load(path, weights_only=True)`` and by :func:`load_model`; its
+    ``"provenance"`` entry is the job's record (:func:`hampipe.core.provenance.provenance`:
+    version, git commit, rule, params hash, input checksums), printed by
+    ``hampipe provenance FILE``.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,6 +53,7 @@ def save_model(
         "state_dict": {k: v.detach().cpu() for k, v in method.model.state_dict().items()},
         "history": dict(history),
         "hampipe_version": __version__,
+        "provenance": provenance(),
     }
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)

@@ -1,0 +1,219 @@
+"""The ``hampipe`` command: ``hampipe provenance FILE`` prints how an output was made.
+
+Every output of the pipeline carries the provenance record of the job that wrote it
+(:func:`hampipe.core.provenance.provenance`): the hampipe version, the git commit of
+the source checkout (``-dirty`` when it had local changes), the rule and its wildcards,
+a hash of the rule's params and the checksum of every input file.
+
+- NetCDF files (``.nc``): global attributes (``wildcards`` and ``input_checksums`` as
+  JSON text), beside the CF ``title`` and ``history``;
+- model files (``.pt``): the payload's ``"provenance"`` dict (torch is imported only
+  for these);
+- figures: the PDF's ``Keywords`` (JSON; a summary in ``Subject``) and the PNG's
+  ``hampipe_provenance`` text chunk.
+
+CSV and Markdown tables, the CSV beside each figure, GIF animations, logs and benchmark
+files stay plain: they carry no record (the figure or file beside them does).
+
+``hampipe provenance FILE`` prints one ``key: value`` per line, dict entries as
+``key.entry: value``; a missing or foreign file is a one-line error naming it, with exit
+status 2. ``python -m hampipe provenance FILE`` does the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hampipe.core.provenance import PDF_INFO_KEY, PNG_TEXT_KEY, PROVENANCE_KEYS, __version__
+
+
+class ProvenanceError(ValueError):
+    """A file holds no readable hampipe provenance record."""
+
+
+def _from_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
+    """The record among a NetCDF file's global attributes (JSON text parsed back)."""
+    record: dict[str, Any] = {}
+    for key in PROVENANCE_KEYS:
+        if key not in attrs:
+            continue
+        value = attrs[key]
+        if key in ("wildcards", "input_checksums") and isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError:
+                pass  # printed as the text it is
+        record[key] = value.item() if hasattr(value, "item") else value
+    return record
+
+
+def _netcdf_record(path: Path) -> dict[str, Any]:
+    import netCDF4
+
+    try:
+        with netCDF4.Dataset(path) as ds:
+            attrs = {key: ds.getncattr(key) for key in ds.ncattrs()}
+    except OSError as error:
+        raise ProvenanceError(f"{path}: not a readable NetCDF file ({error})") from None
+    return _from_attrs(attrs)
+
+
+def _model_record(path: Path) -> dict[str, Any]:
+    from hampipe.data.io import InputFileError
+    from hampipe.training.checkpoint import load_checkpoint
+
+    try:
+        payload = load_checkpoint(path)
+    except InputFileError as error:
+        raise ProvenanceError(str(error)) from None
+    record = payload.get("provenance")
+    if isinstance(record, dict):
+        return record
+    # files saved before the record existed: the version alone
+    return {"hampipe_version": payload["hampipe_version"]} if "hampipe_version" in payload else {}
+
+
+def _pdf_string(data: bytes, start: int) -> bytes:
+    """The PDF literal string opening at ``data[start] == b"("``, escapes undone."""
+    escapes = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+    out, i, depth = bytearray(), start + 1, 1
+    while i < len(data):
+        char = data[i : i + 1]
+        if char == b"\\":
+            nxt = data[i + 1 : i + 2]
+            out += escapes.get(nxt, nxt)
+            i += 2
+            continue
+        if char == b"(":
+            depth += 1
+        elif char == b")":
+            depth -= 1
+            if depth == 0:
+                return bytes(out)
+        out += char
+        i += 1
+    raise ProvenanceError("unterminated string in the PDF's document information")
+
+
+def _pdf_record(path: Path) -> dict[str, Any]:
+    data = path.read_bytes()
+    if not data.startswith(b"%PDF"):
+        raise ProvenanceError(f"{path}: not a PDF file")
+    key = f"/{PDF_INFO_KEY} (".encode()
+    at = data.rfind(key)
+    if at < 0:
+        return {}
+    text = _pdf_string(data, at + len(key) - 1)
+    if text.startswith(codecs.BOM_UTF16_BE):
+        decoded = text[2:].decode("utf-16-be")
+    else:
+        decoded = text.decode("latin-1")
+    return _json_record(decoded)
+
+
+def _png_record(path: Path) -> dict[str, Any]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            text = dict(getattr(image, "text", {}) or {})
+    except (UnidentifiedImageError, OSError) as error:
+        raise ProvenanceError(f"{path}: not a readable PNG file ({error})") from None
+    return _json_record(text[PNG_TEXT_KEY]) if PNG_TEXT_KEY in text else {}
+
+
+def _json_record(text: str) -> dict[str, Any]:
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError:
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+READERS = {
+    ".nc": _netcdf_record,
+    ".pt": _model_record,
+    ".pdf": _pdf_record,
+    ".png": _png_record,
+}
+
+
+def read_provenance(path: str | Path) -> dict[str, Any]:
+    """The provenance record of a hampipe output (``.nc``, ``.pt``, ``.pdf``, ``.png``).
+
+    Raises ``FileNotFoundError`` for a missing file and :class:`ProvenanceError`,
+    naming the file, for an unknown suffix, an unreadable file or one without a record.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise ProvenanceError(
+            f"{path}: no provenance in {path.suffix or 'suffix-less'} files; "
+            f"readable: {', '.join(READERS)} (CSV and Markdown tables stay plain)"
+        )
+    record = reader(path)
+    if "hampipe_version" not in record:
+        raise ProvenanceError(f"{path}: not a hampipe output (no provenance record)")
+    return record
+
+
+def format_record(record: dict[str, Any]) -> list[str]:
+    """``key: value`` lines, in :data:`PROVENANCE_KEYS` order; a dict value gives
+    ``key.entry: value`` lines."""
+    order = {key: i for i, key in enumerate(PROVENANCE_KEYS)}
+    lines = []
+    for key, value in sorted(record.items(), key=lambda item: order.get(item[0], len(order))):
+        if isinstance(value, dict) and value:
+            lines += [f"{key}.{entry}: {item}" for entry, item in value.items()]
+        elif isinstance(value, dict | list):
+            lines.append(f"{key}: {json.dumps(value)}")
+        else:
+            lines.append(f"{key}: {value}")
+    return lines
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hampipe",
+        description="Tools around the hampipe pipeline's outputs.",
+    )
+    parser.add_argument("--version", action="version", version=f"hampipe {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    show = commands.add_parser(
+        "provenance",
+        help="print how an output (.nc, .pt, .pdf, .png) was made",
+        description=(
+            "Print the provenance record of a hampipe output: version, git commit, rule, "
+            "wildcards, params hash and input checksums, one 'key: value' per line."
+        ),
+    )
+    show.add_argument("file", type=Path, help="a .nc, .pt, .pdf or .png file")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``hampipe`` command; return its exit status (2 for a bad file)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command != "provenance":
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        record = read_provenance(args.file)
+    except (FileNotFoundError, ProvenanceError) as error:
+        print(f"hampipe provenance: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(format_record(record)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
