@@ -401,6 +401,7 @@ def probe_file(
     data_path: str | os.PathLike,
     output: str | os.PathLike,
     kind: str,
+    threads: int = 1,
     **options: Any,
 ) -> xr.Dataset:
     """The ``probe`` stage: probe a model file on a grid and write NetCDF atomically.
@@ -419,6 +420,8 @@ def probe_file(
     kind
         ``"potential"`` (:func:`potential_probe`, SANN Fig. 9) or ``"field"``
         (:func:`field_probe`, spring study Figs. 5, 8, 9).
+    threads
+        torch's intra-op threads (the job's ``threads``).
     **options
         Passed to the probe (``extent``, ``points``, and ``t`` for the field).
 
@@ -437,6 +440,8 @@ def probe_file(
     from hampipe.data.io import read_dataset, write_dataset
     from hampipe.systems import system_from_attrs
     from hampipe.training import load_model
+
+    torch.set_num_threads(max(1, threads))
 
     if kind not in PROBES:
         raise ValueError(f"unknown probe kind {kind!r}; valid: {', '.join(KINDS)}")

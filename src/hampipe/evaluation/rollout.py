@@ -319,19 +319,22 @@ def evaluate_file(
     output: str,
     prediction: Mapping[str, Any] | None = None,
     threads: int = 1,
+    device: str = "auto",
 ) -> None:
     """The ``evaluate`` stage: roll out a model file over a test split file.
 
-    ``prediction`` is the method's ``prediction`` block: ``integrator`` and its options.
+    ``prediction`` is the method's ``prediction`` block: ``integrator`` and its options;
+    ``device`` the config's ``device`` (``auto``: CUDA when this process sees a GPU).
     """
     from hampipe.data.io import read_dataset, write_dataset
-    from hampipe.training import load_model
+    from hampipe.training import load_model, pick_device
 
     torch.set_num_threads(max(1, threads))
     settings = dict(prediction or {"integrator": "leapfrog"})
     integrator = settings.pop("integrator")
     settings = integrator_options(integrator, settings)
-    ds = evaluate(load_model(model), read_dataset(test, "data"), step, integrator, settings)
+    learned = load_model(model).to(pick_device(device))
+    ds = evaluate(learned, read_dataset(test, "data"), step, integrator, settings)
     log.info(
         "mean MSE at the last step %.4e, mean |energy error| %.4e",
         float(ds.mse.isel(time=-1).mean()),

@@ -10,21 +10,53 @@ from typing import Any
 import numpy as np
 import torch
 import xarray as xr
-from tqdm.auto import tqdm
 
+from hampipe.core import logs
 from hampipe.models import METHODS
 from hampipe.models.method import Batch, Method
 from hampipe.training.checkpoint import save_model
 from hampipe.training.observations import add_noise, observed_annotation, split_validation
+from hampipe.training.resume import Checkpointer, checkpoint_key
 
 log = logging.getLogger(__name__)
 
 
-def pick_device(requested: str = "auto") -> torch.device:
-    """``auto`` → CUDA when available, else CPU."""
-    if requested == "auto":
+def pick_device(requested: str | torch.device = "auto") -> torch.device:
+    """The torch device of the config key ``device``: ``auto`` → CUDA when available.
+
+    Parameters
+    ----------
+    requested
+        ``auto`` (CUDA when torch sees a GPU, else CPU), ``cpu``, ``cuda`` or
+        ``cuda:<index>``, or a ``torch.device``.
+
+    Raises
+    ------
+    ValueError
+        Naming the key ``device``, for a name torch does not know or a CUDA device that
+        this machine lacks.
+    """
+    if isinstance(requested, str) and requested == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(requested)
+    try:
+        device = torch.device(requested)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(
+            f"device: unknown device {requested!r} ({error}); use auto, cpu or cuda"
+        ) from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device: {str(requested)!r} asks for a GPU, but torch sees no CUDA device "
+                f"(torch {torch.__version__}, built for CUDA {torch.version.cuda}); "
+                "set device: auto or cpu, or run the job where a GPU is visible"
+            )
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device: {str(requested)!r}, but torch sees "
+                f"{torch.cuda.device_count()} CUDA device(s)"
+            )
+    return device
 
 
 def _mean_loss(method: Method, data: Batch, batch_size: int) -> float:
@@ -38,6 +70,22 @@ def _mean_loss(method: Method, data: Batch, batch_size: int) -> float:
     return total / n
 
 
+def _non_finite_causes(where: str, learning_rate: float, settings: Mapping[str, Any]) -> str:
+    """The likely causes of a non-finite loss, naming the keys to change."""
+    causes = [
+        f"a learning rate too high (lower {where}.learning_rate, now {learning_rate:g})",
+        "badly scaled data (check the system's units"
+        + (f" and {where}.scaling)" if "scaling" in settings else ")"),
+    ]
+    steps = [f"{where}.{k}" for k in ("substeps", "partitions") if k in settings]
+    if steps:
+        causes.append(
+            "an integrator step too coarse for the dynamics "
+            f"(raise {' or '.join(steps)}, or lower the system's dt)"
+        )
+    return "Likely causes: " + "; ".join(causes)
+
+
 def fit(
     method: Method,
     examples: Batch,
@@ -49,19 +97,48 @@ def fit(
     progress: bool = True,
     validation: Batch | None = None,
     key: str | None = None,
+    checkpoints: Checkpointer | None = None,
 ) -> dict[str, list[float]]:
     """Minimise ``method.loss`` over shuffled mini-batches of ``examples``.
 
     Adam (Kingma & Ba 2014) with the learning rate decaying along a cosine from
     ``learning_rate`` to 0 over ``epochs`` (SANN §4.1). Batches are drawn from a
-    permutation seeded by ``seed``; a non-finite loss stops training with an error
-    naming the config ``key`` of the method (``methods.<name>``).
-    After each epoch the loss on the ``validation`` examples (if any) is recorded.
+    permutation seeded by ``seed``; a non-finite loss stops training with a
+    ``FloatingPointError`` naming the epoch, the config ``key`` of the method
+    (``methods.<name>``) and the likely causes. After each epoch the loss on the
+    ``validation`` examples (if any) is recorded.
 
-    Returns the history: per-epoch mean loss, validation loss, learning rate and wall
-    seconds.
+    With ``checkpoints``, training resumes from the job's checkpoint if there is one and
+    saves one every ``checkpoints.every`` epochs. Everything an epoch reads from the
+    ones before (weights, Adam and scheduler states, the batch-order generator, the
+    global torch RNG, the history) is in a checkpoint, so a resumed run ends with the
+    same weights and losses as an uninterrupted one (bit for bit on CPU).
+
+    Parameters
+    ----------
+    method
+        The learning method; its model is moved to ``device`` and ``method.dtype``.
+    examples, validation
+        Training and held-out examples, tensors sharing their first axis.
+    epochs, batch_size, learning_rate, seed
+        The run's settings (``methods.<name>`` keys and the run's seed).
+    device
+        Where to train; ``None`` picks CUDA when available.
+    progress
+        Show a progress bar on a terminal.
+    key
+        The config key of the method, used in messages.
+    checkpoints
+        The job's resumable checkpoints, or ``None`` for none.
+
+    Returns
+    -------
+    dict
+        The history: per-epoch mean loss, validation loss, learning rate and wall
+        seconds (``seconds`` of resumed epochs are those of the run that did them).
     """
     device = device or pick_device()
+    where = key or f"methods.{method.name}"
     torch.manual_seed(seed)
     model = method.model.to(device=device, dtype=method.dtype).train()
     data = {k: v.to(device) for k, v in examples.items()}
@@ -76,8 +153,19 @@ def fit(
         "learning_rate": [],
         "seconds": [],
     }
-    # a bar on a terminal only (disable=None); logs get a line every 5 % of the epochs
-    bar = tqdm(range(epochs), desc=f"train {method.name}", disable=None if progress else True)
+    first = 0
+    if checkpoints is not None:
+        resumed = checkpoints.restore(model, optimizer, scheduler, generator, epochs, device)
+        if resumed is not None:
+            first, history = resumed
+    # a bar on a terminal; elsewhere (a job's log) a line every 5 % of the epochs
+    bar = logs.progress(
+        range(first, epochs),
+        f"train {method.name}",
+        total=epochs,
+        initial=first,
+        enabled=progress,
+    )
     for epoch in bar:
         start = time.perf_counter()
         order = torch.randperm(n, generator=generator).to(device)
@@ -86,10 +174,9 @@ def fit(
             idx = order[begin : begin + batch_size]
             loss = method.loss({k: v[idx] for k, v in data.items()})
             if not torch.isfinite(loss):
-                where = key or f"methods.{method.name}"
                 raise FloatingPointError(
-                    f"{where}: loss became {loss.item()} at epoch {epoch}; "
-                    f"lower {where}.learning_rate"
+                    f"{where}: loss became {loss.item()} at epoch {epoch + 1} of {epochs}. "
+                    + _non_finite_causes(where, learning_rate, method.hyperparameters)
                 )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -101,12 +188,12 @@ def fit(
         if held_out:
             history["validation_loss"].append(_mean_loss(method, held_out, batch_size))
         history["seconds"].append(time.perf_counter() - start)
-        bar.set_postfix(loss=f"{history['loss'][-1]:.3e}")
-        if epoch % max(1, epochs // 20) == 0 or epoch == epochs - 1:
-            val = history["validation_loss"][-1] if held_out else float("nan")
-            log.info(
-                "epoch %d/%d loss %.4e validation %.4e", epoch + 1, epochs, history["loss"][-1], val
-            )
+        bar.set_postfix(
+            loss=f"{history['loss'][-1]:.4e}",
+            **({"validation": f"{history['validation_loss'][-1]:.4e}"} if held_out else {}),
+        )
+        if checkpoints is not None and checkpoints.due(epoch + 1, epochs):
+            checkpoints.save(epoch + 1, model, optimizer, scheduler, generator, history, device)
     model.eval()
     return history
 
@@ -119,6 +206,8 @@ def train(
     seed: int,
     progress: bool = True,
     name: str | None = None,
+    device: str | torch.device = "auto",
+    checkpoints: Checkpointer | None = None,
 ) -> tuple[Method, dict[str, Any]]:
     """One training run: observations, validation split, model, examples, fit.
 
@@ -128,9 +217,14 @@ def train(
     noise (``noise``), the validation trajectories (``validation``), the initial weights
     and the batch order, each from its own stream: runs of different methods with the
     same seed share the noise, the split and the batches, whatever their noise level.
+    These draws happen before :func:`fit`, again identically when a run resumes.
+
+    ``device`` is the config key ``device`` (``auto``, ``cpu``, ``cuda``; see
+    :func:`pick_device`); ``checkpoints`` makes the run resumable (see :func:`fit`).
     """
     h = dict(hyperparameters)
     key = f"methods.{name or method_name}"
+    device = pick_device(device)
     method_cls = METHODS.get_class(method_name)
     # one generator per purpose, so the noise level does not move the validation split
     noise_rng, split_rng = (np.random.default_rng([seed, k]) for k in (0, 1))
@@ -151,7 +245,6 @@ def train(
     validation = (
         method.examples(subsets["validation"], sai_subsets["validation"]) if val_idx.size else None
     )
-    device = pick_device(h.get("device", "auto"))
     log.info(
         "%s (%s model) on %s: %d examples from %d trajectories, %d held out, device %s",
         method_name,
@@ -173,6 +266,7 @@ def train(
         progress,
         validation,
         key=key,
+        checkpoints=checkpoints,
     )
     history.update(
         device=str(device),
@@ -193,17 +287,62 @@ def train_to_file(
     name: str | None = None,
     threads: int = 1,
     progress: bool = True,
+    device: str = "auto",
+    checkpoint: Mapping[str, Any] | None = None,
 ) -> None:
     """The ``train`` stage: train ``method`` on a split file and save the model file.
 
-    ``name`` is the ``methods`` entry (a variant's own name), stored in the file.
+    Parameters
+    ----------
+    method
+        The ``METHODS`` entry that trains (the learner).
+    hyperparameters
+        Its resolved settings.
+    train_data, sai
+        The training split file and its SAI file (or ``None``).
+    seed
+        The run's seed.
+    output
+        The model file to write (atomically; not created when training fails).
+    name
+        The ``methods`` entry (a variant's own name), stored in the file.
+    threads
+        CPU threads for torch.
+    progress
+        Show a progress bar on a terminal.
+    device
+        The config key ``device``: ``auto``, ``cpu`` or ``cuda``.
+    checkpoint
+        ``{"directory": ..., "every": ...}`` (``every`` is the config key
+        ``checkpoint_every``): save a resumable checkpoint ``<directory>/<key>.pt`` every
+        ``every`` epochs, keyed by :func:`~hampipe.training.resume.checkpoint_key` of
+        the learner, ``name``, hyperparameters, seed, device and the input files'
+        SHA-256. A run resumes from a checkpoint of its key and first deletes the
+        directory's checkpoints of other keys; the checkpoint (and the directory, if
+        empty) is removed once the model file is written. ``None``: no checkpoints.
     """
     from hampipe.data.io import read_dataset
 
     torch.set_num_threads(max(1, threads))
+    resolved = pick_device(device)
     data = read_dataset(train_data, "data")
     annotation = read_dataset(sai, "sai") if sai else None
-    trained, history = train(method, hyperparameters, data, annotation, seed, progress, name)
+    checkpoints = None
+    if checkpoint is not None:
+        job = checkpoint_key(method, name, hyperparameters, seed, resolved, [train_data, sai])
+        checkpoints = Checkpointer.from_config(checkpoint, job)
+        checkpoints.remove_stale()
+    trained, history = train(
+        method,
+        hyperparameters,
+        data,
+        annotation,
+        seed,
+        progress,
+        name,
+        device=resolved,
+        checkpoints=checkpoints,
+    )
     log.info(
         "%s: final loss %.4e after %d epochs (%.1f s)",
         name or method,
@@ -212,3 +351,5 @@ def train_to_file(
         sum(history["seconds"]),
     )
     save_model(output, trained, history, data.attrs["system"], seed, name=name)
+    if checkpoints is not None:
+        checkpoints.remove()

@@ -18,7 +18,7 @@ import torch
 import xarray as xr
 
 from hampipe.core.provenance import __version__
-from hampipe.training.loop import train
+from hampipe.training.loop import pick_device, train
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ def partition_search(
     epochs: int,
     seed: int,
     name: str | None = None,
+    device: str | torch.device = "auto",
 ) -> xr.Dataset:
     """Train ``learner`` for ``epochs`` with each partition pair; rank by validation loss.
 
@@ -45,8 +46,9 @@ def partition_search(
     pairs differ only in their partitions. Returns a dataset over ``pair`` with
     ``nonstiff``, ``stiff``, ``validation_loss`` (after the last epoch),
     ``train_loss``, ``seconds`` and ``rank`` (1 = smallest validation loss), and the
-    chosen pair in the attrs. Raises ``ValueError`` naming the key when the settings
-    hold out no validation trajectories or take no partitions.
+    chosen pair in the attrs. ``device`` is the config key ``device`` (``auto``,
+    ``cpu``, ``cuda``). Raises ``ValueError`` naming the key when the settings hold out
+    no validation trajectories or take no partitions, or the device is unavailable.
     """
     key = f"methods.{name or learner}"
     if not hyperparameters.get("validation"):
@@ -59,10 +61,11 @@ def partition_search(
     pairs = list(pairs)
     if not pairs:
         raise ValueError(f"{key}: no (nonstiff, stiff) pairs to search")
+    device = pick_device(device)
     records = []
     for n, s in pairs:
         h = {**hyperparameters, "partitions": {"nonstiff": n, "stiff": s}, "epochs": epochs}
-        _, history = train(learner, h, data, sai, seed, progress=False, name=name)
+        _, history = train(learner, h, data, sai, seed, progress=False, name=name, device=device)
         records.append(
             (history["validation_loss"][-1], history["loss"][-1], sum(history["seconds"]))
         )
@@ -123,8 +126,13 @@ def partition_search_file(
     seed: int,
     name: str | None = None,
     threads: int = 1,
+    device: str = "auto",
 ) -> None:
-    """The ``partition_search`` stage: search a split file's partitions, write ``output``."""
+    """The ``partition_search`` stage: search a split file's partitions, write ``output``.
+
+    ``device`` is the config key ``device`` (``auto``, ``cpu``, ``cuda``); the other
+    arguments are those of :func:`partition_search` and :func:`partition_pairs`.
+    """
     from hampipe.data.io import read_dataset, write_dataset
 
     torch.set_num_threads(max(1, threads))
@@ -137,6 +145,7 @@ def partition_search_file(
         epochs,
         seed,
         name,
+        device,
     )
     log.info("chosen S = %d/%d", ds.attrs["chosen_nonstiff"], ds.attrs["chosen_stiff"])
     write_dataset(ds, output)
