@@ -2,10 +2,12 @@ import pytest
 import yaml
 
 from hampipe.core import ConfigError, check_consistency, merge_config, validate_config
-from hampipe.core.config import key_path
+from hampipe.core.config import describe, key_path, schema_errors, show, suggest
+from hampipe.plan.checks import load_schema
 from tests.helpers import ROOT
 
-SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+#: The schema as the workflow loads it: registry enums filled in.
+SCHEMA = load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
 
 
 def load(name: str) -> dict:
@@ -139,7 +141,7 @@ def test_user_systems_pass_the_schema_with_their_defaults():
         ("oscillator", {"initial_state": None}, "systems.oscillator"),
         ("oscillator", {"parameters": {"k": "stiff"}}, "systems.oscillator.parameters.k"),
         ("oscillator", {"colour": "red"}, "systems.oscillator"),
-        ("Bad-Name", {}, "'systems': 'Bad-Name' does not match"),
+        ("Bad-Name", {}, "'systems': key 'Bad-Name' is not a valid name"),
     ],
 )
 def test_user_system_schema_errors_name_the_key(name, change, key):
@@ -158,3 +160,184 @@ def test_consistency_of_integrator_drift():
         check_consistency(config)
     assert "integrator_drift.pendulum_typo" in str(err.value)
     assert "integrator_drift.spring.atol" in str(err.value)
+
+
+def test_problems_are_listed_one_by_one():
+    err = ConfigError.of(["config key 'a': bad", "config key 'b': bad", "config key 'a': bad"])
+    assert err.problems == ["config key 'a': bad", "config key 'b': bad"]
+    assert str(err) == (
+        "invalid config (2 problem(s)):\n  - config key 'a': bad\n  - config key 'b': bad"
+    )
+    assert ConfigError("one message").problems == ["one message"]
+
+
+def test_suggest_and_show():
+    assert suggest("gama", ["gamma", "replication"]) == " (did you mean 'gamma'?)"
+    assert suggest("xyz", ["gamma", "replication"]) == ""
+    assert suggest(3, ["gamma"]) == ""
+    assert show(None) == "null" and show(True) == "true" and show("a") == "'a'"
+    assert show({"k": [1.0, None]}) == "{k: [1.0, null]}"
+    assert show("x" * 500).endswith("...") and len(show("x" * 500)) == 120
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"seed": "abc"},
+            "config key 'seed': 'abc' is a string, expected an integer. seed: root seed",
+        ),
+        (
+            {"methods": {"sann": {"gamma": 1.5}}},
+            "config key 'methods.sann.gamma': 1.5 is out of range; allowed: 0 <= gamma < 1.",
+        ),
+        (
+            {"systems": {"spring": {"dt": 0}}},
+            "config key 'systems.spring.dt': 0 is out of range; allowed: 0 < dt.",
+        ),
+        (
+            {"methods": {"hnn": {"model": "seperable"}}},
+            "config key 'methods.hnn.model': 'seperable' is not allowed (did you mean "
+            "'separable'?); allowed: general, resnet, separable, vector_field.",
+        ),
+        (
+            {"methods": {"sann": {"partitions": {"stif": 3}}}},
+            "config key 'methods.sann.partitions': unknown key 'stif' (did you mean 'stiff'?); "
+            "allowed: nonstiff, stiff",
+        ),
+        (
+            {"systems": {"three_body": {"initial_state": {"radius": [1.2, 0.9]}}}},
+            "config key 'systems.three_body.initial_state.radius': [1.2, 0.9] is out of order: "
+            "item 0 (1.2) must be at most item 1 (0.9)",
+        ),
+        (
+            {"figures": {"meshgrid_extent": [-1, 1, 2, 2]}},
+            "config key 'figures.meshgrid_extent': [-1, 1, 2, 2] is out of order: item 2 (2) "
+            "must be below item 3 (2)",
+        ),
+        (
+            {"experiments": {"spring": []}},
+            "config key 'experiments.spring': [] has 0 item(s); allowed: at least 1",
+        ),
+        ({"seeds": None}, "config key 'seeds': null is empty, expected an integer"),
+    ],
+)
+def test_schema_messages_name_key_value_and_what_is_allowed(change, message):
+    config = merge_config(load("config.yaml"), change)
+    with pytest.raises(ConfigError) as err:
+        validate_config(config, SCHEMA)
+    assert message in str(err.value)
+
+
+def test_every_unknown_key_is_its_own_problem():
+    config = load("config.yaml")
+    config["methods"]["sann"].update({"gama": 0.2, "replicaton": 3})
+    errors = schema_errors(config, SCHEMA)
+    assert [p for e in errors for p in describe(e)] == [
+        "config key 'methods.sann': unknown key 'gama' (did you mean 'gamma'?); allowed: "
+        + ", ".join(sorted(SCHEMA["$defs"]["sann_settings"]["properties"])),
+        "config key 'methods.sann': unknown key 'replicaton' (did you mean 'replication'?); "
+        "allowed: " + ", ".join(sorted(SCHEMA["$defs"]["sann_settings"]["properties"])),
+    ]
+
+
+def _nodes(node, path=()):
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from _nodes(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _nodes(value, (*path, i))
+
+
+def test_every_object_of_the_schema_is_closed():
+    """No key is let through unread: each object lists its keys or constrains its names.
+    Open by design: a variant and a per-system block, whose keys check_methods checks
+    against their learner's settings as resolved."""
+    open_objects = {
+        "/".join(map(str, path))
+        for path, node in _nodes(SCHEMA)
+        if node.get("type") == "object"
+        and node.get("additionalProperties") is not False
+        and "propertyNames" not in node
+    }
+    per_system = {p for p in open_objects if p.endswith("per_system/additionalProperties")}
+    assert open_objects - per_system == {"$defs/variant"}
+    assert len(per_system) == 7  # learning_common, the five learners' and the variant's
+
+
+def test_every_default_is_a_valid_value():
+    for path, node in _nodes(SCHEMA):
+        if "default" in node and "enum" in node:
+            assert node["default"] in node["enum"], path
+        for bound, holds in (
+            ("minimum", lambda d, b: d >= b),
+            ("maximum", lambda d, b: d <= b),
+            ("exclusiveMinimum", lambda d, b: d > b),
+            ("exclusiveMaximum", lambda d, b: d < b),
+        ):
+            if bound in node and isinstance(node.get("default"), int | float):
+                assert holds(node["default"], node[bound]), path
+
+
+def test_learners_and_builtin_systems_each_have_a_schema_block():
+    from hampipe.plan import METHOD_TRAITS
+    from hampipe.systems import SYSTEMS
+
+    learners = SCHEMA["properties"]["methods"]["properties"]
+    assert set(learners) == set(METHOD_TRAITS)
+    assert all(f"{name}_settings" in SCHEMA["$defs"] for name in learners)
+    assert set(SCHEMA["properties"]["systems"]["properties"]) == set(SYSTEMS)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"experiments": {"spring": ["hnn", "hnn_exct"]}},
+            "config key 'experiments.spring[1]': no such method 'hnn_exct' under 'methods' "
+            "(did you mean 'hnn_exact'?); configured methods: hnn, srnn",
+        ),
+        (
+            {"figures": {"animations": ["biliard"]}},
+            "config key 'figures.animations[0]': no such system 'biliard' under 'systems' "
+            "(did you mean 'billiard'?)",
+        ),
+        (
+            {"integrator_drift": {"spring": {"trajectories": 51}}},
+            "config key 'integrator_drift.spring.trajectories': 51 drift runs, but the test "
+            "split holds 50 (systems.spring.trajectories.test); allowed: at most 50",
+        ),
+        (
+            {"tables": {"partition_search": {"method": "sannn"}}},
+            "config key 'tables.partition_search.method': no such method 'sannn' under "
+            "'methods' (did you mean 'sann'?)",
+        ),
+        (
+            {"presentation": {"colours": {"san": "#000000"}}},
+            "config key 'presentation.colours.san': no such method 'san' under 'methods' "
+            "(did you mean 'sann'?)",
+        ),
+        (
+            {"systems": {"pendulum": {"evaluation": {"step": 0.1}}}},
+            "config key 'systems.pendulum.evaluation.step': 0.1 does not divide "
+            "systems.pendulum.dt = 0.06818181818181818",
+        ),
+    ],
+)
+def test_consistency_names_key_value_and_the_closest_name(change, message):
+    config = validate_config(merge_config(load("config.yaml"), change), SCHEMA)
+    with pytest.raises(ConfigError) as err:
+        check_consistency(config)
+    assert message in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("step", "dt"), [(0.01, 0.1), (0.1, 0.1), (0.006818181818181818, 0.06818181818181818)]
+)
+def test_a_step_that_divides(step, dt):
+    from hampipe.core.config import divides
+
+    assert divides(step, dt)
+    assert not divides(step * 1.5, dt) and not divides(2 * dt, dt)

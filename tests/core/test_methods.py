@@ -4,6 +4,7 @@ import pytest
 import yaml
 
 from hampipe.core import ConfigError, check_methods, resolve_method
+from hampipe.core.methods import setting_owner
 from hampipe.models import check_learning
 from tests.helpers import ROOT, paper_config
 
@@ -134,5 +135,74 @@ def test_a_window_longer_than_the_data_is_refused_before_any_job():
     config = paper_config()
     config["methods"]["srnn_long"] = {"method": "srnn", "window": 80}
     config["experiments"]["three_body"] = ["srnn_long"]
-    with pytest.raises(ConfigError, match="methods.srnn_long.window.*steps.train gives 59"):
+    with pytest.raises(ConfigError, match="methods.srnn_long.window.*steps.train = 60 observes 59"):
         check_learning(config)
+
+
+def test_a_cycle_is_one_problem_however_many_entries_reach_it():
+    config = paper_config()
+    config["methods"].update(
+        {"b": {"method": "c"}, "c": {"method": "a"}, "a": {"method": "b"}, "d": {"method": "c"}}
+    )
+    with pytest.raises(ConfigError) as info:
+        check_methods(config, SCHEMA)
+    assert info.value.problems == [
+        "config key 'methods.a.method': variants form a cycle (a -> b -> c -> a); the last "
+        "entry of a chain of 'method:' keys must be a learning method"
+    ]
+
+
+def test_a_missing_base_suggests_the_closest_entry():
+    config = paper_config()
+    config["methods"]["sann_k2"] = {"method": "san_exp1", "replication": 2}
+    with pytest.raises(
+        ConfigError,
+        match=r"no entry 'san_exp1' under 'methods' \(did you mean "
+        r"'sann_exp1'\?\)",
+    ):
+        check_methods(config, SCHEMA)
+
+
+def test_an_inherited_bad_value_is_reported_at_its_source_only():
+    """sann's per-system typo reaches sann_exp1..7, sann_tanh, ...: one problem."""
+    config = paper_config()
+    config["methods"]["sann"]["per_system"]["billiard"]["epoch"] = 5
+    config["methods"]["sann_exp1"]["gamma"] = 2.0
+    with pytest.raises(ConfigError) as info:
+        check_methods(config, SCHEMA)
+    assert [p.split(":")[0] for p in info.value.problems] == [
+        "config key 'methods.sann.per_system.billiard'",
+        "config key 'methods.sann_exp1.gamma'",
+    ]
+    assert "unknown key 'epoch' (did you mean 'epochs'?)" in info.value.problems[0]
+
+
+def test_setting_owner_follows_the_merge_order():
+    methods = {
+        "sann": {"epochs": 3000, "per_system": {"billiard": {"epochs": 500}}},
+        "sann_long": {"method": "sann", "epochs": 5000, "prediction": {"rtol": 1e-6}},
+        "sann_short": {"method": "sann_long", "per_system": {"billiard": {"epochs": 50}}},
+    }
+    assert setting_owner(methods, "sann_short", "billiard", "epochs") == (
+        "methods.sann_short.per_system.billiard.epochs"
+    )
+    assert setting_owner(methods, "sann_short", "spring", "epochs") == "methods.sann_long.epochs"
+    assert setting_owner(methods, "sann", "billiard", "epochs") == (
+        "methods.sann.per_system.billiard.epochs"
+    )
+    assert setting_owner(methods, "sann_short", None, "prediction.rtol") == (
+        "methods.sann_long.prediction.rtol"
+    )
+    assert setting_owner(methods, "sann_short", None, "gamma") == "methods.sann_short.gamma"
+
+
+def test_a_problem_shared_by_a_base_and_its_variants_is_listed_once():
+    config = paper_config()
+    config["methods"]["srnn"]["window"] = 80
+    with pytest.raises(ConfigError) as info:
+        check_learning(config)
+    assert info.value.problems == [
+        "config key 'methods.srnn.window': 80 intervals, but systems.three_body.steps.train = "
+        "60 observes 59; allowed: window <= 59 (runs: srnn, srnn_e6k, srnn_e10k, srnn_e15k, "
+        "srnn_noise1, srnn_noise5)"
+    ]

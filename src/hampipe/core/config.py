@@ -1,17 +1,28 @@
 """Validate a pipeline config against its JSON schema, naming the bad key.
 
-The workflow calls :func:`validate_config` before any job runs (``workflow/rules/common.smk``),
-so a bad value stops the run with a message such as::
+The workflow checks the config before any job runs (``workflow/rules/common.smk`` calls
+:func:`hampipe.plan.check_config`, which starts here), so a bad value stops the run with
+one message listing every problem, each naming the key path, the bad value and what is
+allowed::
 
-    config key 'methods.sann.gamma': 1.5 is greater than the maximum of 1
+    config key 'methods.sann.gamma': 1.5 is out of range; allowed: 0 <= gamma < 1
+    config key 'methods.sann': unknown key 'gama' (did you mean 'gamma'?); allowed: ...
 
 and no file is touched.
+
+Besides the 2020-12 keywords the validator knows one of its own, ``x-ordered``: a list
+holding ``(low, high)`` pairs (a range ``[low, high]``, or an extent ``[q_min, q_max,
+p_min, p_max]``) must have each low end at most (``weak``) or below (``strict``) its high
+end. Unknown keywords such as ``x-registry`` (see :func:`hampipe.plan.checks.load_schema`)
+are annotations the validator ignores.
 """
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import jsonschema
@@ -19,7 +30,52 @@ import yaml
 
 
 class ConfigError(ValueError):
-    """An invalid config value; the message names the key path and what is allowed."""
+    """An invalid config; the message names each key path, the bad value and what is allowed.
+
+    ``problems`` holds the problems one by one (the message itself when raised with one
+    message); :meth:`of` builds the error of several, listed in one message.
+    """
+
+    def __init__(self, message: str, problems: Sequence[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems: list[str] = list(problems) if problems else [message]
+
+    @classmethod
+    def of(cls, problems: Iterable[str]) -> ConfigError:
+        """One error listing ``problems`` (duplicates dropped, order kept)."""
+        unique = list(dict.fromkeys(problems))
+        lines = "\n".join(f"  - {p}" for p in unique)
+        return cls(f"invalid config ({len(unique)} problem(s)):\n{lines}", unique)
+
+
+def raise_problems(problems: Iterable[str]) -> None:
+    """Raise :class:`ConfigError` listing ``problems``, if there are any."""
+    problems = list(problems)
+    if problems:
+        raise ConfigError.of(problems)
+
+
+def suggest(name: Any, choices: Iterable[Any]) -> str:
+    """`` (did you mean 'x'?)`` for the valid choice closest to a misspelt ``name``, else ``''``."""
+    if not isinstance(name, str):
+        return ""
+    close = difflib.get_close_matches(name, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def show(value: Any, limit: int = 120) -> str:
+    """A config value as the user wrote it in YAML (``null``, ``true``, ``'text'``, lists)."""
+    if value is None:
+        text = "null"
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, Mapping):
+        text = "{" + ", ".join(f"{k}: {show(v, limit)}" for k, v in value.items()) + "}"
+    elif isinstance(value, list | tuple):
+        text = "[" + ", ".join(show(v, limit) for v in value) + "]"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _extend_with_defaults(validator_class):
@@ -40,6 +96,22 @@ def _extend_with_defaults(validator_class):
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
 
 
+def _ordered(validator, mode, instance, schema):
+    """The ``x-ordered`` keyword: (low, high) pairs in order (``strict``: low < high)."""
+    if not isinstance(instance, list) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in instance
+    ):
+        return
+    for i in range(0, len(instance) - 1, 2):
+        low, high = instance[i], instance[i + 1]
+        if low > high or (mode == "strict" and low == high):
+            relation = "below" if mode == "strict" else "at most"
+            yield jsonschema.ValidationError(
+                f"{show(instance)} is out of order: item {i} ({show(low)}) must be "
+                f"{relation} item {i + 1} ({show(high)})"
+            )
+
+
 def _copy(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}
@@ -55,6 +127,7 @@ def _is_strict_integer(checker, instance) -> bool:
 
 _FillingValidator = jsonschema.validators.extend(
     _extend_with_defaults(jsonschema.Draft202012Validator),
+    validators={"x-ordered": _ordered},
     type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
         "integer", _is_strict_integer
     ),
@@ -67,26 +140,116 @@ def key_path(path: Iterable[Any]) -> str:
     return ".".join(parts).replace(".[", "[") or "<root>"
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
-    where = key_path(error.absolute_path)
+#: How a type error names what the value is, and what the schema expects.
+_KINDS = {
+    type(None): "empty",
+    bool: "a boolean",
+    int: "an integer",
+    float: "a decimal number",
+    str: "a string",
+    list: "a list",
+    dict: "a mapping",
+}
+_EXPECTED = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping (key: value)",
+    "null": "null",
+}
+
+
+def _expected(types: str | Sequence[str]) -> str:
+    names = [types] if isinstance(types, str) else list(types)
+    return " or ".join(_EXPECTED.get(t, t) for t in names)
+
+
+def _bounds(schema: Mapping[str, Any], name: str) -> str:
+    """``0 <= gamma < 1`` from a schema's minimum/maximum keywords."""
+    low = ""
+    if "minimum" in schema:
+        low = f"{show(schema['minimum'])} <= "
+    elif "exclusiveMinimum" in schema:
+        low = f"{show(schema['exclusiveMinimum'])} < "
+    high = ""
+    if "maximum" in schema:
+        high = f" <= {show(schema['maximum'])}"
+    elif "exclusiveMaximum" in schema:
+        high = f" < {show(schema['exclusiveMaximum'])}"
+    return f"{low}{name}{high}"
+
+
+def describe(error: jsonschema.ValidationError, prefix: Sequence[Any] = ()) -> list[str]:
+    """The problems of one schema error, each ``config key '<path>': <what>; allowed: ...``.
+
+    ``prefix`` is put before the error's path (the key of a block validated on its own).
+    An unknown key gives one problem per key, with the closest valid key suggested.
+    """
+    path = [*prefix, *error.absolute_path]
+    where = key_path(path)
+    leaf = next((str(p) for p in reversed(path) if not isinstance(p, int)), where)
     schema = error.schema if isinstance(error.schema, dict) else {}
-    if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(schema.get("properties", {})))
-        pattern = schema.get("patternProperties")
-        allowed = sorted(schema.get("properties", {}))
-        hint = f"; allowed keys: {', '.join(allowed)}" if allowed and not pattern else ""
-        names = ", ".join(repr(k) for k in extra) or "an unexpected key"
-        return f"config key '{where}': unknown key {names}{hint}"
-    message = error.message
-    allowed = schema.get("enum")
-    if allowed is not None:
-        message += f" (allowed values: {', '.join(map(str, allowed))})"
-    elif error.validator == "type":
-        message += f" (expected type: {error.validator_value})"
+    value = error.instance
+    kind = error.validator
+    if kind == "additionalProperties":
+        known = sorted(schema.get("properties", {}))
+        extra = [k for k in value if k not in known]
+        allowed = f"; allowed: {', '.join(known)}" if known else ""
+        return [
+            f"config key '{where}': unknown key {k!r}{suggest(k, known)}{allowed}" for k in extra
+        ]
+    if "propertyNames" in error.relative_schema_path:
+        pattern = schema.get("pattern", "")
+        return [
+            f"config key '{where}': key {show(value)} is not a valid name; allowed: names "
+            f"matching {pattern} (a letter, then letters, digits or '_')"
+        ]
+    if kind == "enum":
+        allowed = error.validator_value
+        message = (
+            f"{show(value)} is not allowed{suggest(value, allowed)}; "
+            f"allowed: {', '.join(map(str, allowed))}"
+        )
+    elif kind == "type":
+        message = (
+            f"{show(value)} is {_KINDS.get(type(value), type(value).__name__)}, "
+            f"expected {_expected(error.validator_value)}"
+        )
+    elif kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        message = f"{show(value)} is out of range; allowed: {_bounds(schema, leaf)}"
+    elif kind == "required":
+        missing = error.message.split(" is a required property")[0]
+        message = f"missing key {missing}; required: {', '.join(error.validator_value)}"
+    elif kind == "minItems":
+        message = (
+            f"{show(value)} has {len(value)} item(s); allowed: at least {error.validator_value}"
+        )
+    elif kind == "maxItems":
+        message = (
+            f"{show(value)} has {len(value)} item(s); allowed: at most {error.validator_value}"
+        )
+    elif kind == "uniqueItems":
+        message = f"{show(value)} repeats an item; allowed: each item once"
+    elif kind == "pattern":
+        message = f"{show(value)} does not match {error.validator_value}"
+    elif kind == "minLength":
+        message = (
+            f"{show(value)} is too short; allowed: at least {error.validator_value} character(s)"
+        )
+    else:
+        message = error.message
     description = schema.get("description")
     if description:
-        message += f". {where}: {description}"
-    return f"config key '{where}': {message}"
+        message += f". {leaf}: {description}"
+    return [f"config key '{where}': {message}"]
+
+
+def schema_errors(config: dict, schema: Mapping[str, Any]) -> list[jsonschema.ValidationError]:
+    """Every schema error of ``config``, in key-path order; fills defaults in place."""
+    validator = _FillingValidator(schema)
+    return sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
 
 
 def merge_config(base: dict, overlay: dict) -> dict:
@@ -112,7 +275,9 @@ def validate_config(config: dict, schema: str | os.PathLike | dict) -> dict:
     config
         The merged config mapping (``config.yaml`` plus overlays).
     schema
-        The schema as a mapping, or the path of a YAML/JSON file holding it.
+        The schema as a mapping, or the path of a YAML/JSON file holding it. Enums the
+        file leaves to the registries (``x-registry``) are only filled by
+        :func:`hampipe.plan.checks.load_schema`.
 
     Returns
     -------
@@ -127,12 +292,13 @@ def validate_config(config: dict, schema: str | os.PathLike | dict) -> dict:
     if not isinstance(schema, dict):
         with open(schema) as handle:
             schema = yaml.safe_load(handle)
-    validator = _FillingValidator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        lines = "\n".join(f"  - {_describe(e)}" for e in errors)
-        raise ConfigError(f"invalid config ({len(errors)} problem(s)):\n{lines}")
+    raise_problems(p for error in schema_errors(config, schema) for p in describe(error))
     return config
+
+
+def _configured(kind: str, names: Iterable[str]) -> str:
+    names = list(names)
+    return f"configured {kind}: {', '.join(names) or 'none'}"
 
 
 def check_consistency(config: dict) -> dict:
@@ -142,73 +308,112 @@ def check_consistency(config: dict) -> dict:
       configured method;
     - each system's ``evaluation.step`` divides its observation step ``dt``, so that
       rollouts land on the observation times;
-    - every method a ``tables`` entry lists is in ``experiments`` of its systems;
+    - every ``tables`` entry names configured systems, and every method it lists is in
+      ``experiments`` of its systems (``partition_search``: a configured method);
     - every ``presentation.labels`` / ``presentation.colours`` key names a method;
-    - every ``integrator_drift`` key names a configured system, and its ``rtol`` and
-      ``atol`` lists pair up (same length).
+    - every ``figures.animations`` entry names a configured system;
+    - every ``integrator_drift`` key names a configured system, its ``rtol`` and ``atol``
+      lists pair up (same length), and it takes no more trajectories than the system's
+      test split holds.
+
+    Every problem is listed, each with the closest valid name suggested.
     """
     problems = []
     systems, methods = config.get("systems", {}), config.get("methods", {})
-    for system, listed in config.get("experiments", {}).items():
+    experiments = config.get("experiments", {})
+    for system, listed in experiments.items():
         if system not in systems:
             problems.append(
-                f"config key 'experiments.{system}': no such system under 'systems' "
-                f"(configured: {', '.join(systems) or 'none'})"
+                f"config key 'experiments.{system}': no such system {system!r} under "
+                f"'systems'{suggest(system, systems)}; {_configured('systems', systems)}"
             )
         for i, method in enumerate(listed):
             if method not in methods:
                 problems.append(
                     f"config key 'experiments.{system}[{i}]': no such method {method!r} "
-                    f"under 'methods' (configured: {', '.join(methods) or 'none'})"
+                    f"under 'methods'{suggest(method, methods)}; "
+                    f"{_configured('methods', methods)}"
                 )
-    experiments = config.get("experiments", {})
     for name, table in config.get("tables", {}).items():
-        for system in table.get("systems", [table.get("system")]):
+        single = "systems" not in table
+        for i, system in enumerate(table.get("systems", [table.get("system")])):
+            key = f"tables.{name}.system" if single else f"tables.{name}.systems[{i}]"
             if system not in systems:
                 problems.append(
-                    f"config key 'tables.{name}': no such system {system!r} under 'systems'"
+                    f"config key '{key}': no such system {system!r} under 'systems'"
+                    f"{suggest(system, systems)}; {_configured('systems', systems)}"
                 )
                 continue
             listed = experiments.get(system, [])
             wanted = table.get("methods", [table.get("method")])
             if name == "partition_search":  # trains its own runs: the entry must exist
-                missing = [m for m in wanted if m not in methods]
-            else:
-                missing = [m for m in wanted if m not in listed]
-            if missing:
-                problems.append(
-                    f"config key 'tables.{name}': {', '.join(missing)} not listed in "
-                    f"'experiments.{system}' (the table reads their evaluations)"
-                )
+                for method in wanted:
+                    if method not in methods:
+                        problems.append(
+                            f"config key 'tables.{name}.method': no such method {method!r} "
+                            f"under 'methods'{suggest(method, methods)}; "
+                            f"{_configured('methods', methods)}"
+                        )
+                continue
+            for j, method in enumerate(wanted):
+                if method not in listed:
+                    problems.append(
+                        f"config key 'tables.{name}.methods[{j}]': {method!r} is not listed in "
+                        f"'experiments.{system}'{suggest(method, listed)}; allowed: the entries "
+                        f"listed there, whose evaluations the table reads: "
+                        f"{', '.join(listed) or 'none'}"
+                    )
     for key in ("labels", "colours"):
         for name in config.get("presentation", {}).get(key, {}):
             if name not in methods:
                 problems.append(
-                    f"config key 'presentation.{key}.{name}': no such method under "
-                    f"'methods' (configured: {', '.join(methods) or 'none'})"
+                    f"config key 'presentation.{key}.{name}': no such method {name!r} under "
+                    f"'methods'{suggest(name, methods)}; {_configured('methods', methods)}"
                 )
+    for i, system in enumerate(config.get("figures", {}).get("animations", [])):
+        if system not in systems:
+            problems.append(
+                f"config key 'figures.animations[{i}]': no such system {system!r} under "
+                f"'systems'{suggest(system, systems)}; {_configured('systems', systems)}"
+            )
     for name, drift in config.get("integrator_drift", {}).items():
         if name not in systems:
             problems.append(
-                f"config key 'integrator_drift.{name}': no such system under 'systems' "
-                f"(configured: {', '.join(systems) or 'none'})"
+                f"config key 'integrator_drift.{name}': no such system {name!r} under "
+                f"'systems'{suggest(name, systems)}; {_configured('systems', systems)}"
+            )
+        elif drift.get("trajectories", 0) > systems[name].get("trajectories", {}).get("test", 0):
+            test = systems[name]["trajectories"]["test"]
+            problems.append(
+                f"config key 'integrator_drift.{name}.trajectories': {drift['trajectories']} "
+                f"drift runs, but the test split holds {test} "
+                f"(systems.{name}.trajectories.test); allowed: at most {test}"
             )
         if len(drift.get("rtol", [])) != len(drift.get("atol", [])):
             problems.append(
-                f"config key 'integrator_drift.{name}.atol': {len(drift['atol'])} values "
-                f"for {len(drift['rtol'])} in 'integrator_drift.{name}.rtol' (they pair up)"
+                f"config key 'integrator_drift.{name}.atol': {show(drift['atol'])} has "
+                f"{len(drift['atol'])} value(s) for the {len(drift['rtol'])} of "
+                f"'integrator_drift.{name}.rtol'; allowed: one atol per rtol (they pair up)"
             )
     for name, block in systems.items():
         step = block.get("evaluation", {}).get("step")
         dt = block.get("dt")
-        if step and dt:
-            ratio = dt / step
-            if abs(ratio - round(ratio)) > 1e-6 * ratio:
-                problems.append(
-                    f"config key 'systems.{name}.evaluation.step': {step} does not divide "
-                    f"systems.{name}.dt = {dt}"
-                )
-    if problems:
-        lines = "\n".join(f"  - {p}" for p in problems)
-        raise ConfigError(f"invalid config ({len(problems)} problem(s)):\n{lines}")
+        if step and dt and not divides(step, dt):
+            problems.append(
+                f"config key 'systems.{name}.evaluation.step': {show(step)} does not divide "
+                f"systems.{name}.dt = {show(dt)}; allowed: dt / n for a whole n >= 1 "
+                f"(e.g. {show(dt / math.ceil(dt / step))})"
+            )
+    raise_problems(problems)
     return config
+
+
+def divides(step: float, interval: float) -> bool:
+    """Whether ``interval`` is a whole number n >= 1 of ``step`` (to 1e-6 relative).
+
+    The condition of ``hampipe.evaluation.rollout.substeps_per_interval``, checked here
+    before any job on the observation step ``dt``.
+    """
+    ratio = interval / step
+    n = round(ratio)
+    return n >= 1 and abs(ratio - n) <= 1e-6 * max(ratio, 1)

@@ -19,7 +19,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from hampipe.core.config import ConfigError, _describe, _FillingValidator, merge_config
+from hampipe.core.config import ConfigError, _FillingValidator, describe, merge_config, suggest
 
 #: Keys of an entry that are not hyperparameters of the run.
 ENTRY_KEYS = ("method", "per_system")
@@ -35,13 +35,17 @@ def _chain(methods: Mapping[str, Any], name: str) -> list[str]:
             return chain
         if base not in methods:
             raise ConfigError(
-                f"config key 'methods.{chain[-1]}.method': no entry {base!r} under 'methods' "
-                f"(configured: {', '.join(methods)})"
+                f"config key 'methods.{chain[-1]}.method': no entry {base!r} under 'methods'"
+                f"{suggest(base, methods)}; configured methods: {', '.join(methods)}"
             )
-        if base in chain:
+        if base in chain:  # named from its first entry, so each cycle is one message
+            cycle = chain[chain.index(base) :]
+            first = cycle.index(min(cycle))
+            cycle = cycle[first:] + cycle[:first]
             raise ConfigError(
-                f"config key 'methods.{chain[-1]}.method': variants form a cycle "
-                f"({' -> '.join([*chain, base])})"
+                f"config key 'methods.{cycle[0]}.method': variants form a cycle "
+                f"({' -> '.join([*cycle, cycle[0]])}); the last entry of a chain of "
+                "'method:' keys must be a learning method"
             )
         chain.append(base)
 
@@ -91,45 +95,62 @@ def check_methods(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
     - the resolved settings, and those of every ``per_system`` override, validate
       against that learner's schema (so a variant cannot set a key its learner lacks);
     - every ``per_system`` key names a configured system.
+
+    A problem is reported once, at the entry that causes it: a variant (or a per-system
+    override) that merely inherits its base's bad value is not listed again. Raises
+    :class:`ConfigError` listing every problem.
     """
     methods, systems = config.get("methods", {}), config.get("systems", {})
     learners = sorted(schema["properties"]["methods"]["properties"])
     problems: list[str] = []
+    found: dict[tuple[str, str | None], dict[str, str]] = {}
+
+    def errors(name: str, system: str | None) -> dict[str, str]:
+        """Problems of entry ``name`` as resolved for ``system``: relative text -> text."""
+        if (name, system) not in found:
+            learner, settings = resolve_method(methods, name, system)
+            sub = {"$defs": schema["$defs"], "$ref": f"#/$defs/{learner}_settings"}
+            where = ["methods", name, *(["per_system", system] if system else [])]
+            found[name, system] = {
+                relative: text
+                for error in _FillingValidator(sub).iter_errors(copy.deepcopy(settings))
+                for relative, text in zip(
+                    describe(error, ["<entry>"]), describe(error, where), strict=True
+                )
+            }
+        return found[name, system]
+
     for name in methods:
         try:
-            learner, resolved = resolve_method(methods, name)
+            chain = _chain(methods, name)
         except ConfigError as err:
-            problems.append(str(err))
+            problems += err.problems
             continue
+        learner = chain[-1]
         if learner not in learners:
             problems.append(
-                f"config key 'methods.{name}': {learner!r} is not a learning method and names "
-                f"no other entry with 'method:' (learning methods: {', '.join(learners)})"
+                f"config key 'methods.{name}': {learner!r} is not a learning method"
+                f"{suggest(learner, learners)} and names no other entry with 'method:' "
+                f"(learning methods: {', '.join(learners)})"
             )
             continue
-        sub = {"$defs": schema["$defs"], "$ref": f"#/$defs/{learner}_settings"}
-        validator = _FillingValidator(sub)
-        own = methods[name].get("per_system", {}) or {}
-        for system in own:
+        for system in methods[name].get("per_system", {}) or {}:
             if system not in systems:
                 problems.append(
-                    f"config key 'methods.{name}.per_system.{system}': no such system under "
-                    f"'systems' (configured: {', '.join(systems)})"
+                    f"config key 'methods.{name}.per_system.{system}': no such system "
+                    f"{system!r} under 'systems'{suggest(system, systems)}; configured "
+                    f"systems: {', '.join(systems)}"
                 )
-        targets = {f"methods.{name}": resolved}
-        for system in override_systems(methods, name):
-            if system in systems:
-                targets[f"methods.{name}.per_system.{system}"] = resolve_method(
-                    methods, name, system
-                )[1]
-        for where, settings in targets.items():
-            for error in validator.iter_errors(copy.deepcopy(settings)):
-                text = _describe(error).replace("config key '", f"config key '{where}.", 1)
-                problems.append(text.replace(f"{where}.<root>", where))
+        base = chain[1] if len(chain) > 1 else None
+        for system in [None, *override_systems(methods, name)]:
+            if system is not None and system not in systems:
+                continue
+            inherited = set(errors(name, None)) if system is not None else set()
+            if base is not None:
+                inherited |= set(errors(base, system))
+            problems += [t for r, t in errors(name, system).items() if r not in inherited]
     if problems:
-        unique = list(dict.fromkeys(problems))
-        lines = "\n".join(f"  - {p}" for p in unique)
-        raise ConfigError(f"invalid config ({len(unique)} problem(s)):\n{lines}")
+        raise ConfigError.of(problems)
 
 
 def override_systems(methods: Mapping[str, Any], name: str) -> list[str]:
@@ -138,3 +159,29 @@ def override_systems(methods: Mapping[str, Any], name: str) -> list[str]:
     for entry in _chain(methods, name):
         systems += list((methods[entry].get("per_system") or {}).keys())
     return list(dict.fromkeys(systems))
+
+
+def setting_owner(methods: Mapping[str, Any], name: str, system: str | None, key: str) -> str:
+    """The key path that sets ``key`` (dotted for nested keys) of ``name`` for ``system``.
+
+    Follows :func:`resolve_method`'s precedence: the entry's ``per_system[system]`` block,
+    the entry itself, then the same for its base, and so on down to the learner; a key
+    no entry sets (a schema default) is named on ``name`` itself. A problem with a
+    resolved value is reported at this path, once for every entry that inherits it.
+    """
+    parts = key.split(".")
+
+    def holds(block: Any) -> bool:
+        for part in parts:
+            if not isinstance(block, Mapping) or part not in block:
+                return False
+            block = block[part]
+        return True
+
+    for entry in _chain(methods, name):
+        per_system = methods[entry].get("per_system") or {}
+        if system is not None and holds(per_system.get(system)):
+            return f"methods.{entry}.per_system.{system}.{key}"
+        if holds(methods[entry]):
+            return f"methods.{entry}.{key}"
+    return f"methods.{name}.{key}"

@@ -12,7 +12,6 @@ from hampipe.models import (  # noqa: F401  (register the models and methods)
     vector_field,
 )
 from hampipe.models.activations import ACTIVATIONS, MLP, Rational
-from hampipe.models.checks import check_learning
 from hampipe.models.features import FEATURES, PositionFeatures
 from hampipe.models.general import GeneralHamiltonian
 from hampipe.models.method import Method, build_model, make_integrator
@@ -22,6 +21,7 @@ from hampipe.models.resnet import ResNetHamiltonian
 from hampipe.models.scales import SCALE_NAMES, SCALINGS, data_scales
 from hampipe.models.separable import SeparableHamiltonian
 from hampipe.models.vector_field import VectorFieldNetwork
+from hampipe.plan.checks import check_learning
 
 __all__ = [
     "ACTIVATIONS",

@@ -33,7 +33,7 @@ import xarray as xr  # noqa: E402
 from matplotlib.colors import LogNorm, Normalize  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
-from hampipe.plotting.collect import LEARNER_LABELS, PALETTE  # noqa: E402
+from hampipe.plan.styles import LEARNER_LABELS, PALETTE  # noqa: E402
 from hampipe.plotting.figures import set_style  # noqa: E402
 
 #: The relative errors :func:`meshgrid_error_figure` can draw: component → variable of a

@@ -1,0 +1,30 @@
+"""What the workflow needs to plan its job graph, without torch, matplotlib or xarray.
+
+A Snakefile parse (every ``snakemake`` call, a dry run included) imports this and no
+heavier layer: the config checks (:func:`check_config`), the learners' traits, the
+families of methods entries that figures compare, and the entries' labels and colours.
+"""
+
+from hampipe.plan.checks import check_config, check_learning, load_schema
+from hampipe.plan.families import learner_families, setting_family
+from hampipe.plan.resources import LOCAL_RULES, Resources, job_resources
+from hampipe.plan.styles import LEARNER_LABELS, PALETTE, presentation
+from hampipe.plan.traits import METHOD_TRAITS, MODEL_TRAITS, model_traits, requires_sai
+
+__all__ = [
+    "LEARNER_LABELS",
+    "LOCAL_RULES",
+    "METHOD_TRAITS",
+    "MODEL_TRAITS",
+    "PALETTE",
+    "Resources",
+    "check_config",
+    "check_learning",
+    "job_resources",
+    "learner_families",
+    "load_schema",
+    "model_traits",
+    "presentation",
+    "requires_sai",
+    "setting_family",
+]

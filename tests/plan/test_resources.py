@@ -1,0 +1,92 @@
+"""Jobs' threads, memory, run time and GPUs scale with the config's sizes."""
+
+import copy
+
+import pytest
+import yaml
+
+from hampipe.core import merge_config, validate_config
+from hampipe.plan import job_resources
+from tests.helpers import ROOT
+
+SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def config(*overlays: dict | str) -> dict:
+    merged = yaml.safe_load((ROOT / "config.yaml").read_text())
+    for overlay in overlays:
+        if isinstance(overlay, str):
+            overlay = yaml.safe_load((ROOT / overlay).read_text())
+        merged = merge_config(merged, overlay)
+    return validate_config(merged, SCHEMA)
+
+
+PAPER = config()
+QUICK = config("config.quick.yaml")
+JOBS = {
+    "simulate": {"system": "three_body", "split": "train"},
+    "sai": {"system": "three_body"},
+    "train": {"system": "three_body", "method": "sann", "seed": "0"},
+    "partition_search": {"system": "three_body", "method": "sann"},
+    "evaluate": {"system": "three_body", "method": "sann", "seed": "0"},
+    "probe": {"system": "billiard", "method": "sann", "seed": "0", "kind": "potential"},
+    "collect": {"system": "three_body", "selection": "all"},
+    "integrator_drift": {"system": "spring"},
+    "figure": {"system": "three_body"},
+    "figure_animation": {"system": "three_body"},
+    "table": {},
+}
+
+
+@pytest.mark.parametrize("rule", list(JOBS))
+@pytest.mark.parametrize("cfg", [PAPER, QUICK], ids=["paper", "quick"])
+def test_every_rule_gets_a_positive_request(rule, cfg):
+    request = job_resources(cfg, rule, JOBS[rule])
+    assert request.threads >= 1 and request.mem_mb >= 512 and request.runtime >= 10
+    assert request.gpu == 0  # device: auto declares no GPU
+
+
+@pytest.mark.parametrize("rule", list(JOBS))
+def test_a_retry_asks_for_more_memory_and_time(rule):
+    first, second = (job_resources(PAPER, rule, JOBS[rule], attempt) for attempt in (1, 2))
+    assert second.mem_mb == pytest.approx(2 * first.mem_mb, abs=1)
+    assert second.runtime >= 2 * first.runtime - 1
+    assert second.threads == first.threads
+
+
+def test_simulation_scales_with_the_trajectories():
+    small, large = (
+        job_resources(config({"systems": {"three_body": {"trajectories": {"train": n}}}}),
+                      "simulate", JOBS["simulate"])
+        for n in (50, 1600)
+    )  # fmt: skip
+    assert small.threads == 1 and large.threads == 16
+    assert large.mem_mb > small.mem_mb
+
+
+def test_training_threads_follow_the_network_size():
+    """Quick-scale networks train on one thread (two jobs share a 2-core laptop); the
+    papers' width-256 networks take eight."""
+    assert job_resources(QUICK, "train", JOBS["train"]).threads == 1
+    assert job_resources(PAPER, "train", JOBS["train"]).threads == 8
+
+
+def test_training_time_grows_with_epochs_and_data():
+    base = job_resources(PAPER, "train", JOBS["train"]).runtime
+    longer = config({"methods": {"sann": {"epochs": 6000}}})
+    more = config({"systems": {"three_body": {"trajectories": {"train": 2000}}}})
+    assert job_resources(longer, "train", JOBS["train"]).runtime > 1.9 * base - 10
+    assert job_resources(more, "train", JOBS["train"]).runtime > 1.9 * base - 10
+    assert job_resources(QUICK, "train", JOBS["train"]).runtime < base
+
+
+@pytest.mark.parametrize("rule", list(JOBS))
+def test_cuda_asks_for_a_gpu_for_learning_rules_only(rule):
+    cuda = copy.deepcopy(PAPER)
+    cuda["device"] = "cuda"
+    request = job_resources(cuda, rule, JOBS[rule])
+    assert request.gpu == (1 if rule in ("train", "partition_search", "evaluate") else 0)
+    if request.gpu:
+        on_cpu = job_resources(PAPER, rule, JOBS[rule])
+        assert request.mem_mb > on_cpu.mem_mb  # the CUDA context's host memory
+        assert request.runtime <= on_cpu.runtime
