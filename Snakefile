@@ -24,6 +24,10 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/tables.smk"
 
 
+localrules:
+    all,
+
+
 rule all:
     input:
         get_final_output(),

@@ -9,6 +9,9 @@ rule collect:
         "results/benchmarks/collect/{system}/{selection}.tsv"
     conda:
         "../envs/plotting.yaml"
+    threads: get_threads("collect")
+    resources:
+        **get_resources("collect"),
     params:
         evals=get_collect_evals,
         styles=get_styles,

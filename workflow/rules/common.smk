@@ -1,20 +1,56 @@
 # Config validation and input/params functions. No rules here.
+# Parsing imports hampipe.plan and the light layers only (no torch, matplotlib, xarray).
+import sys
+from functools import cache
 from pathlib import Path
 
-import yaml
-
-from hampipe.core import check_consistency, derive_seed, validate_config
-from hampipe.core.methods import check_methods, resolve_method
-from hampipe.models import METHODS, check_learning
-from hampipe.plotting import learner_families, presentation, setting_family
-from hampipe.systems import check_systems, system_definition
+from hampipe.core import ConfigError, derive_seed
+from hampipe.core.methods import resolve_method
+from hampipe.plan import (
+    check_config,
+    job_resources,
+    learner_families,
+    presentation,
+    requires_sai,
+    setting_family,
+)
+from hampipe.systems import system_definition
 
 SCHEMA = Path(workflow.current_basedir) / "../schemas/config.schema.yaml"
-validate_config(config, SCHEMA)
-check_consistency(config)
-check_methods(config, yaml.safe_load(SCHEMA.read_text()))
-check_learning(config)
-check_systems(config["systems"])
+try:
+    check_config(config, SCHEMA)
+except ConfigError as error:
+    # one message listing every bad key, its value and what is allowed; no traceback,
+    # and nothing has been written yet
+    sys.exit(
+        f"hampipe: {error}\n(every key with its bounds and default: "
+        "workflow/schemas/config.schema.yaml)"
+    )
+
+
+def get_threads(rule):
+    """Threads of a job of ``rule`` (hampipe.plan.job_resources: scaled from the config's
+    sizes; the job passes them to torch or to its process pool)."""
+
+    def threads(wildcards):
+        return job_resources(config, rule, dict(wildcards.items())).threads
+
+    return threads
+
+
+def get_resources(rule):
+    """``mem_mb``, ``runtime`` (minutes) and ``gpu`` of a job of ``rule``; memory and
+    run time double on a retry (``--retries``)."""
+
+    def resource(name):
+        def value(wildcards, attempt):
+            return getattr(
+                job_resources(config, rule, dict(wildcards.items()), attempt), name
+            )
+
+        return value
+
+    return {name: resource(name) for name in ("mem_mb", "runtime", "gpu")}
 
 
 # Method selections a collected dataset holds: results/collected/{system}/{selection}.nc
@@ -108,11 +144,19 @@ def configured_tables():
     return ["summary", *config.get("tables", {})]
 
 
+@cache
+def resolved_entry(method, system=None):
+    """(learner, settings) of a methods entry for a system (config is fixed once parsed,
+    so each entry is resolved once, not once per job and input function)."""
+    return resolve_method(config["methods"], method, system)
+
+
+@cache
 def resolved(system):
     """(learners, settings) of every methods entry listed for the system."""
     learners, settings = {}, {}
     for m in config["experiments"].get(system, []):
-        learners[m], settings[m] = resolve_method(config["methods"], m, system)
+        learners[m], settings[m] = resolved_entry(m, system)
     return learners, settings
 
 
@@ -196,7 +240,7 @@ def get_settings(wildcards):
 def styles_of(methods):
     """Label and colour of `methods` (colours follow the order of all `methods` entries,
     so a method has one colour in every figure)."""
-    learners = {m: resolve_method(config["methods"], m)[0] for m in config["methods"]}
+    learners = {m: resolved_entry(m)[0] for m in config["methods"]}
     every = presentation(list(config["methods"]), learners, config.get("presentation"))
     return {m: every[m] for m in methods}
 
@@ -306,6 +350,30 @@ def get_collected(selection):
     return lambda wildcards: collected(wildcards.system, selection)
 
 
+def get_search_grid(wildcards):
+    return search_grid(wildcards.system, wildcards.method)
+
+
+def get_search_seed(wildcards):
+    return derive_seed(config["seed"], "partition_search", wildcards.system)
+
+
+def get_probe_options(wildcards):
+    return probe_options(wildcards.kind)
+
+
+def get_checkpoint(wildcards):
+    """Where a training job keeps its resumable checkpoints, and how often it saves one
+    (outside the declared outputs, so a failed or killed job leaves them for its rerun).
+    """
+    return {
+        "directory": (
+            f"results/checkpoints/{wildcards.system}/{wildcards.method}/seed{wildcards.seed}"
+        ),
+        "every": config["checkpoint_every"],
+    }
+
+
 def get_simulate_seed(wildcards):
     return derive_seed(config["seed"], "simulate", wildcards.system, wildcards.split)
 
@@ -322,7 +390,7 @@ def get_train_seed(wildcards):
 
 def get_learner(wildcards):
     """The learning method (METHODS name) that the methods entry runs."""
-    return resolve_method(config["methods"], wildcards.method, wildcards.system)[0]
+    return resolved_entry(wildcards.method, wildcards.system)[0]
 
 
 def get_hyperparameters(wildcards):
@@ -331,20 +399,18 @@ def get_hyperparameters(wildcards):
     The prediction block is left out: it reaches `evaluate` alone, so changing it
     reruns the rollouts and not the training.
     """
-    settings = resolve_method(config["methods"], wildcards.method, wildcards.system)[1]
+    settings = resolved_entry(wildcards.method, wildcards.system)[1]
     return {k: v for k, v in settings.items() if k != "prediction"}
 
 
 def get_prediction(wildcards):
     """The entry's prediction block (integrator and its options) for the system."""
-    return resolve_method(config["methods"], wildcards.method, wildcards.system)[1][
-        "prediction"
-    ]
+    return resolved_entry(wildcards.method, wildcards.system)[1]["prediction"]
 
 
 def get_train_input(wildcards):
     """The training split, plus its SAI annotation for methods that use it."""
     inputs = {"train": f"results/data/{wildcards.system}/train.nc"}
-    if METHODS[get_learner(wildcards)].requires_sai:
+    if requires_sai(get_learner(wildcards)):
         inputs["sai"] = f"results/sai/{wildcards.system}.nc"
     return inputs

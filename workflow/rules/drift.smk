@@ -9,6 +9,9 @@ rule integrator_drift:
         "results/benchmarks/integrator_drift/{system}.tsv"
     conda:
         "../envs/simulation.yaml"
+    threads: get_threads("integrator_drift")
+    resources:
+        **get_resources("integrator_drift"),
     params:
         settings=lookup(dpath="integrator_drift/{system}", within=config),
     script:

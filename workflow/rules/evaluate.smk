@@ -10,8 +10,12 @@ rule evaluate:
         "results/benchmarks/evaluate/{system}/{method}/seed{seed}.tsv"
     conda:
         "../envs/learning.yaml"
+    threads: get_threads("evaluate")
+    resources:
+        **get_resources("evaluate"),
     params:
         step=lookup(dpath="systems/{system}/evaluation/step", within=config),
         prediction=get_prediction,
+        device=config["device"],
     script:
         "../scripts/evaluate.py"

@@ -2,6 +2,26 @@
 # a PDF, with a PNG and the plotted numbers as CSV beside it.
 
 
+localrules:
+    figure_energy,
+    figure_mse,
+    figure_activations,
+    figure_resampling,
+    figure_integrator_drift,
+    figure_sai_si,
+    figure_sai_percentiles,
+    figure_sai_translation,
+    figure_billiard_potential,
+    figure_orbits,
+    figure_energy_heatmap,
+    figure_valid_prediction_time,
+    figure_animation,
+    figure_noise,
+    figure_epochs,
+    figure_learned_potential,
+    figure_meshgrid_error,
+
+
 rule figure_energy:
     input:
         collected=get_collected("learners"),
@@ -20,6 +40,9 @@ rule figure_energy:
         "results/benchmarks/figure_energy/{system}.tsv"
     conda:
         "../envs/plotting.yaml"
+    threads: get_threads("figure")
+    resources:
+        **get_resources("figure"),
     params:
         figure="energy",
         options=lambda w: {"methods": get_shown_methods(w)},
@@ -106,6 +129,9 @@ rule figure_integrator_drift:
         "results/benchmarks/figure_integrator_drift/{system}.tsv"
     conda:
         "../envs/plotting.yaml"
+    threads: get_threads("figure")
+    resources:
+        **get_resources("figure"),
     params:
         figure="integrator_drift",
         options={},
@@ -286,6 +312,9 @@ rule figure_animation:
         "results/benchmarks/figure_animation/{system}.tsv"
     conda:
         "../envs/plotting.yaml"
+    threads: get_threads("figure_animation")
+    resources:
+        **get_resources("figure_animation"),
     params:
         methods=lambda w: get_shown_methods(w),
         trajectory=config["figures"]["trajectory"],

@@ -10,7 +10,10 @@ rule probe:
         "results/benchmarks/probe/{system}/{method}/{kind}/seed{seed}.tsv"
     conda:
         "../envs/learning.yaml"
+    threads: get_threads("probe")
+    resources:
+        **get_resources("probe"),
     params:
-        options=lambda w: probe_options(w.kind),
+        options=get_probe_options,
     script:
         "../scripts/probe.py"

@@ -9,5 +9,8 @@ rule sai:
         "results/benchmarks/sai/{system}.tsv"
     conda:
         "../envs/simulation.yaml"
+    threads: get_threads("sai")
+    resources:
+        **get_resources("sai"),
     script:
         "../scripts/sai.py"

@@ -9,10 +9,14 @@ rule partition_search:
         "results/benchmarks/partition_search/{system}/{method}.tsv"
     conda:
         "../envs/learning.yaml"
+    threads: get_threads("partition_search")
+    resources:
+        **get_resources("partition_search"),
     params:
         learner=get_learner,
         hyperparameters=get_hyperparameters,
-        grid=lambda w: search_grid(w.system, w.method),
-        seed=lambda w: derive_seed(config["seed"], "partition_search", w.system),
+        grid=get_search_grid,
+        seed=get_search_seed,
+        device=config["device"],
     script:
         "../scripts/partition_search.py"

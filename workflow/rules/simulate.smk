@@ -7,6 +7,9 @@ rule simulate:
         "results/benchmarks/simulate/{system}/{split}.tsv"
     conda:
         "../envs/simulation.yaml"
+    threads: get_threads("simulate")
+    resources:
+        **get_resources("simulate"),
     params:
         parameters=lookup(
             dpath="systems/{system}/parameters", within=config, default={}

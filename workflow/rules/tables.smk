@@ -1,6 +1,13 @@
 # One rule per table of hampipe.plotting.TABLES: CSV, and Markdown beside it.
 
 
+localrules:
+    table_summary,
+    table_ablation,
+    table_inseparable,
+    table_partition_search,
+
+
 rule table_summary:
     input:
         unpack(lambda w: table_input("summary")),
@@ -17,6 +24,9 @@ rule table_summary:
         "results/benchmarks/table_summary.tsv"
     conda:
         "../envs/plotting.yaml"
+    threads: get_threads("table")
+    resources:
+        **get_resources("table"),
     params:
         table="summary",
         options=lambda w: table_options("summary"),

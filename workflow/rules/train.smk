@@ -9,9 +9,14 @@ rule train:
         "results/benchmarks/train/{system}/{method}/seed{seed}.tsv"
     conda:
         "../envs/learning.yaml"
+    threads: get_threads("train")
+    resources:
+        **get_resources("train"),
     params:
         learner=get_learner,
         hyperparameters=get_hyperparameters,
         seed=get_train_seed,
+        device=config["device"],
+        checkpoint=get_checkpoint,
     script:
         "../scripts/train.py"
