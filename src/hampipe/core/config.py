@@ -408,11 +408,19 @@ def check_consistency(config: dict) -> dict:
     return config
 
 
+def held_out(fraction: float, n: int) -> int:
+    """Trajectories of ``n`` that a validation ``fraction`` holds out: round(fraction · n),
+    at least one when ``fraction > 0``. The one definition the config checks and
+    ``hampipe.training.observations.split_validation`` share."""
+    return 0 if not fraction else max(1, int(round(fraction * n)))
+
+
 def divides(step: float, interval: float) -> bool:
     """Whether ``interval`` is a whole number n >= 1 of ``step`` (to 1e-6 relative).
 
-    The condition of ``hampipe.evaluation.rollout.substeps_per_interval``, checked here
-    before any job on the observation step ``dt``.
+    The one definition of "a step divides an interval": the config checks apply it to
+    the observation step ``dt`` before any job, and
+    ``hampipe.evaluation.rollout.substeps_per_interval`` to every observed interval.
     """
     ratio = interval / step
     n = round(ratio)

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 import xarray as xr
 
+from hampipe.core.config import divides
 from hampipe.core.provenance import __version__
 from hampipe.integrators import StepSizeError
 from hampipe.models.method import integrator_options, make_integrator
@@ -25,14 +26,13 @@ def substeps_per_interval(t: np.ndarray, step: float) -> np.ndarray:
     Raises if an interval is not a whole multiple of ``step`` (to 1e-6 relative), since
     the rollout must land on the observation times.
     """
-    ratio = np.diff(np.asarray(t, np.float64)) / step
-    n = np.rint(ratio)
-    if np.any(n < 1) or np.any(np.abs(ratio - n) > 1e-6 * np.maximum(ratio, 1)):
+    intervals = np.diff(np.asarray(t, np.float64))
+    if not all(divides(step, float(interval)) for interval in np.unique(intervals)):
         raise ValueError(
             f"evaluation step {step} does not divide the observation intervals "
             f"{np.unique(np.round(np.diff(t), 12))}"
         )
-    return n.astype(int)
+    return np.rint(intervals / step).astype(int)
 
 
 def rollout(

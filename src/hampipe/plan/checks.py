@@ -8,14 +8,21 @@ registries live behind torch come from :mod:`hampipe.plan.traits`.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from hampipe.core import ConfigError, check_consistency
-from hampipe.core.config import describe, raise_problems, schema_errors, show, suggest
+from hampipe.core.config import (
+    describe,
+    held_out,
+    raise_problems,
+    schema_errors,
+    show,
+    suggest,
+)
 from hampipe.core.methods import check_methods, override_systems, resolve_method, setting_owner
 from hampipe.integrators import INTEGRATORS
 from hampipe.integrators.scipy_ivp import ADAPTIVE_METHODS
@@ -215,7 +222,7 @@ def _validation_problem(fraction: float, n: int, system: str) -> str | None:
     """
     if not fraction or n < 1:
         return None
-    held = max(1, round(fraction * n))
+    held = held_out(fraction, n)
     if held < n:
         return None
     limit = f"below {show(round((n - 0.5) / n, 3))}, or 0" if n > 1 else "0"
@@ -223,6 +230,12 @@ def _validation_problem(fraction: float, n: int, system: str) -> str | None:
         f"{show(fraction)} holds out {held} of the {n} training trajectories of {system} "
         f"(systems.{system}.trajectories.train), leaving none to train on; allowed: {limit}"
     )
+
+
+def partition_pairs(nonstiff: Iterable[int], stiff: Iterable[int]) -> list[tuple[int, int]]:
+    """Every (S_nonstiff, S_stiff) with S_stiff ≥ S_nonstiff (a stiff interval never gets
+    fewer sub-steps than a nonstiff one), in grid order (SANN App. G's search grid)."""
+    return [(int(n), int(s)) for n in nonstiff for s in stiff if int(s) >= int(n)]
 
 
 def planar_bodies(dof_names: Sequence[str]) -> bool:
@@ -353,7 +366,11 @@ def _search_problems(config: Mapping[str, Any], search: Mapping[str, Any]) -> li
     why = _validation_problem(h.get("validation", 0.0), n, system)
     if why:
         problems.append(f"config key '{validation}': {why} (tables.partition_search)")
-    if search["stiff"] and search["nonstiff"] and max(search["stiff"]) < min(search["nonstiff"]):
+    if (
+        search["stiff"]
+        and search["nonstiff"]
+        and not partition_pairs(search["nonstiff"], search["stiff"])
+    ):
         problems.append(
             f"config key 'tables.partition_search.stiff': {show(search['stiff'])} has no "
             f"value >= any of nonstiff {show(search['nonstiff'])}, so no (nonstiff, stiff) "

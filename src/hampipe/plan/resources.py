@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from hampipe.core.methods import resolve_method
+from hampipe.plan.checks import partition_pairs
 
 #: Rules that only read collected results and draw; run on the submitting machine.
 LOCAL_RULES = ("figure", "table")
@@ -130,7 +131,7 @@ def job_resources(
         seconds = _training_seconds(settings, examples, threads, bool(gpu))
         if rule == "partition_search":
             block = config["tables"]["partition_search"]
-            pairs = sum(1 for n in block["nonstiff"] for s in block["stiff"] if s >= n)
+            pairs = len(partition_pairs(block["nonstiff"], block["stiff"]))
             seconds *= pairs * block["epochs"] / max(1, int(settings.get("epochs", 1)))
         mem += examples * 1e-3
         return Resources(threads, int(mem * attempt), _minutes(seconds, attempt), gpu)

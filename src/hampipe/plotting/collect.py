@@ -33,6 +33,7 @@ import xarray as xr
 
 from hampipe.core.provenance import __version__
 from hampipe.data.io import read_dataset
+from hampipe.plan.checks import planar_bodies
 from hampipe.plan.styles import LEARNER_LABELS, PALETTE, presentation  # noqa: F401 (re-exported)
 from hampipe.systems import HamiltonianSystem, system_from_attrs
 
@@ -41,12 +42,7 @@ def spatial_layout(system: HamiltonianSystem) -> tuple[int, int]:
     """(spatial_dim, bodies): (2, n) for n bodies in the plane (``x1, y1, …`` or ``x, y``),
     (0, 0) when the coordinates are not positions of bodies (angles, a 1-D spring)."""
     names = list(system.dof_names)
-    if names == ["x", "y"]:
-        return 2, 1
-    n = len(names) // 2
-    if n and names == [f"{axis}{i + 1}" for i in range(n) for axis in ("x", "y")]:
-        return 2, n
-    return 0, 0
+    return (2, len(names) // 2) if planar_bodies(names) else (0, 0)
 
 
 def collect(

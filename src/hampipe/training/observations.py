@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from hampipe.core.config import held_out
 from hampipe.sai import annotate
 
 
@@ -40,7 +41,7 @@ def split_validation(
     n = data.sizes["trajectory"]
     if not 0 <= fraction < 1:
         raise ValueError(f"{key}: validation fraction must lie in [0, 1), got {fraction}")
-    n_val = 0 if fraction == 0 else max(1, int(round(fraction * n)))
+    n_val = held_out(fraction, n)
     if n_val >= n:
         raise ValueError(
             f"{key}: validation fraction {fraction} leaves no training trajectory of {n}; "

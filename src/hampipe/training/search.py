@@ -18,15 +18,10 @@ import torch
 import xarray as xr
 
 from hampipe.core.provenance import __version__
+from hampipe.plan.checks import partition_pairs
 from hampipe.training.loop import pick_device, train
 
 log = logging.getLogger(__name__)
-
-
-def partition_pairs(nonstiff: Iterable[int], stiff: Iterable[int]) -> list[tuple[int, int]]:
-    """Every (S_nonstiff, S_stiff) with S_stiff ≥ S_nonstiff (a stiff interval never gets
-    fewer sub-steps than a nonstiff one), in grid order."""
-    return [(int(n), int(s)) for n in nonstiff for s in stiff if int(s) >= int(n)]
 
 
 def partition_search(
