@@ -296,9 +296,15 @@ def validate_config(config: dict, schema: str | os.PathLike | dict) -> dict:
     return config
 
 
-def _configured(kind: str, names: Iterable[str]) -> str:
+def unknown_name(key: str, name: Any, block: str, names: Iterable[str]) -> str:
+    """The message for config key ``key`` naming ``name``, which ``block`` (``systems``,
+    ``methods``) lacks: the closest configured name, if one is close, and all of them."""
     names = list(names)
-    return f"configured {kind}: {', '.join(names) or 'none'}"
+    what = block[:-1]  # "system", "method"
+    return (
+        f"config key '{key}': no such {what} {name!r} under '{block}'"
+        f"{suggest(name, names)}; configured {block}: {', '.join(names) or 'none'}"
+    )
 
 
 def check_consistency(config: dict) -> dict:
@@ -323,26 +329,18 @@ def check_consistency(config: dict) -> dict:
     experiments = config.get("experiments", {})
     for system, listed in experiments.items():
         if system not in systems:
-            problems.append(
-                f"config key 'experiments.{system}': no such system {system!r} under "
-                f"'systems'{suggest(system, systems)}; {_configured('systems', systems)}"
-            )
+            problems.append(unknown_name(f"experiments.{system}", system, "systems", systems))
         for i, method in enumerate(listed):
             if method not in methods:
                 problems.append(
-                    f"config key 'experiments.{system}[{i}]': no such method {method!r} "
-                    f"under 'methods'{suggest(method, methods)}; "
-                    f"{_configured('methods', methods)}"
+                    unknown_name(f"experiments.{system}[{i}]", method, "methods", methods)
                 )
     for name, table in config.get("tables", {}).items():
         single = "systems" not in table
         for i, system in enumerate(table.get("systems", [table.get("system")])):
             key = f"tables.{name}.system" if single else f"tables.{name}.systems[{i}]"
             if system not in systems:
-                problems.append(
-                    f"config key '{key}': no such system {system!r} under 'systems'"
-                    f"{suggest(system, systems)}; {_configured('systems', systems)}"
-                )
+                problems.append(unknown_name(key, system, "systems", systems))
                 continue
             listed = experiments.get(system, [])
             wanted = table.get("methods", [table.get("method")])
@@ -350,9 +348,7 @@ def check_consistency(config: dict) -> dict:
                 for method in wanted:
                     if method not in methods:
                         problems.append(
-                            f"config key 'tables.{name}.method': no such method {method!r} "
-                            f"under 'methods'{suggest(method, methods)}; "
-                            f"{_configured('methods', methods)}"
+                            unknown_name(f"tables.{name}.method", method, "methods", methods)
                         )
                 continue
             for j, method in enumerate(wanted):
@@ -367,21 +363,14 @@ def check_consistency(config: dict) -> dict:
         for name in config.get("presentation", {}).get(key, {}):
             if name not in methods:
                 problems.append(
-                    f"config key 'presentation.{key}.{name}': no such method {name!r} under "
-                    f"'methods'{suggest(name, methods)}; {_configured('methods', methods)}"
+                    unknown_name(f"presentation.{key}.{name}", name, "methods", methods)
                 )
     for i, system in enumerate(config.get("figures", {}).get("animations", [])):
         if system not in systems:
-            problems.append(
-                f"config key 'figures.animations[{i}]': no such system {system!r} under "
-                f"'systems'{suggest(system, systems)}; {_configured('systems', systems)}"
-            )
+            problems.append(unknown_name(f"figures.animations[{i}]", system, "systems", systems))
     for name, drift in config.get("integrator_drift", {}).items():
         if name not in systems:
-            problems.append(
-                f"config key 'integrator_drift.{name}': no such system {name!r} under "
-                f"'systems'{suggest(name, systems)}; {_configured('systems', systems)}"
-            )
+            problems.append(unknown_name(f"integrator_drift.{name}", name, "systems", systems))
         elif drift.get("trajectories", 0) > systems[name].get("trajectories", {}).get("test", 0):
             test = systems[name]["trajectories"]["test"]
             problems.append(

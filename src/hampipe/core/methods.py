@@ -19,7 +19,14 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from hampipe.core.config import ConfigError, _FillingValidator, describe, merge_config, suggest
+from hampipe.core.config import (
+    ConfigError,
+    _FillingValidator,
+    describe,
+    merge_config,
+    suggest,
+    unknown_name,
+)
 
 #: Keys of an entry that are not hyperparameters of the run.
 ENTRY_KEYS = ("method", "per_system")
@@ -137,9 +144,7 @@ def check_methods(config: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
         for system in methods[name].get("per_system", {}) or {}:
             if system not in systems:
                 problems.append(
-                    f"config key 'methods.{name}.per_system.{system}': no such system "
-                    f"{system!r} under 'systems'{suggest(system, systems)}; configured "
-                    f"systems: {', '.join(systems)}"
+                    unknown_name(f"methods.{name}.per_system.{system}", system, "systems", systems)
                 )
         base = chain[1] if len(chain) > 1 else None
         for system in [None, *override_systems(methods, name)]:
