@@ -86,21 +86,11 @@ def test_every_must_be_a_percent():
         progress(range(3), "x", every=0)
 
 
-def test_log_to_fills_the_file_with_records_and_warnings(tmp_path):
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    try:
-        log = log_to(tmp_path / "job.log")
-        log.info("a record")
-        with warnings.catch_warnings():
-            warnings.simplefilter("always")
-            warnings.warn("a warning", UserWarning, stacklevel=1)
-        text = (tmp_path / "job.log").read_text()
-    finally:
-        for handler in root.handlers:
-            if handler not in handlers:
-                handler.close()
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        logging.captureWarnings(False)
+def test_log_to_fills_the_file_with_records_and_warnings(tmp_path, restore_logging):
+    log = log_to(tmp_path / "job.log")
+    log.info("a record")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn("a warning", UserWarning, stacklevel=1)
+    text = (tmp_path / "job.log").read_text()
     assert "INFO hampipe: a record" in text and "UserWarning: a warning" in text

@@ -37,19 +37,11 @@ def fake_job(tmp_path: Path, rule: str = "sai", inputs: dict | None = None, **pa
 
 
 @pytest.fixture
-def job_cleanup(monkeypatch):
+def job_cleanup(monkeypatch, restore_logging):
     """Undo what start_job sets up: the record, the excepthook and the log handlers."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     yield
     end_job()
-    for handler in root.handlers:
-        if handler not in handlers:
-            handler.close()
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    logging.captureWarnings(False)
 
 
 def test_outside_a_job_the_record_is_version_and_commit():
