@@ -49,6 +49,21 @@ def fd_gradient(f, x, eps=1e-6):
     return np.stack(columns, axis=-1)
 
 
+# ---------------------------------------------------------------------- package
+def test_package_re_exports_the_public_names():
+    # Other layers import these from the package, not from its modules.
+    from hampipe.systems import symbolic
+    from hampipe.systems.symbolic import checks, compile, parse, system
+
+    assert symbolic.SymbolicSystem is system.SymbolicSystem
+    assert symbolic.check_user_system is system.check_user_system
+    assert symbolic.TorchFunctions is compile.TorchFunctions
+    assert symbolic.DEFINITION_KEYS is checks.DEFINITION_KEYS
+    assert symbolic.SAMPLERS is checks.SAMPLERS
+    assert symbolic.FUNCTIONS is parse.FUNCTIONS and symbolic.CONSTANTS is parse.CONSTANTS
+    assert set(symbolic.__all__) <= set(dir(symbolic))
+
+
 # ------------------------------------------------------------------------- maths
 def test_oscillator_gradients_and_hessian_are_exact(oscillator, rng):
     q, p = oscillator.sample_initial_states(rng, 7)
