@@ -1,7 +1,7 @@
-"""Figures of the SANN paper about the stiffness indices and the billiard potential.
+"""Figures of the SANN paper about the stiffness-aware index (SAI) and stiffness index (SI).
 
 Liang, Huang & Zhang, "Stiffness-aware neural network for learning Hamiltonian systems",
-ICLR 2022 (SANN). Four figures, each a pure function returning ``(fig, table)``: a
+ICLR 2022 (SANN). Each figure is a pure function returning ``(fig, table)``: a
 matplotlib Figure and a tidy :class:`pandas.DataFrame` holding exactly the numbers
 plotted, one row per plotted point (long format). Nothing here writes files; pass the
 figure to :func:`hampipe.plotting.figures.save_figure` to store it.
@@ -9,46 +9,49 @@ figure to :func:`hampipe.plotting.figures.save_figure` to store it.
 - :func:`sai_si_figure` -- SAI and SI against time for one trajectory, stiff intervals
   shaded (SANN §5, Fig. 7 and App. E, Fig. 16);
 - :func:`sai_percentiles_figure` -- the sorted, normalised SAIs of every trajectory,
-  median and 95 % band (SANN App. G, Fig. 19);
-- :func:`sai_translation_figure` -- SAI and the stiff split after translating the
-  positions (SANN App. B, Figs. 11-12);
-- :func:`billiard_potential_figure` -- the soft-walled billiard's potential, a profile
-  and a map (SANN §4.1, Fig. 3a).
+  median and 95 % band (SANN App. G, Fig. 19).
 
-Never imports torch.
+Re-exported here so that existing imports keep working, but living in their own modules:
+
+- :func:`~hampipe.plotting.sai_translation.sai_translation_figure` -- SAI and the stiff
+  split after translating the positions (SANN App. B, Figs. 11-12);
+- :func:`~hampipe.plotting.potential_figures.billiard_potential_figure` -- the
+  soft-walled billiard's potential, a profile and a map (SANN §4.1, Fig. 3a).
+
+The look they share is in :mod:`hampipe.plotting.sai_helpers`. Never imports torch.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker as ticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from hampipe.plotting.figures import set_style  # noqa: E402
-from hampipe.sai import stiff_mask, stiffness_aware_index  # noqa: E402
-from hampipe.systems.base import HamiltonianSystem  # noqa: E402
+from hampipe.plotting.potential_figures import billiard_potential_figure  # noqa: E402
+from hampipe.plotting.sai_helpers import (  # noqa: E402
+    _STIFF_COLOUR,
+    FIGSIZE,
+    _log_y,
+    _style,
+    _system_label,
+)
+from hampipe.plotting.sai_translation import sai_translation_figure  # noqa: E402
+from hampipe.sai import stiff_mask  # noqa: E402
 
-#: Width and height (inches) of a one-panel figure.
-FIGSIZE = (5.0, 3.4)
-_STIFF_COLOUR = "#f2c14e"  # the paper marks stiff intervals in yellow (App. B, Fig. 11)
-
-
-def _style() -> None:
-    """The one style of every hampipe figure."""
-    set_style()
-
-
-def _system_label(ds: xr.Dataset) -> str:
-    return str(ds.attrs.get("system", "")).replace("_", "-")
+__all__ = [
+    "FIGSIZE",
+    "billiard_potential_figure",
+    "normalised_sorted_sai",
+    "sai_percentiles_figure",
+    "sai_si_figure",
+    "sai_translation_figure",
+]
 
 
 def _interval_times(sai: xr.Dataset, time) -> np.ndarray | None:
@@ -69,17 +72,6 @@ def _interval_times(sai: xr.Dataset, time) -> np.ndarray | None:
             f"times), got shape {np.shape(time)}"
         )
     return times
-
-
-def _log_y(ax: plt.Axes, values: np.ndarray) -> None:
-    """Logarithmic y axis; within about a decade, ticks as plain numbers (not a × 10^k)."""
-    ax.set_yscale("log")
-    v = np.asarray(values, np.float64)
-    v = v[np.isfinite(v) & (v > 0)]
-    if v.size and v.max() < 20 * v.min():
-        plain = ticker.FuncFormatter(lambda y, _: f"{y:.3g}")
-        ax.yaxis.set_major_formatter(plain)
-        ax.yaxis.set_minor_formatter(plain)
 
 
 def _span_edges(x: np.ndarray) -> np.ndarray:
@@ -273,263 +265,4 @@ def sai_percentiles_figure(sai: xr.Dataset) -> tuple[plt.Figure, pd.DataFrame]:
     ax.set_ylabel("SAI / max SAI of the trajectory")
     ax.set_title(f"{_system_label(sai)}: sorted normalised SAI ({n_traj} trajectories)".strip(": "))
     ax.legend(title=f"over {n_traj} trajectories", frameon=True, loc="upper left")
-    return fig, table
-
-
-def _shift_label(v: float) -> str:
-    return f"{v:g}"
-
-
-def sai_translation_figure(
-    data: xr.Dataset,
-    shifts: Sequence[float] = (0.1, 1, 10, 100, 1e3, 1e6),
-    random_shifts: int = 1,
-    seed: int = 0,
-    gamma: float = 0.1,
-    trajectory: int = 0,
-) -> tuple[plt.Figure, pd.DataFrame]:
-    """SAI and the stiff split of one trajectory after translating its positions.
-
-    Reproduces SANN App. B, Figs. 11-12 ("Generality of SAI-based stiffness
-    classification"). The positions are translated two ways, the momenta left alone:
-
-    - fixed direction: every position coordinate gets the same v, "a fixed vector
-      V = (0, ⋯, 0, v, ⋯, v)", for each v in ``shifts``;
-    - random direction: "a random vector V = (0, ⋯, 0, v_1, ⋯, v_n)" with the v_i i.i.d.
-      uniform on [0, v], "7 occurrences of the random vector V uniformly sampled from
-      [0, v]" -- here ``random_shifts`` draws per nonzero v in ``shifts``, each trajectory
-      its own vector, from ``numpy.random.default_rng(seed)``.
-
-    The SAI of every translated data set is computed by
-    :func:`hampipe.sai.stiffness_aware_index` (Eq. 5) and classified by
-    :func:`hampipe.sai.stiff_mask` (per-trajectory ranking, top γ). Translation leaves
-    ‖u_{i+1} − u_i‖ unchanged but changes ‖u_i‖, so the SAI values change (they fall
-    roughly as 1/v once v dominates the positions); the paper's point is that the
-    ranking, and so the stiff intervals, hardly change: "coordinate translation has
-    almost no impact on the classification results". Panel (a) shows the fixed
-    translations, panel (b) the random ones, each with the untranslated SAI (shift 0,
-    dashed black) and the stiff intervals of each line as markers; the legend counts the
-    stiff intervals each translation shares with the untranslated split.
-
-    Parameters
-    ----------
-    data
-        A training split: ``q``, ``p`` of shape ``(trajectory, time, dof)`` and ``time``.
-    shifts
-        The values v of the fixed translations (0 may be included; the untranslated SAI is
-        drawn in any case), also the upper ends of the random ones.
-    random_shifts
-        Random vectors drawn per nonzero v (0 draws none: panel (b) is left out).
-    seed
-        Seed of the random translations.
-    gamma
-        Stiff ratio γ in [0, 1).
-    trajectory
-        Position of the trajectory to draw.
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-    table : pandas.DataFrame
-        Columns ``panel`` (``"fixed"`` or ``"random"``), ``shift`` (label: ``"0"``,
-        ``"0.1"``, …, or ``"random"``), ``scale`` (v: the fixed shift, or the upper end of
-        the uniform draw), ``draw`` (index of the random draw, 0 for fixed ones),
-        ``trajectory`` (label), ``interval``, ``time`` (interval start, s), ``sai`` (1/s),
-        ``stiff`` (bool). One row per plotted point; the untranslated line is drawn, and
-        listed, in both panels.
-    """
-    if random_shifts < 0:
-        raise ValueError(f"random_shifts must be >= 0, got {random_shifts}")
-    q = np.asarray(data["q"].values, np.float64)
-    p = np.asarray(data["p"].values, np.float64)
-    t = np.asarray(data["time"].values, np.float64)
-    n_traj, _, dof = q.shape
-    label = data["trajectory"].values[trajectory] if "trajectory" in data.coords else trajectory
-    intervals = np.arange(t.size - 1)
-    fixed = [float(v) for v in shifts]
-    scales = [v for v in fixed if v != 0]
-    rng = np.random.default_rng(seed)
-    # One vector per (scale, draw, trajectory), drawn in that order; U[0, v] per coordinate.
-    unit = rng.uniform(0.0, 1.0, size=(len(scales), random_shifts, n_traj, 1, dof))
-
-    def classified(offset: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
-        sai = stiffness_aware_index(q + offset, p, t)
-        return sai[trajectory], stiff_mask(sai, gamma, "trajectory")[trajectory]
-
-    lines = [("fixed", "0", 0.0, 0, *classified(0.0))]
-    lines += [("fixed", _shift_label(v), v, 0, *classified(v)) for v in fixed if v != 0]
-    if random_shifts:
-        lines.append(("random", "0", 0.0, 0, *lines[0][4:]))
-        for i, v in enumerate(scales):
-            for k in range(random_shifts):
-                lines.append(("random", "random", v, k, *classified(v * unit[i, k])))
-    table = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "panel": panel,
-                    "shift": shift,
-                    "scale": scale,
-                    "draw": draw,
-                    "trajectory": label,
-                    "interval": intervals,
-                    "time": t[:-1],
-                    "sai": s,
-                    "stiff": st,
-                }
-            )
-            for panel, shift, scale, draw, s, st in lines
-        ],
-        ignore_index=True,
-    )
-
-    _style()
-    panels = ["fixed", "random"] if random_shifts else ["fixed"]
-    fig, axes = plt.subplots(
-        len(panels),
-        1,
-        figsize=(7.0, 3.2 * len(panels) + 0.4),
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-        layout="constrained",
-    )
-    magnitudes = np.log10(np.abs(scales)) if scales else np.zeros(0)
-    span = (magnitudes.min(), magnitudes.max()) if scales else (0.0, 1.0)
-    cmap = sns.color_palette("crest", as_cmap=True)
-
-    def colour(v: float):
-        if v == 0:
-            return "black"
-        lo, hi = span
-        return cmap(0.15 if hi == lo else 0.15 + 0.85 * (np.log10(abs(v)) - lo) / (hi - lo))
-
-    x = t[:-1]
-    reference = lines[0][5]
-    for ax, panel in zip(axes[:, 0], panels, strict=True):
-        for kind, shift, v, k, s, st in lines:
-            if kind != panel:
-                continue
-            c = colour(v)
-            shared = int((st & reference).sum())
-            if v == 0:
-                name = "untranslated"
-            elif shift == "random":
-                name = f"U[0, {v:g}]" + (f" #{k + 1}" if random_shifts > 1 else "")
-            else:
-                name = f"v = {v:g}"
-            ax.plot(
-                x,
-                s,
-                color=c,
-                lw=1.5 if v == 0 else 1.1,
-                ls="--" if v == 0 else "-",
-                label=f"{name} ({shared}/{int(st.sum())})",
-            )
-            ax.plot(x[st], s[st], ls="none", marker="o", ms=4, mfc=_STIFF_COLOUR, mec=c, mew=0.8)
-        _log_y(ax, table["sai"].to_numpy())
-        ax.set_ylabel("SAI (1/s)")
-        ax.set_title(
-            "(a) fixed translation q + v" if panel == "fixed" else "(b) random q + V, V ~ U[0, v]"
-        )
-        ax.legend(
-            title="shift (stiff shared\nwith untranslated)",
-            fontsize="x-small",
-            title_fontsize="x-small",
-            loc="upper left",
-            bbox_to_anchor=(1.01, 1.0),
-        )
-    axes[-1, 0].set_xlabel("time (s)")
-    fig.suptitle(
-        f"{_system_label(data)} trajectory {label}: SAI after translating q "
-        f"(stiff: top γ = {gamma:g}, marked ●)".strip()
-    )
-    return fig, table
-
-
-def billiard_potential_figure(
-    system: HamiltonianSystem,
-    extent: Sequence[float] | None = None,
-    points: int = 401,
-) -> tuple[plt.Figure, pd.DataFrame]:
-    """The soft-walled billiard's potential: a profile along y = 0 and a map of V(x, y).
-
-    Reproduces SANN §4.1, Fig. 3(a) ("Profile of the potential function for the billiard
-    model"; Eq. 8: V(q) = 1/(1 + exp((r_α − ‖q‖)/s)) − 1/(1 + exp((r_β − ‖q − (q₀, 0)‖)/s))).
-    "the potential function becomes sharp near the boundaries of the ring, causing a rapid
-    change of the momenta of the billiard ball when it gets close to the boundaries."
-    The potential is the system's own Hamiltonian at p = 0. The profile runs along the
-    x axis (y = 0, or the middle of the y range when that excludes 0), the line through
-    both walls' centres, so it crosses the outer wall twice and the shifted inner wall
-    twice; panel (b) is the colour map over ``extent`` with that line dashed.
-
-    Parameters
-    ----------
-    system
-        A system with two degrees of freedom (``make_system("billiard")`` or one rebuilt
-        by :func:`hampipe.systems.system_from_attrs`).
-    extent
-        ``(x_min, x_max, y_min, y_max)``; by default ±1.25 r_α for a system with an
-        ``r_alpha`` parameter (required otherwise).
-    points
-        Grid points per axis, for the profile and for each side of the map.
-
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
-    table : pandas.DataFrame
-        Columns ``panel`` (``"profile"`` or ``"map"``), ``x``, ``y``, ``potential``:
-        ``points`` profile rows, then ``points²`` map rows (x varying fastest).
-    """
-    if system.dof != 2:
-        raise ValueError(f"the potential map needs a planar system (dof 2), got dof {system.dof}")
-    if points < 2:
-        raise ValueError(f"points must be >= 2, got {points}")
-    if extent is None:
-        if "r_alpha" not in system.parameters:
-            raise ValueError("give extent=(x_min, x_max, y_min, y_max) for this system")
-        r = 1.25 * float(system.parameters["r_alpha"])
-        extent = (-r, r, -r, r)
-    x_min, x_max, y_min, y_max = (float(e) for e in extent)
-    if not (x_min < x_max and y_min < y_max):
-        raise ValueError(f"extent must be (x_min, x_max, y_min, y_max) increasing, got {extent}")
-
-    def potential(q: np.ndarray) -> np.ndarray:
-        return system.hamiltonian(q, np.zeros_like(q))
-
-    xs = np.linspace(x_min, x_max, points)
-    ys = np.linspace(y_min, y_max, points)
-    y_line = 0.0 if y_min <= 0.0 <= y_max else 0.5 * (y_min + y_max)
-    profile = potential(np.stack([xs, np.full(points, y_line)], axis=1))
-    gx, gy = np.meshgrid(xs, ys)
-    grid = potential(np.stack([gx.ravel(), gy.ravel()], axis=1)).reshape(gx.shape)
-    table = pd.concat(
-        [
-            pd.DataFrame({"panel": "profile", "x": xs, "y": y_line, "potential": profile}),
-            pd.DataFrame(
-                {"panel": "map", "x": gx.ravel(), "y": gy.ravel(), "potential": grid.ravel()}
-            ),
-        ],
-        ignore_index=True,
-    )
-
-    _style()
-    names = getattr(system, "dof_names", ["x", "y"])
-    fig, (ax_line, ax_map) = plt.subplots(
-        1, 2, figsize=(9.0, 3.6), layout="constrained", gridspec_kw={"width_ratios": [1.1, 1]}
-    )
-    ax_line.plot(xs, profile, color=sns.color_palette("colorblind", 1)[0], lw=1.6)
-    ax_line.set_xlabel(f"$q_{names[0]}$ ($q_{names[1]}$ = {y_line:g})")
-    ax_line.set_ylabel("V(q) = H(q, p = 0)")
-    ax_line.set_title("(a) profile")
-    mesh = ax_map.pcolormesh(gx, gy, grid, shading="nearest", cmap="viridis", rasterized=True)
-    ax_map.axhline(y_line, color="white", ls="--", lw=0.8)
-    ax_map.set_aspect("equal")
-    ax_map.grid(False)
-    ax_map.set_xlabel(f"$q_{names[0]}$")
-    ax_map.set_ylabel(f"$q_{names[1]}$")
-    ax_map.set_title("(b) V(q)")
-    fig.colorbar(mesh, ax=ax_map, label="V(q)")
-    params = ", ".join(f"{k} = {v:g}" for k, v in sorted(system.parameters.items()))
-    fig.suptitle(f"{system.name.replace('_', '-')} potential ({params})")
     return fig, table

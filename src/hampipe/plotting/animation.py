@@ -1,0 +1,197 @@
+"""Animated GIF of one test trajectory: the reference motion and every method's rollout.
+
+Reads a *collected* dataset (layout in :mod:`hampipe.plotting.rollout_helpers`); the
+only rollout figure that writes a file. Never imports torch.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import uuid
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+from matplotlib.animation import FuncAnimation, PillowWriter  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
+
+from hampipe.plotting.rollout_helpers import (  # noqa: E402
+    ORBIT_REACH,
+    TRUE_COLOUR,
+    _bodies_xy,
+    _capped_range,
+    _diverged_at,
+    _equal_ranges,
+    _methods,
+    _panel_title,
+    _rollout,
+    _style,
+    _styles,
+    _system,
+    _unit_label,
+)
+
+__all__ = ["write_orbit_animation"]
+
+
+def write_orbit_animation(
+    collected: xr.Dataset,
+    path: str | os.PathLike,
+    trajectory: int = 0,
+    seed: int = 0,
+    frames: int = 60,
+    fps: int = 15,
+) -> np.ndarray:
+    """Write an animated GIF of one test trajectory: the reference and every method.
+
+    The animated counterpart of the SANN paper's orbit figures (Figs. 4 and 6) and of
+    :func:`~hampipe.plotting.orbits.orbits_figure`: one panel for the reference (true)
+    motion and one per method, side by side, with every body as a dot trailed by a
+    fading line of its recent path (the last fifth of the trajectory), the faint full
+    true orbit behind it, and the time in the title. A method's panel title says when
+    its rollout diverged. Time is subsampled to ``frames`` evenly spaced time points
+    (all of them if there are fewer).
+
+    The GIF is first written to a hidden temporary file in ``path``'s directory and then
+    moved onto ``path`` with :func:`os.replace`, so ``path`` is either absent, the old
+    file, or the complete new one.
+
+    Parameters
+    ----------
+    collected
+        A system's collected dataset with bodies in the plane (``spatial_dim == 2``).
+    path
+        Output file; must end in ``.gif``. Its directory is created if missing.
+    trajectory, seed
+        Labels of the test trajectory and the training seed.
+    frames
+        Number of frames (≥ 1).
+    fps
+        Frames per second (≥ 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        The time (s) of every frame, in order.
+
+    Raises
+    ------
+    ValueError
+        If the system's positions are not bodies in the plane (naming the system), the
+        path does not end in ``.gif``, or ``frames`` or ``fps`` is below 1.
+    """
+    if int(collected.attrs.get("spatial_dim", 0)) != 2:
+        raise ValueError(
+            f"system {_system(collected)!r} has spatial_dim "
+            f"{collected.attrs.get('spatial_dim', 0)}: orbit animations need bodies in the "
+            "plane (spatial_dim 2)"
+        )
+    path = Path(path)
+    if path.suffix.lower() != ".gif":
+        raise ValueError(f"{path}: an orbit animation is written as a .gif file")
+    if frames < 1 or fps < 1:
+        raise ValueError(f"frames and fps must be at least 1, got frames={frames}, fps={fps}")
+
+    labels, colours = _styles(collected)
+    methods = _methods(collected)
+    one = _rollout(collected, trajectory, seed)
+    time = one.time.values.astype(float)
+    n_time = len(time)
+    index = np.unique(np.round(np.linspace(0, n_time - 1, min(frames, n_time))).astype(int))
+    frame_times = time[index]
+    trail = max(2, n_time // 5)
+
+    panels = ["reference", *methods]
+    xy = {"reference": _bodies_xy(one.q.values, collected)}
+    xy.update({m: _bodies_xy(one.q_pred.sel({"method": m}).values, collected) for m in methods})
+    colour = {"reference": TRUE_COLOUR, **colours}
+    title = {"reference": "reference", **labels}
+    diverged = {"reference": None}
+    diverged.update(
+        {
+            m: _diverged_at(
+                one.q_pred.sel({"method": m}).values, one.p_pred.sel({"method": m}).values, time
+            )
+            for m in methods
+        }
+    )
+    others = [xy[m] for m in methods]
+    xlim = _capped_range(xy["reference"][..., 0], [o[..., 0] for o in others], ORBIT_REACH)
+    ylim = _capped_range(xy["reference"][..., 1], [o[..., 1] for o in others], ORBIT_REACH)
+    xlim, ylim = _equal_ranges(xlim, ylim)
+    n_bodies = xy["reference"].shape[1]
+    if len(frame_times) > 1:
+        spacing = float(np.min(np.diff(frame_times)))
+        digits = max(0, -math.floor(math.log10(spacing)) + 1) if spacing > 0 else 3
+    else:
+        digits = 2
+    system = _system(collected).replace("_", "-")
+
+    with _style():
+        fig, axes = plt.subplots(
+            1,
+            len(panels),
+            figsize=(2.3 * len(panels), 2.7),
+            dpi=80,
+            squeeze=False,
+            layout="constrained",
+        )
+        axes = dict(zip(panels, axes[0], strict=True))
+        dots, trails = {}, {}
+        for name, ax in axes.items():
+            for b in range(n_bodies):
+                ax.plot(*xy["reference"][:, b].T, color="0.8", lw=0.6, zorder=1)
+            trails[name] = []
+            for _ in range(n_bodies):
+                lc = LineCollection([], linewidths=1.4, zorder=2)
+                ax.add_collection(lc)
+                trails[name].append(lc)
+            (dots[name],) = ax.plot([], [], "o", color=colour[name], ms=5, zorder=3)
+            ax.set(xlim=xlim, ylim=ylim, title=title[name])
+            ax.set_aspect("equal", adjustable="box")
+            ax.set_xlabel(_unit_label("x", collected.q.attrs.get("units")))
+        axes["reference"].set_ylabel(_unit_label("y", collected.q.attrs.get("units")))
+        suptitle = fig.suptitle("")
+        rgba = {name: np.array(to_rgba(colour[name])) for name in panels}
+
+        def draw(frame: int) -> list:
+            k = int(index[frame])
+            start = max(0, k - trail)
+            for name in panels:
+                pos = xy[name]
+                dots[name].set_data(pos[k, :, 0], pos[k, :, 1])
+                for b, lc in enumerate(trails[name]):
+                    pts = pos[start : k + 1, b]
+                    segs = np.stack([pts[:-1], pts[1:]], axis=1) if len(pts) > 1 else []
+                    lc.set_segments(segs)
+                    if len(pts) > 1:
+                        colours_ = np.tile(rgba[name], (len(pts) - 1, 1))
+                        colours_[:, 3] = np.linspace(0.05, 1.0, len(pts) - 1)
+                        lc.set_colors(colours_)
+                at = diverged[name]
+                if at is not None and time[k] >= at:
+                    axes[name].set_title(_panel_title(title[name], at))
+                else:
+                    axes[name].set_title(title[name])
+            suptitle.set_text(f"{system}, test trajectory {trajectory}: t = {time[k]:.{digits}f} s")
+            return [*dots.values(), suptitle]
+
+        animation = FuncAnimation(
+            fig, draw, frames=len(index), init_func=lambda: draw(0), blit=False, repeat=False
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp.gif")
+        try:
+            animation.save(tmp, writer=PillowWriter(fps=fps))
+            os.replace(tmp, path)
+        finally:
+            plt.close(fig)
+            tmp.unlink(missing_ok=True)
+    return frame_times
