@@ -5,25 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-import yaml
 
-from hampipe.core import merge_config, validate_config
 from hampipe.models import SeparableHamiltonian
+from hampipe.plan import load_config
 
 #: The project root (where Snakefile, config.yaml and workflow/ live).
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def paper_config(quick: bool = False) -> dict:
-    """``config.yaml`` (with the ``config.quick.yaml`` overlay) with the schema's defaults.
-
-    The overlay merges key by key, as Snakemake's ``--configfile`` does.
-    """
-    config = yaml.safe_load((ROOT / "config.yaml").read_text())
-    if quick:
-        config = merge_config(config, yaml.safe_load((ROOT / "config.quick.yaml").read_text()))
-    schema = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
-    return validate_config(config, schema)
+    """``config.yaml`` (with the ``config.quick.yaml`` overlay), checked as the workflow
+    checks it, with the schema's defaults (:func:`hampipe.plan.load_config`)."""
+    return load_config("config.yaml", *(["config.quick.yaml"] if quick else []), root=ROOT)
 
 
 #: The README's user-defined system: a config entry for the Duffing oscillator.

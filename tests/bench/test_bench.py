@@ -9,21 +9,14 @@ import pytest
 import xarray as xr
 
 from hampipe.bench.__main__ import main
-from hampipe.bench.train import (
-    BENCH_METHODS,
-    RECORD_KEYS,
-    TOLERANCE,
-    MismatchError,
-    benchmark_data,
-    check_equivalence,
-    load_config,
-    method_settings,
-)
+from hampipe.bench.equivalence import TOLERANCE, MismatchError, check_equivalence
+from hampipe.bench.train import RECORD_KEYS
+from hampipe.bench.workload import BENCH_METHODS, benchmark_data, method_settings, scale_config
 from hampipe.models import METHODS
 from hampipe.models.method import Method
 from tests.helpers import ROOT
 
-CONFIG = load_config("tiny", ROOT)
+CONFIG = scale_config("tiny", ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +59,7 @@ def test_unknown_names_list_the_valid_ones(capsys):
     with pytest.raises(ValueError, match="unknown method 'sann_k4'; valid: sann, srnn"):
         method_settings(CONFIG, "sann_k4", "tiny")
     with pytest.raises(ValueError, match="unknown scale 'huge'; valid: tiny, cpu, paper"):
-        load_config("huge", ROOT)
+        scale_config("huge", ROOT)
     for option, valid in [
         (["--method", "sann,foo"], "valid: sann, srnn, hnn, hinn, ode, general"),
         (["--scale", "huge"], "invalid choice: 'huge'"),  # argparse lists the choices

@@ -1,19 +1,20 @@
 """Every built-in system's ground truth at the papers' settings in config.yaml.
 
-The drift bound is each system's ``ground_truth.max_energy_drift`` in ``config.yaml``
-(1e-8, and 1e-6 for three_body and billiard); rejection is switched off here, so a
-trajectory that drifted would fail the test instead of being resampled.
+``config.yaml`` is loaded as the workflow loads it (checked, schema defaults filled;
+:func:`tests.helpers.paper_config`). The drift bound is each system's
+``ground_truth.max_energy_drift`` in ``config.yaml`` (1e-8, and 1e-6 for three_body and
+billiard); rejection is switched off here, so a trajectory that drifted would fail the
+test instead of being resampled.
 """
 
 import numpy as np
 import pytest
-import yaml
 
 from hampipe.data import GroundTruthSolver, simulate
 from hampipe.systems import SYSTEMS, make_system
-from tests.helpers import ROOT
+from tests.helpers import paper_config
 
-CONFIG = yaml.safe_load((ROOT / "config.yaml").read_text())
+CONFIG = paper_config()
 
 
 def test_config_names_every_built_in_system():
@@ -25,7 +26,7 @@ def test_ground_truth_conserves_energy_at_paper_settings(name):
     spec = CONFIG["systems"][name]
     bound = spec["ground_truth"]["max_energy_drift"]
     assert bound <= (1e-6 if name in ("three_body", "billiard") else 1e-8)
-    system = make_system(name, spec.get("parameters"), spec.get("initial_state"))
+    system = make_system(name, spec["parameters"], spec["initial_state"])
     solver = GroundTruthSolver(
         method=spec["ground_truth"]["method"],
         rtol=spec["ground_truth"]["rtol"],

@@ -3,26 +3,18 @@
 import copy
 
 import pytest
-import yaml
 
-from hampipe.core import merge_config, validate_config
-from hampipe.plan import job_resources
+from hampipe.plan import job_resources, load_config
 from tests.helpers import ROOT
 
-SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 
-
-def config(*overlays: dict | str) -> dict:
-    merged = yaml.safe_load((ROOT / "config.yaml").read_text())
-    for overlay in overlays:
-        if isinstance(overlay, str):
-            overlay = yaml.safe_load((ROOT / overlay).read_text())
-        merged = merge_config(merged, overlay)
-    return validate_config(merged, SCHEMA)
+def config(overrides: dict | None = None) -> dict:
+    """``config.yaml`` with ``overrides`` merged in, checked as the workflow checks it."""
+    return load_config("config.yaml", overrides=overrides, root=ROOT)
 
 
 PAPER = config()
-QUICK = config("config.quick.yaml")
+QUICK = load_config("config.yaml", "config.quick.yaml", root=ROOT)
 JOBS = {
     "simulate": {"system": "three_body", "split": "train"},
     "sai": {"system": "three_body"},

@@ -1,15 +1,18 @@
-"""``python -m hampipe.bench train``: time each method's training step against its reference.
+"""``python -m hampipe.bench``: time the pipeline's stages against their targets.
 
-Examples::
+``train`` times each method's training step against its plain autograd reference;
+``ground_truth`` times a system's ``simulate`` jobs at a config's sizes. Examples::
 
     python -m hampipe.bench train                      # all methods, --scale cpu
     python -m hampipe.bench train --scale tiny --method sann,hnn --json
     python -m hampipe.bench train --scale paper --device cuda --batches 10
+    python -m hampipe.bench ground_truth three_body --workers 2
+    python -m hampipe.bench ground_truth billiard --configfile config.yaml config.quick.yaml
 
-Run from the project root (or pass ``--root``): the method settings come from
-``config.yaml`` (and ``config.quick.yaml`` for the ``tiny`` and ``cpu`` scales).
-Exits with status 1, timing nothing, when a method's loss or gradients differ from the
-plain autograd reference.
+Run from the project root (or pass ``--root``): the settings come from ``config.yaml``
+(and ``config.quick.yaml`` for the ``tiny`` and ``cpu`` scales of ``train``), loaded
+and checked as the workflow loads them. ``train`` exits with status 1, timing nothing,
+when a method's loss or gradients differ from the plain autograd reference.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ import json
 import logging
 import sys
 
-from hampipe.bench.train import BENCH_METHODS, SCALES, MismatchError, format_table, run
+from hampipe.bench import ground_truth
+from hampipe.bench.equivalence import MismatchError
+from hampipe.bench.train import format_table, run
+from hampipe.bench.workload import BENCH_METHODS, SCALES
 
 
 def _methods(text: str) -> list[str]:
@@ -40,11 +46,11 @@ def _positive(text: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line: ``train`` and its options."""
+    """The command line: ``train``, ``ground_truth`` and their options."""
     top = argparse.ArgumentParser(
         prog="python -m hampipe.bench", description=__doc__.splitlines()[0]
     )
-    commands = top.add_subparsers(dest="command", required=True, metavar="{train}")
+    commands = top.add_subparsers(dest="command", required=True, metavar="{train,ground_truth}")
     train = commands.add_parser(
         "train",
         help="time each method's training step against its plain autograd reference",
@@ -83,12 +89,48 @@ def parser() -> argparse.ArgumentParser:
         "--root", default=".", help="project directory holding config.yaml (default: .)"
     )
     train.add_argument("--json", action="store_true", help="one JSON object per line and method")
+    simulate = commands.add_parser(
+        "ground_truth",
+        help="time a system's simulate jobs (train and test split) at a config's sizes",
+        description="Simulate both splits of SYSTEM as its simulate jobs do (same seeds, "
+        "solver and sizes; nothing written) and print one JSON line per split and a total.",
+    )
+    simulate.add_argument("system", metavar="SYSTEM", help="a system of the config's systems block")
+    simulate.add_argument(
+        "--configfile",
+        nargs="+",
+        default=["config.yaml"],
+        help="config files merged in order, as Snakemake's --configfile overlays, relative "
+        "to --root (default: config.yaml)",
+    )
+    simulate.add_argument(
+        "--workers", type=_positive, default=2, help="processes integrating (default: 2)"
+    )
+    simulate.add_argument(
+        "--root", default=".", help="project directory holding config.yaml (default: .)"
+    )
     return top
 
 
+def _error(command: str, error: Exception) -> int:
+    """Print ``error`` for ``command``; exit status 1."""
+    hint = ": run from the project root or pass it as --root"
+    text = f"{error}{hint if isinstance(error, FileNotFoundError) else ''}"
+    print(f"python -m hampipe.bench {command}: error: {text}", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line ``argv``; return the exit status (1: a method failed its check)."""
+    """Run the command line ``argv``; return the exit status (1: a method failed its
+    check, or a config file is missing or invalid)."""
     args = parser().parse_args(argv)
+    if args.command == "ground_truth":
+        try:
+            for record in ground_truth.run(args.system, args.configfile, args.workers, args.root):
+                print(json.dumps(record), flush=True)
+        except (FileNotFoundError, ValueError) as error:
+            return _error("ground_truth", error)
+        return 0
     methods = [m for group in args.method for m in group] if args.method else list(BENCH_METHODS)
     records = []
     try:
@@ -110,8 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 print(f"timed {record['method']}", file=sys.stderr, flush=True)
     except (MismatchError, FileNotFoundError, ValueError) as error:
-        print(f"python -m hampipe.bench train: error: {error}", file=sys.stderr)
-        return 1
+        return _error("train", error)
     if not args.json:
         print(format_table(records))
     return 0

@@ -6,6 +6,7 @@ families of methods entries that figures compare, and the entries' labels and co
 """
 
 from hampipe.plan.checks import check_config, check_learning, load_schema
+from hampipe.plan.config import load_config
 from hampipe.plan.families import learner_families, setting_family
 from hampipe.plan.resources import LOCAL_RULES, Resources, job_resources
 from hampipe.plan.styles import LEARNER_LABELS, PALETTE, presentation
@@ -22,6 +23,7 @@ __all__ = [
     "check_learning",
     "job_resources",
     "learner_families",
+    "load_config",
     "load_schema",
     "model_traits",
     "presentation",

@@ -1,0 +1,55 @@
+"""``hampipe.plan.load_config``: config files merged as Snakemake merges them, then checked."""
+
+import copy
+
+import pytest
+import yaml
+
+from hampipe.core import ConfigError
+from hampipe.plan import load_config
+from tests.helpers import DUFFING, ROOT
+
+
+def test_overlays_merge_key_by_key_in_order(tmp_path):
+    overlay = tmp_path / "overlay.yaml"
+    overlay.write_text("systems: {spring: {trajectories: {test: 7}}}\nseeds: 2\n")
+    config = load_config("config.yaml", "config.quick.yaml", overlay, root=ROOT)
+    assert config["systems"]["spring"]["trajectories"] == {"train": 20, "test": 7}
+    assert config["seeds"] == 2
+    assert config == load_config(
+        "config.yaml",
+        "config.quick.yaml",
+        overrides={"systems": {"spring": {"trajectories": {"test": 7}}}, "seeds": 2},
+        root=ROOT,
+    )
+    assert load_config(root=ROOT) == load_config("config.yaml", root=ROOT)
+
+
+def test_overrides_are_copied_and_defaults_filled():
+    """A user system added by ``overrides`` gets the schema's defaults; the caller's
+    mapping is left as it was."""
+    entry = copy.deepcopy(DUFFING)
+    config = load_config(overrides={"systems": {"duffing": entry}}, root=ROOT)
+    assert entry == DUFFING
+    assert set(config["systems"]["duffing"]) - set(DUFFING) == {"ground_truth", "evaluation"}
+
+
+def test_every_check_of_the_workflow_runs():
+    """A problem only the checks across keys see (not the schema) is refused too."""
+    with pytest.raises(ConfigError, match=r"config key 'experiments\.spring\[0\]'"):
+        load_config(overrides={"experiments": {"spring": ["sann_typo"]}}, root=ROOT)
+
+
+def test_missing_and_malformed_files_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match=f"config file {tmp_path / 'config.yaml'} not"):
+        load_config(root=tmp_path)
+    with pytest.raises(FileNotFoundError, match="config schema .*config.schema.yaml not found"):
+        load_config(ROOT / "config.yaml", root=tmp_path)
+    listed = tmp_path / "list.yaml"
+    listed.write_text(yaml.safe_dump([1, 2]))
+    with pytest.raises(ConfigError, match=f"config file {listed}: holds list, expected a"):
+        load_config("config.yaml", listed, root=ROOT)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("seeds: [1\n")
+    with pytest.raises(ConfigError, match=f"config file {broken}: not valid YAML"):
+        load_config("config.yaml", broken, root=ROOT)
