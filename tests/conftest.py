@@ -16,11 +16,3 @@ def rng() -> np.random.Generator:
 def _torch_defaults():
     torch.manual_seed(0)
     yield
-
-
-def pytest_collection_modifyitems(config, items):
-    has_gpu = torch.cuda.is_available()
-    skip = pytest.mark.skip(reason="needs a CUDA device")
-    for item in items:
-        if "gpu" in item.keywords and not has_gpu:
-            item.add_marker(skip)

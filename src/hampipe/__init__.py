@@ -20,7 +20,7 @@ from hampipe.core.provenance import __version__
 
 _LAZY = {
     "load_data": ("hampipe.data", "load"),
-    "load_model": ("hampipe.training", "load_model"),
+    "load_model": ("hampipe.models", "load_model"),
     "rollout": ("hampipe.evaluation", "rollout"),
     "SYSTEMS": ("hampipe.systems", "SYSTEMS"),
     "INTEGRATORS": ("hampipe.integrators", "INTEGRATORS"),

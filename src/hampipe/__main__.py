@@ -66,10 +66,10 @@ def _netcdf_record(path: Path) -> dict[str, Any]:
 
 def _model_record(path: Path) -> dict[str, Any]:
     from hampipe.data.io import InputFileError
-    from hampipe.training.checkpoint import load_checkpoint
+    from hampipe.models.io import read_model_file
 
     try:
-        payload = load_checkpoint(path)
+        payload = read_model_file(path)
     except InputFileError as error:
         raise ProvenanceError(str(error)) from None
     record = payload.get("provenance")

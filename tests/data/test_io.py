@@ -195,4 +195,4 @@ def test_global_attrs_name_the_file_and_its_provenance(data_file):
     for key, value in provenance().items():  # outside a job: version and commit
         assert attrs[key] == value, key
     for key in ("system", "parameters", "hamiltonian", "integrator", "dt", "seed"):
-        assert key in attrs, key  # CONTRACT.md's attrs stay
+        assert key in attrs, key  # docs/contract.md's attrs stay

@@ -1,15 +1,23 @@
 """The probe stage: learned potential (SANN Fig. 9) and vector field (spring study Figs. 8, 9)."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
 
 from hampipe.data import simulate
-from hampipe.data.io import read_dataset, write_dataset
+from hampipe.data.io import read_dataset
 from hampipe.evaluation.probe import field_probe, potential_probe, probe_file
-from hampipe.models import METHODS, GeneralHamiltonian, Model, VectorFieldNetwork
+from hampipe.models import (
+    METHODS,
+    GeneralHamiltonian,
+    Model,
+    VectorFieldNetwork,
+    load_model,
+    save_model,
+)
 from hampipe.systems import make_system, system_from_attrs
-from hampipe.training import load_model, save_model
 from tests.helpers import exact_spring_model
 
 
@@ -153,30 +161,33 @@ def test_field_probe_refuses_more_than_one_dof(billiard):
         field_probe(ExactBilliardPotential(billiard), billiard)
 
 
+#: The probe stage's ``system`` params.
+BILLIARD_SPEC = {"name": "billiard", "parameters": {}, "definition": {}}
+SPRING_SPEC = {"name": "spring", "parameters": {}, "definition": {}}
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory, billiard, spring):
+    """Model files; the probe reads no data file (the system comes as a spec)."""
     root = tmp_path_factory.mktemp("probe")
-    data = {
-        "billiard": simulate(billiard, 2, 5, 0.1, seed=0),
-        "spring": simulate(spring, 2, 5, 0.1, seed=0),
-    }
-    for name, ds in data.items():
-        write_dataset(ds, root / f"{name}.nc")
     hyper = {"model": "separable", "width": 8, "depth": 2}
-    sann = METHODS["hnn"].build(hyper, data["billiard"])
+    data = simulate(billiard, 2, 5, 0.1, seed=0)  # sizes and scales the fresh models
+    sann = METHODS["hnn"].build(hyper, data)
     save_model(root / "sann.pt", sann, {"loss": [1.0]}, "billiard", seed=3, name="sann")
-    general = METHODS["hnn"].build({"model": "general", "width": 4, "depth": 1}, data["billiard"])
+    general = METHODS["hnn"].build({"model": "general", "width": 4, "depth": 1}, data)
     save_model(root / "general.pt", general, {}, "billiard", seed=0)
-    exact = METHODS["hnn"](exact_spring_model(), {"model": "separable", "targets": "exact"})
+    exact = METHODS["hnn"](exact_spring_model(), {"model": "separable", "targets": "exact"}, spring)
     save_model(root / "exact.pt", exact, {}, "spring", seed=1, name="hnn_exact")
     return root
 
 
-def test_probe_file_round_trip(files):
+def test_probe_file_round_trip(files, billiard):
     out = files / "out" / "potential.nc"
-    ds = probe_file(files / "sann.pt", files / "billiard.nc", out, "potential", points=9)
+    ds = probe_file(files / "sann.pt", out, "potential", system=BILLIARD_SPEC, points=9)
     back = read_dataset(out)
     assert back.attrs["method"] == "sann" and back.attrs["seed"] == 3
+    assert back.attrs["system"] == "billiard"
+    assert json.loads(back.attrs["parameters"]) == billiard.parameters
     np.testing.assert_array_equal(back.potential_learned, ds.potential_learned)
     model = load_model(files / "sann.pt")
     q = torch.tensor([[float(ds.x[1]), float(ds.y[4])]], dtype=torch.float64)
@@ -184,21 +195,35 @@ def test_probe_file_round_trip(files):
     assert not list(out.parent.glob(".*tmp"))
 
     out = files / "out" / "field.nc"
-    probe_file(files / "exact.pt", files / "spring.nc", out, "field", points=11)
+    probe_file(files / "exact.pt", out, "field", system=SPRING_SPEC, points=11)
     back = read_dataset(out)
     assert back.attrs["method"] == "hnn_exact" and back.attrs["system"] == "spring"
     assert np.nanmax(np.abs(back.relative_error)) < 1e-12
 
 
+def test_probe_file_takes_the_parameters_of_its_spec(files):
+    """The true system is the spec's: a stiffer spring than the model's is a field error."""
+    out = files / "out" / "stiff.nc"
+    stiff = {"name": "spring", "parameters": {"k": 8.0}, "definition": {}}
+    probe_file(files / "exact.pt", out, "field", system=stiff, points=11)
+    back = read_dataset(out)
+    assert json.loads(back.attrs["parameters"]) == {"k": 8.0, "m": 2.0}
+    np.testing.assert_allclose(back.dp_dt_true, -8.0 * back.q.values[:, None] + 0 * back.p.values)
+    assert np.nanmax(np.abs(back.relative_error_p)) == pytest.approx(0.75)  # −2q vs −8q
+
+
 def test_probe_file_errors(files):
+    x = files / "x.nc"
     with pytest.raises(ValueError, match=r"unknown probe kind 'energy'; valid: potential, field"):
-        probe_file(files / "sann.pt", files / "billiard.nc", files / "x.nc", "energy")
+        probe_file(files / "sann.pt", x, "energy", system=BILLIARD_SPEC)
     with pytest.raises(
         ValueError, match=r"general\.pt: cannot run the potential probe: .*separable"
     ):
-        probe_file(files / "general.pt", files / "billiard.nc", files / "x.nc", "potential")
+        probe_file(files / "general.pt", x, "potential", system=BILLIARD_SPEC)
     with pytest.raises(ValueError, match=r"sann\.pt: cannot run the field probe: .*1-dof"):
-        probe_file(files / "sann.pt", files / "billiard.nc", files / "x.nc", "field")
+        probe_file(files / "sann.pt", x, "field", system=BILLIARD_SPEC)
     with pytest.raises(ValueError, match=r"exact\.pt: .*trained on system 'spring'"):
-        probe_file(files / "exact.pt", files / "billiard.nc", files / "x.nc", "potential")
-    assert not (files / "x.nc").exists()
+        probe_file(files / "exact.pt", x, "potential", system=BILLIARD_SPEC)
+    with pytest.raises(ValueError, match=r"^system: expected a mapping with keys name"):
+        probe_file(files / "exact.pt", x, "field", system="spring")
+    assert not x.exists()

@@ -2,8 +2,23 @@ import numpy as np
 import pytest
 import torch
 
-from hampipe.data import simulate
-from hampipe.evaluation import energy_error, evaluate, mse, rollout, substeps_per_interval
+from hampipe.data import (
+    ENERGY_SCALE_FLOOR,
+    InputFileError,
+    read_dataset,
+    relative_energy_error,
+    simulate,
+    write_dataset,
+)
+from hampipe.evaluation import (
+    energy_error,
+    evaluate,
+    evaluate_file,
+    mse,
+    rollout,
+    substeps_per_interval,
+)
+from hampipe.models import METHODS, load_model, save_model
 from hampipe.systems import make_system
 from tests.helpers import exact_spring_model
 
@@ -11,7 +26,7 @@ from tests.helpers import exact_spring_model
 def test_rollout_of_the_exact_model_follows_the_true_orbit():
     spring = make_system("spring")
     test = simulate(spring, 3, 30, 0.1, seed=8)
-    ev = evaluate(exact_spring_model(), test, step=0.01)
+    ev = evaluate(exact_spring_model(), test, step=0.01, system=spring)
     amplitude = float(np.abs(test.q).max())
     # leapfrog with h = 0.01 over t ≤ 2.9: relative phase error ~ h² t / 24
     assert np.sqrt(ev.mse.max()) < 1e-4 * amplitude
@@ -74,9 +89,10 @@ def test_diverged_rollouts_become_nan_from_the_divergence_on():
 def test_model_of_another_system_is_refused():
     model = exact_spring_model()
     model.checkpoint = {"system": "pendulum"}
-    test = simulate(make_system("spring"), 2, 5, 0.1, seed=1)
+    spring = make_system("spring")
+    test = simulate(spring, 2, 5, 0.1, seed=1)
     with pytest.raises(ValueError, match="trained on system 'pendulum'"):
-        evaluate(model, test, step=0.01)
+        evaluate(model, test, step=0.01, system=spring)
 
 
 @pytest.mark.parametrize(
@@ -95,8 +111,9 @@ def test_rollout_with_each_methods_prediction_integrator(integrator, options, to
 
 
 def test_evaluation_records_the_prediction_settings():
-    test = simulate(make_system("spring"), 2, 5, 0.1, seed=1)
-    ev = evaluate(exact_spring_model(), test, 0.01, "dopri5", {"rtol": 1e-9})
+    spring = make_system("spring")
+    test = simulate(spring, 2, 5, 0.1, seed=1)
+    ev = evaluate(exact_spring_model(), test, 0.01, "dopri5", {"rtol": 1e-9}, system=spring)
     assert ev.attrs["integrator"] == "dopri5" and '"rtol": 1e-09' in ev.attrs["integrator_options"]
 
 
@@ -125,7 +142,7 @@ def test_a_diverging_row_leaves_the_adaptive_rollout_of_the_others_intact():
 def test_energy_error_stays_finite_for_a_trajectory_starting_at_rest():
     """A chain pendulum at rest has H(0) = 0: its scale is floored at 1e-3 × the test
     set's median |H(0)|, while the others keep |H(0)|."""
-    from hampipe.evaluation import energy_scale
+    from hampipe.data import ENERGY_SCALE_FLOOR, energy_scale
 
     pendulum = make_system("pendulum4")
     q = np.zeros((3, 2, 4))
@@ -133,7 +150,7 @@ def test_energy_error_stays_finite_for_a_trajectory_starting_at_rest():
     p = np.zeros_like(q)
     H = pendulum.hamiltonian(q[:, 0], p[:, 0])
     assert H[0] == 0 and (H[1:] > 0).all()
-    scale, floor = energy_scale(H)
+    scale, floor = energy_scale(H, ENERGY_SCALE_FLOOR)
     assert floor == pytest.approx(1e-3 * np.median(np.abs(H)))
     np.testing.assert_allclose(scale, [floor, H[1], H[2]])
     error = energy_error(pendulum, q, p)
@@ -146,13 +163,84 @@ def test_evaluation_marks_each_diverged_trajectory_and_when():
     model = exact_spring_model()
     with torch.no_grad():
         model.M.fill_(-1e200)  # overflows within a few steps wherever p ≠ 0
-    test = simulate(make_system("spring"), 3, 6, 0.1, seed=1)
+    spring = make_system("spring")
+    test = simulate(spring, 3, 6, 0.1, seed=1)
     test["p"][1] = 0.0  # a trajectory the nonsense model leaves finite: p stays 0
     test["q"][1] = 0.0
-    ev = evaluate(model, test, step=0.1)
+    ev = evaluate(model, test, step=0.1, system=spring)
     assert list(ev.diverged.values) == [1, 0, 1]
     assert ev.attrs["n_diverged"] == 2
     for i in (0, 2):
         first = int(np.argmax(~np.isfinite(ev.q_pred.values[i, :, 0])))
         assert float(ev.diverged_time[i]) == pytest.approx(float(test.time[first]))
     assert np.isnan(ev.diverged_time[1])
+
+
+def test_evaluation_stores_the_true_energy_of_its_predictions():
+    """energy_pred is the true H on q_pred, p_pred (NaN where the rollout diverged), in
+    the test energy's units; energy_error is its relative error."""
+    model = exact_spring_model()
+    with torch.no_grad():
+        model.M.fill_(-1e200)  # trajectories 0 and 2 diverge, 1 stays at rest
+    spring = make_system("spring")
+    test = simulate(spring, 3, 6, 0.1, seed=1)
+    test["p"][1] = 0.0
+    test["q"][1] = 0.0
+    ev = evaluate(model, test, step=0.1, system=spring)
+    assert ev.energy_pred.dims == ("trajectory", "time")
+    assert ev.energy_pred.attrs["units"] == test.energy.attrs["units"]
+    q, p = ev.q_pred.values, ev.p_pred.values
+    finite = np.isfinite(q).all(-1)
+    H = spring.hamiltonian(q[finite], p[finite])
+    np.testing.assert_array_equal(ev.energy_pred.values[finite], H)
+    assert np.isnan(ev.energy_pred.values[~finite]).all() and (~finite).any()
+    np.testing.assert_array_equal(
+        ev.energy_error.values,
+        relative_energy_error(ev.energy_pred.values, floor=ENERGY_SCALE_FLOOR),
+    )
+
+
+SPRING_SPEC = {"name": "spring", "parameters": {}, "definition": {}}
+
+
+@pytest.fixture(scope="module")
+def stage_files(tmp_path_factory):
+    """A spring test split and a model file of the exact spring, on disk."""
+    root = tmp_path_factory.mktemp("evaluate")
+    spring = make_system("spring")
+    write_dataset(simulate(spring, 2, 5, 0.1, seed=1), root / "test.nc")
+    method = METHODS["hnn"](exact_spring_model(), {"model": "separable"})
+    save_model(root / "model.pt", method, {"loss": [1.0]}, "spring", seed=4, name="hnn")
+    return root
+
+
+def test_evaluate_file_builds_the_system_from_its_spec(stage_files):
+    out = stage_files / "eval.nc"
+    evaluate_file(str(stage_files / "model.pt"), str(stage_files / "test.nc"), 0.01, str(out),
+                  system=SPRING_SPEC)  # fmt: skip
+    ev = read_dataset(out, "evaluation")
+    expected = evaluate(load_model(stage_files / "model.pt"), read_dataset(stage_files / "test.nc"),
+                        0.01, system=make_system("spring"))  # fmt: skip
+    for name in ("q_pred", "mse", "energy_pred", "energy_error", "diverged"):
+        np.testing.assert_array_equal(ev[name].values, expected[name].values)
+    assert ev.attrs["system"] == "spring" and ev.attrs["method"] == "hnn"
+
+
+@pytest.mark.parametrize(
+    ("spec", "found", "wanted"),
+    [
+        ({"name": "pendulum", "parameters": {}, "definition": {}}, "'spring'", "'pendulum'"),
+        ({"name": "spring", "parameters": {"k": 3.0}, "definition": {}}, '"k": 2.0', '"k": 3.0'),
+    ],
+)
+def test_evaluate_file_refuses_a_test_split_of_another_system(stage_files, spec, found, wanted):
+    """The test file's attrs must record the job's system: name and every parameter."""
+    out = stage_files / "refused.nc"
+    with pytest.raises(InputFileError) as error:
+        evaluate_file(str(stage_files / "model.pt"), str(stage_files / "test.nc"), 0.01,
+                      str(out), system=spec)  # fmt: skip
+    message = str(error.value)
+    assert message.startswith(f"{stage_files / 'test.nc'}: holds system 'spring'")
+    assert found in message.split("but this job's")[0]
+    assert wanted in message.split("but this job's")[1]
+    assert not out.exists()

@@ -37,11 +37,14 @@ def hyperparameters(entry: str, **overrides) -> tuple[str, dict]:
     return learner, {**h, **{k: v for k, v in SMALL.items() if k in h}, **overrides}
 
 
+#: The true system of ``spring_data`` (HNN's exact targets are its derivatives).
+SPRING = make_system("spring", initial_state={"radius": [1.0, 2.0]})
+
+
 @pytest.fixture(scope="module")
 def spring_data() -> tuple[xr.Dataset, xr.Dataset]:
-    spring = make_system("spring", initial_state={"radius": [1.0, 2.0]})
-    ds = simulate(spring, 3, 6, 0.1, seed=1)
-    return ds, annotate(ds, spring)
+    ds = simulate(SPRING, 3, 6, 0.1, seed=1)
+    return ds, annotate(ds, SPRING)
 
 
 #: Every learner with its config block's settings, then the options that change the
@@ -72,7 +75,7 @@ def test_every_learner_has_a_reference():
 def test_loss_and_gradients_match_a_plain_reference(spring_data, entry, overrides):
     ds, sai = spring_data
     learner, h = hyperparameters(entry, **overrides)
-    method = METHODS[learner].build(h, ds)
+    method = METHODS[learner].build(h, ds, SPRING)
     model = method.model.double()
     with torch.no_grad():  # random weights: rational coefficients, M's symmetry, biases
         for param in model.parameters():
@@ -113,10 +116,25 @@ def test_hnn_loss_of_the_exact_model_is_the_finite_difference_error(spring_data)
     assert ex["q"].shape == (3 * 4, 1) and ex["t"].shape == (3 * 4, 1)
     # the exact H leaves only the O(dt²) central-difference error in the loss
     assert method.loss(ex).item() < 1e-4 * (ex["p"] ** 2).mean().item()
-    exact = METHODS["hnn"](exact_spring_model(), {"dtype": "float64", "targets": "exact"})
+    exact = METHODS["hnn"](exact_spring_model(), {"dtype": "float64", "targets": "exact"}, SPRING)
     assert exact.loss(exact.examples(ds)).item() < 1e-28
     with pytest.raises(ValueError, match="valid: central_differences, exact"):
         METHODS["hnn"](exact_spring_model(), {"targets": "spline"})
+
+
+def test_exact_targets_need_the_true_system(spring_data):
+    """HNN's exact targets come from the true system it is given, never from the data."""
+    ds, _ = spring_data
+    with pytest.raises(ValueError, match=r"targets 'exact' .* true system \(system=\.\.\."):
+        METHODS["hnn"](exact_spring_model(), {"targets": "exact"})
+    with pytest.raises(ValueError, match="targets 'exact'"):
+        METHODS["hnn"].build({"model": "separable", "targets": "exact"}, ds)
+    # the derivatives are the given system's: a stiffer spring gives other targets
+    stiff = make_system("spring", {"k": 8.0})
+    h = {"dtype": "float64", "targets": "exact"}
+    ex = METHODS["hnn"](exact_spring_model(), h, stiff).examples(ds)
+    q = ds.q.values[:, 1:-1].reshape(-1, 1)
+    torch.testing.assert_close(ex["dp_dt"], torch.as_tensor(-8.0 * q), rtol=1e-12, atol=0)
 
 
 def test_interval_examples_carry_start_times_and_windows(spring_data):

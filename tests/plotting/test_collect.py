@@ -27,11 +27,50 @@ def test_collect_stacks_methods_and_seeds_beside_the_truth(collected):
 def test_true_energy_of_predictions_matches_the_energy_error(collected):
     """true_energy_pred is H on the predictions: (H − H(0)) / |H(0)| gives energy_error."""
     H = collected.true_energy_pred
+    assert H.dims == ("method", "seed", "trajectory", "time")
+    assert H.attrs["units"] == collected.energy.attrs["units"]
     relative = (H - H.isel(time=0)) / np.abs(H.isel(time=0))
     np.testing.assert_allclose(relative, collected.energy_error, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(
         H.isel(time=0).sel({"method": "sann", "seed": 1}), collected.energy[:, 0]
     )
+    assert "energy_pred" not in collected
+
+
+def test_collect_stacks_the_evaluations_energy_without_a_system(collected, tmp_path):
+    """true_energy_pred is each evaluation's energy_pred, stacked bit for bit, equal to
+    what collect computed from the system before, NaN rows included; no system is built."""
+    test = collected[["q", "p", "energy"]].assign_attrs(
+        system="two_body", parameters=json.dumps(make_system("two_body").parameters)
+    )
+    evals = {}
+    for seed in range(2):
+        ev = fake_evaluation(test, "hnn", seed, 0.1, 2, diverge={1: 5} if seed else None)
+        evals.setdefault("hnn", []).append(tmp_path / f"hnn{seed}.nc")
+        ev.to_netcdf(evals["hnn"][-1])
+    test.attrs["parameters"] = "not read"  # collect must not rebuild the system
+    out = collect(evals, test, {"hnn": {"label": "HNN", "colour": "#000000"}},
+                  {"hnn": "hnn"}, {"hnn": {}})  # fmt: skip
+    two_body = make_system("two_body")
+    q, p = out.q_pred.values, out.p_pred.values
+    with np.errstate(all="ignore"):
+        before = two_body.hamiltonian(q.reshape(-1, 4), p.reshape(-1, 4)).reshape(q.shape[:-1])
+    np.testing.assert_array_equal(out.true_energy_pred.values, before)
+    assert np.isnan(out.true_energy_pred.values[0, 1, 1, 5:]).all()
+    assert list(out.diverged.values[0, 1]) == [0, 1, 0]
+
+
+def test_collect_refuses_an_evaluation_without_energy_pred(collected, tmp_path):
+    from hampipe.data import InputFileError
+
+    test = collected[["q", "p", "energy"]].assign_attrs(
+        system="two_body", parameters=json.dumps(make_system("two_body").parameters)
+    )
+    path = tmp_path / "old.nc"
+    fake_evaluation(test, "hnn", 0, 0.1, 2).drop_vars("energy_pred").to_netcdf(path)
+    with pytest.raises(InputFileError, match=r"old\.nc: evaluation file lacks 'energy_pred'"):
+        collect({"hnn": [path]}, test, {"hnn": {"label": "HNN", "colour": "#000000"}},
+                {"hnn": "hnn"}, {"hnn": {}})  # fmt: skip
 
 
 def test_histories_of_different_length_are_nan_padded(collected):
@@ -67,7 +106,7 @@ def test_presentation_colours_follow_the_methods_order_not_the_subset():
     ],
 )
 def test_spatial_layout(system, layout):
-    assert spatial_layout(make_system(system)) == layout
+    assert spatial_layout(make_system(system).dof_names) == layout
 
 
 def test_collect_refuses_an_evaluation_of_another_grid(collected, tmp_path):

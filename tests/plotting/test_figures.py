@@ -134,3 +134,18 @@ def test_noise_and_epochs_figures_show_every_run(collected, tmp_path):
     losses = table[table.metric == "train_loss"]
     assert dict(losses.groupby("method").size()) == {"hnn": 5, "srnn": 4, "sann": 4}
     assert set(table.epochs) == {4, 5, 6}
+
+
+def test_billiard_potential_figure_takes_the_system_spec_and_no_file(tmp_path):
+    """The figure's system comes as an option (the rule's ``system`` param), with the
+    config's parameters; its CSV holds that system's V on the grid."""
+    from hampipe.systems import make_system
+
+    spec = {"name": "billiard", "parameters": {"r_alpha": 1.5}, "definition": {}}
+    path = draw("billiard_potential", {}, tmp_path / "potential.pdf", system=spec, points=5)
+    table = pd.read_csv(path.with_suffix(".csv"))
+    billiard = make_system("billiard", {"r_alpha": 1.5})
+    profile = table[table.panel == "profile"]
+    np.testing.assert_allclose(profile.x, np.linspace(-1.875, 1.875, 5))  # ±1.25 r_alpha
+    q = profile[["x", "y"]].to_numpy()
+    np.testing.assert_allclose(profile.potential, billiard.potential(q), rtol=1e-12)

@@ -4,10 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hampipe.plotting import TABLES, make_table, save_table
+from hampipe.plotting import TABLES, collect, make_table, save_table
 from hampipe.plotting.tables import improvement, run_metrics
+from hampipe.systems import make_system
 
-from .fakes import RUNS, SEEDS
+from .fakes import RUNS, SEEDS, fake_evaluation
 
 
 def test_run_metrics_follow_their_definitions(collected):
@@ -23,6 +24,27 @@ def test_run_metrics_follow_their_definitions(collected):
     np.testing.assert_allclose(table.train_loss, runs.train_loss.isel(epoch=3))
     np.testing.assert_allclose(table.seconds_per_epoch, [0.5, 1.5])
     assert (table.diverged == 0).all()
+
+
+def test_diverged_counts_are_the_evaluations_own_flags(collected, tmp_path):
+    """``diverged`` sums the evaluations' stored flags; it equals the count of rollouts
+    whose last state is NaN, which the table computed before."""
+    test = collected[["q", "p", "energy"]].assign_attrs(
+        system="two_body", parameters=json.dumps(make_system("two_body").parameters)
+    )
+    evals = {"hnn": []}
+    for seed, diverge in enumerate(({0: 3, 2: 11}, {}, {1: 0})):
+        evals["hnn"].append(tmp_path / f"hnn{seed}.nc")
+        fake_evaluation(test, "hnn", seed, 0.1, 2, diverge=diverge).to_netcdf(evals["hnn"][-1])
+    ds = collect(evals, test, {"hnn": {"label": "HNN", "colour": "#000000"}},
+                 {"hnn": "hnn"}, {"hnn": {}})  # fmt: skip
+    table = run_metrics(ds, "hnn")
+    before = ds.q_pred.sel({"method": "hnn"}).isel(time=-1).isnull().any("dof").sum("trajectory")
+    assert list(table.diverged) == list(before.values) == [2, 0, 1]
+    assert table.diverged.dtype == before.dtype
+    assert np.isfinite(table.test_mse).all()  # NaN rows are left out of the means
+    with pytest.raises(ValueError, match="lacks 'diverged'"):
+        run_metrics(ds.drop_vars("diverged"), "hnn")
 
 
 def test_summary_reports_sanns_improvement(collected):

@@ -67,3 +67,43 @@ def test_stiff_mask_rejects_infinite_sai_and_warns_when_nothing_is_stiff():
         stiff_mask(np.array([[1.0, np.inf]]), 0.5)
     with pytest.warns(UserWarning, match="no interval stiff"):
         assert not stiff_mask(np.ones((2, 11)), 0.04).any()
+
+
+#: The sai stage's ``system`` param for the three-body split.
+THREE_BODY = {"name": "three_body", "parameters": {}, "definition": {}}
+
+
+@pytest.fixture(scope="module")
+def three_body_file(tmp_path_factory):
+    from hampipe.data import write_dataset
+
+    ds = simulate(make_system("three_body"), 2, 8, 0.1, seed=3,
+                  solver=GroundTruthSolver(max_energy_drift=1e-6))  # fmt: skip
+    return write_dataset(ds, tmp_path_factory.mktemp("sai") / "train.nc")
+
+
+def test_annotate_file_takes_the_system_from_its_spec(three_body_file, tmp_path):
+    from hampipe.data import read_dataset
+    from hampipe.sai import annotate_file
+
+    out = tmp_path / "sai.nc"
+    annotate_file(str(three_body_file), str(out), system=THREE_BODY)
+    ann = read_dataset(out, "sai")
+    expected = annotate(read_dataset(three_body_file), make_system("three_body"))
+    np.testing.assert_array_equal(ann.sai.values, expected.sai.values)
+    np.testing.assert_array_equal(ann.si.values, expected.si.values)
+
+
+def test_annotate_file_refuses_a_split_of_another_system(three_body_file, tmp_path):
+    from hampipe.data import InputFileError
+    from hampipe.sai import annotate_file
+
+    out = tmp_path / "sai.nc"
+    with pytest.raises(InputFileError, match=r"train\.nc: holds system 'three_body' .*"
+                       r"but this job's system is 'two_body'"):  # fmt: skip
+        annotate_file(str(three_body_file), str(out),
+                      system={"name": "two_body", "parameters": {}, "definition": {}})  # fmt: skip
+    heavier = {**THREE_BODY, "parameters": {"m1": 2.0}}
+    with pytest.raises(InputFileError, match=r'"m1": 1\.0.*but .*"m1": 2\.0'):
+        annotate_file(str(three_body_file), str(out), system=heavier)
+    assert not out.exists()

@@ -9,14 +9,12 @@ import xarray as xr
 
 from hampipe.core import resolve_method
 from hampipe.data import simulate, write_dataset
-from hampipe.models import METHODS
+from hampipe.models import METHODS, load_model
 from hampipe.sai import annotate
 from hampipe.systems import make_system
 from hampipe.training import (
     add_noise,
     fit,
-    load_model,
-    pick_device,
     split_validation,
     train,
     train_to_file,
@@ -212,12 +210,6 @@ def test_fit_trains_in_the_method_dtype(spring_train):
     assert len(history["loss"]) == 2 and history["validation_loss"] == []
 
 
-def test_pick_device():
-    assert pick_device("cpu") == torch.device("cpu")
-    expected = "cuda" if torch.cuda.is_available() else "cpu"
-    assert pick_device("auto").type == expected
-
-
 def test_train_to_file_writes_a_model_file(tmp_path, spring_train):
     ds, _ = spring_train
     data = write_dataset(ds, tmp_path / "train.nc")
@@ -233,6 +225,7 @@ def test_train_to_file_writes_a_model_file(tmp_path, spring_train):
             name="hnn_x",
             threads=1,
             progress=False,
+            system={"name": "spring", "parameters": {}, "definition": {}},
         )
     finally:
         torch.set_num_threads(threads)

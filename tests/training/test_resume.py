@@ -15,15 +15,13 @@ import torch
 
 from hampipe.core import resolve_method
 from hampipe.data import simulate, write_dataset
-from hampipe.models import METHODS
+from hampipe.models import METHODS, load_model, pick_device
 from hampipe.sai import annotate
 from hampipe.systems import make_system
 from hampipe.training import (
     Checkpointer,
     checkpoint_key,
-    load_model,
     partition_search,
-    pick_device,
     train,
     train_to_file,
 )
@@ -89,10 +87,15 @@ def interrupt_after_saves(monkeypatch, saves: int) -> None:
     monkeypatch.setattr(Checkpointer, "save", save_then_stop)
 
 
+#: The train stage's ``system`` param for the spring split of ``files``.
+SPRING = {"name": "spring", "parameters": {}, "definition": {}}
+
+
 def run(learner, h, files, output, checkpoint=None, **kwargs) -> None:
     train_data, sai = files
     train_to_file(learner, h, train_data, sai, seed=3, output=str(output), name=learner,
-                  threads=1, progress=False, checkpoint=checkpoint, **kwargs)  # fmt: skip
+                  threads=1, progress=False, checkpoint=checkpoint, system=SPRING,
+                  **kwargs)  # fmt: skip
 
 
 def assert_same_run(path_a: Path, path_b: Path) -> None:
@@ -244,7 +247,8 @@ def test_a_job_killed_with_sigkill_resumes_to_the_same_model(tmp_path, files):
     output = tmp_path / "model.pt"
     job = dict(method="hnn", hyperparameters=h, train_data=files[0], sai=files[1], seed=3,
                output=str(output), name="hnn", threads=1, progress=False,
-               checkpoint={"directory": str(directory), "every": every})  # fmt: skip
+               checkpoint={"directory": str(directory), "every": every},
+               system=SPRING)  # fmt: skip
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.getenv("PYTHONPATH")])),
@@ -305,13 +309,6 @@ def test_cuda_without_a_gpu_names_the_device_key(tmp_path, files):
     with pytest.raises(ValueError, match=match):
         partition_search("sann", hyperparameters("sann"), spring, annotate(spring), [(1, 2)], 1,
                          0, device="cuda")  # fmt: skip
-
-
-def test_unknown_device_names_the_key():
-    with pytest.raises(ValueError, match=r"^device: unknown device 'tpu'"):
-        pick_device("tpu")
-    assert pick_device("cpu") == torch.device("cpu")
-    assert pick_device(torch.device("cpu")) == torch.device("cpu")
 
 
 def test_restore_puts_back_every_state_or_touches_nothing(tmp_path, caplog):

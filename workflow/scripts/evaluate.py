@@ -17,4 +17,5 @@ evaluate_file(
     output=snakemake.output.evaluation,
     threads=snakemake.threads,
     device=snakemake.params.device,
+    system=snakemake.params.system,
 )

@@ -12,5 +12,6 @@ start_job(snakemake)
 integrator_drift_to_file(
     test=snakemake.input.test,
     output=snakemake.output.drift,
+    system=snakemake.params.system,
     **snakemake.params.settings,
 )

@@ -10,10 +10,10 @@ if TYPE_CHECKING:
 
 start_job(snakemake)
 probe_file(
-    snakemake.input.model,
-    snakemake.input.data,
-    snakemake.output.probe,
-    snakemake.wildcards.kind,
+    model_path=snakemake.input.model,
+    output=snakemake.output.probe,
+    kind=snakemake.wildcards.kind,
+    system=snakemake.params.system,
     threads=snakemake.threads,
     **snakemake.params.options,
 )

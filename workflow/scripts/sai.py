@@ -9,4 +9,8 @@ if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 start_job(snakemake)
-annotate_file(train=snakemake.input.train, output=snakemake.output.sai)
+annotate_file(
+    train=snakemake.input.train,
+    output=snakemake.output.sai,
+    system=snakemake.params.system,
+)

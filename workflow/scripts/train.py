@@ -20,4 +20,5 @@ train_to_file(
     threads=snakemake.threads,
     device=snakemake.params.device,
     checkpoint=snakemake.params.checkpoint,
+    system=snakemake.params.system,
 )

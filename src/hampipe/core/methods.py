@@ -28,9 +28,6 @@ from hampipe.core.config import (
     unknown_name,
 )
 
-#: Keys of an entry that are not hyperparameters of the run.
-ENTRY_KEYS = ("method", "per_system")
-
 
 def _chain(methods: Mapping[str, Any], name: str) -> list[str]:
     """``[name, its base, …, the learner]`` following ``method`` keys."""

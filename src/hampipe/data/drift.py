@@ -11,11 +11,13 @@ rtol = 1e-3, DOP853 can drift more than RK45), so the figure shows several.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
 
+from hampipe.data.energy import relative_energy_error
 from hampipe.data.ground_truth import system_attrs
 from hampipe.integrators import solve
 from hampipe.systems import HamiltonianSystem
@@ -34,6 +36,9 @@ def integrator_drift(
     atol: Sequence[float],
 ) -> xr.Dataset:
     """Relative energy error (H(t) − H(0)) / |H(0)| of ``solve_ivp`` runs from ``(q0, p0)``.
+
+    The error is :func:`~hampipe.data.energy.relative_energy_error` without a floor,
+    H(0) the exact Hamiltonian at ``(q0, p0)``.
 
     Parameters
     ----------
@@ -62,14 +67,14 @@ def integrator_drift(
     n, dof = q0.shape
     t = np.linspace(0.0, horizon, points)
     h0 = system.hamiltonian(q0, p0)
-    scale = np.where(np.abs(h0) > 0, np.abs(h0), 1.0)
     error = np.empty((len(methods), len(rtol), n, points))
+    energy = np.empty((n, points))
     for i, method in enumerate(methods):
         for k, (rel, abs_) in enumerate(zip(rtol, atol, strict=True)):
             for j in range(n):
                 u = solve(system.vector_field, np.concatenate([q0[j], p0[j]]), t, method, rel, abs_)
-                energy = system.hamiltonian(u[:, :dof], u[:, dof:])
-                error[i, k, j] = (energy - h0[j]) / scale[j]
+                energy[j] = system.hamiltonian(u[:, :dof], u[:, dof:])
+            error[i, k] = relative_energy_error(energy, reference=h0)
             final = np.abs(error[i, k, :, -1])
             log.info(
                 "%s rtol=%g atol=%g: median |relative energy error| at t=%g: %.3e",
@@ -110,18 +115,21 @@ def integrator_drift_to_file(
     methods: Sequence[str],
     rtol: Sequence[float],
     atol: Sequence[float],
+    *,
+    system: Mapping[str, Any],
 ) -> None:
     """The ``integrator_drift`` stage: drift runs from the first initial states of a split.
 
-    The system and its parameters are rebuilt from the ground-truth file ``test``; the
-    first ``trajectories`` initial states are integrated and the result written to
-    ``output`` (NetCDF).
+    ``system`` is the stage's ``system`` param (:func:`hampipe.systems.system_from_spec`):
+    the true system is built from it and the ground-truth file ``test`` checked against
+    it (:func:`hampipe.data.io.check_system`); the first ``trajectories`` initial states
+    are integrated and the result written to ``output`` (NetCDF).
     """
     from hampipe.data.io import read_dataset, write_dataset
-    from hampipe.systems import system_from_attrs
+    from hampipe.systems import system_from_spec
 
-    data = read_dataset(test, "data")
-    system = system_from_attrs(data.attrs)
+    true_system = system_from_spec(system)
+    data = read_dataset(test, "data", system=true_system)
     if trajectories > data.sizes["trajectory"]:
         raise ValueError(
             f"{test} has {data.sizes['trajectory']} trajectories, "
@@ -129,6 +137,6 @@ def integrator_drift_to_file(
         )
     q0 = data.q.values[:trajectories, 0]
     p0 = data.p.values[:trajectories, 0]
-    ds = integrator_drift(system, q0, p0, horizon, points, methods, rtol, atol)
+    ds = integrator_drift(true_system, q0, p0, horizon, points, methods, rtol, atol)
     ds.attrs["source"] = f"initial states of {test}"
     write_dataset(ds, output)

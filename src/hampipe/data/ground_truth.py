@@ -12,6 +12,7 @@ import xarray as xr
 
 from hampipe.core.logs import progress as show_progress
 from hampipe.core.provenance import __version__
+from hampipe.data.energy import relative_energy_error
 from hampipe.integrators import IntegrationError, solve
 from hampipe.systems import HamiltonianSystem
 
@@ -34,10 +35,12 @@ class GroundTruthSolver:
 
 
 def relative_energy_drift(energy: np.ndarray) -> np.ndarray:
-    """max_t |H(t) − H(0)| / |H(0)| per trajectory; ``energy`` has shape ``(traj, time)``."""
-    h0 = energy[:, :1]
-    scale = np.where(np.abs(h0) > 0, np.abs(h0), 1.0)
-    return np.max(np.abs(energy - h0) / scale, axis=1)
+    """max_t |H(t) − H(0)| / |H(0)| per trajectory; ``energy`` has shape ``(traj, time)``.
+
+    The largest magnitude of :func:`~hampipe.data.energy.relative_energy_error` (no
+    floor: the scale is 1 where H(0) = 0).
+    """
+    return np.max(np.abs(relative_energy_error(energy)), axis=1)
 
 
 def _integrate_one(args) -> np.ndarray | None:
@@ -122,7 +125,7 @@ def simulate(
     -------
     xarray.Dataset
         ``q``, ``p`` of shape ``(trajectory, time, dof)`` and ``energy``
-        ``(trajectory, time)``, with the CF attributes and provenance of ``CONTRACT.md``.
+        ``(trajectory, time)``, with the CF attributes and provenance of ``docs/contract.md``.
     """
     solver = solver or GroundTruthSolver()
     if n_trajectories < 1 or n_steps < 2:
@@ -225,8 +228,10 @@ def system_attrs(system: HamiltonianSystem) -> dict[str, str]:
     """The attrs every hampipe NetCDF file carries about the system that produced it.
 
     ``system``, ``parameters`` (JSON), ``hamiltonian`` (text), ``hampipe_version``, the
-    CF ``Conventions``, and ``definition`` for a user-defined system: enough for
-    :func:`hampipe.systems.system_from_attrs` to rebuild the system.
+    CF ``Conventions``, and ``definition`` for a user-defined system. Provenance: a
+    stage checks them against the system it gets as a param
+    (:func:`hampipe.data.io.check_system`); outside the workflow
+    :func:`hampipe.systems.system_from_attrs` rebuilds the system from them.
     """
     attrs = {
         "Conventions": "CF-1.10",

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
 from hampipe.core.provenance import __version__, provenance
+
+if TYPE_CHECKING:
+    from hampipe.systems import HamiltonianSystem
 
 DEFAULT_ROOT = Path("results")
 
@@ -154,7 +158,7 @@ def write_dataset(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     return path
 
 
-#: What each kind of pipeline file holds at least (CONTRACT.md): data variables and
+#: What each kind of pipeline file holds at least (docs/contract.md): data variables and
 #: attributes that :func:`read_dataset` checks when told the kind.
 CONTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "data": (("q", "p", "energy"), ("system", "parameters", "hampipe_version")),
@@ -177,14 +181,67 @@ class InputFileError(ValueError):
     """A stage's input file is unreadable or is not the kind of file the stage reads."""
 
 
-def read_dataset(path: str | os.PathLike, kind: str | None = None) -> xr.Dataset:
+def _json_or_text(text: Any) -> Any:
+    """An attribute holding JSON, parsed (its text when it is not JSON)."""
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return text
+
+
+def check_system(
+    attrs: Mapping[str, Any], system: HamiltonianSystem, source: str | os.PathLike
+) -> None:
+    """Raise unless a file's attrs record ``system``: its name and resolved parameters.
+
+    A stage receives the true system as a param (built by
+    :func:`hampipe.systems.system_from_spec`); the attrs ``system`` and ``parameters``
+    (JSON) that :func:`hampipe.data.ground_truth.system_attrs` wrote into its input file
+    must name the same system with the same parameters (compared as parsed JSON), and a
+    user-defined system's ``definition`` must be the same too. The attrs are
+    provenance, checked here, never used to rebuild the system.
+
+    Raises
+    ------
+    InputFileError
+        Naming ``source`` (the file) and both the file's and the job's values.
+    """
+    expected = {"system": system.name, "parameters": json.loads(system.parameters_json())}
+    found = {
+        "system": attrs.get("system"),
+        "parameters": _json_or_text(attrs.get("parameters")),
+    }
+    definition = system.definition_json()
+    if definition is not None or "definition" in attrs:
+        expected["definition"] = None if definition is None else json.loads(definition)
+        found["definition"] = _json_or_text(attrs.get("definition"))
+    if found == expected:
+        return
+
+    def describe(values: Mapping[str, Any]) -> str:
+        text = f"{values['system']!r} with parameters {json.dumps(values['parameters'])}"
+        if "definition" in values:
+            text += f" and definition {json.dumps(values['definition'])}"
+        return text
+
+    raise InputFileError(
+        f"{source}: holds system {describe(found)}, but this job's system is "
+        f"{describe(expected)} (from the config's systems.{system.name}): the file is of "
+        "another system or stale; rebuild it with the workflow"
+    )
+
+
+def read_dataset(
+    path: str | os.PathLike, kind: str | None = None, system: HamiltonianSystem | None = None
+) -> xr.Dataset:
     """Load a NetCDF file fully into memory (the file is closed on return).
 
     A file of another :data:`FILE_FORMAT` is refused. With ``kind`` (a :data:`CONTENTS`
-    key), check that the file holds that kind's variables and attributes. Raises
+    key), check that the file holds that kind's variables and attributes; with
+    ``system``, that its attrs record that system (:func:`check_system`). Raises
     ``FileNotFoundError`` for a missing file and :class:`InputFileError`, naming the
-    file and what is wrong, for a truncated or foreign file or one that lacks what the
-    kind needs.
+    file and what is wrong, for a truncated or foreign file, one that lacks what the
+    kind needs or one of another system.
     """
     path = Path(path)
     if not path.is_file():
@@ -211,8 +268,10 @@ def read_dataset(path: str | os.PathLike, kind: str | None = None) -> xr.Dataset
         if missing:
             raise InputFileError(
                 f"{path}: not a hampipe {kind} file: it lacks {', '.join(missing)} "
-                "(see CONTRACT.md; rebuild it with the workflow)"
+                "(see docs/contract.md; rebuild it with the workflow)"
             )
+    if system is not None:
+        check_system(ds.attrs, system, path)
     return ds
 
 
@@ -234,7 +293,7 @@ def load(system: str, split: str = "train", root: str | os.PathLike = DEFAULT_RO
         The results folder (default ``results``).
 
     The dataset has dims ``(trajectory, time, dof)`` and variables ``q``, ``p``,
-    ``energy``; see ``CONTRACT.md``.
+    ``energy``; see ``docs/contract.md``.
     """
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")

@@ -4,17 +4,16 @@ from hampipe.evaluation.probe import field_probe, potential_probe, probe_file
 from hampipe.evaluation.rollout import (
     divergence,
     energy_error,
-    energy_scale,
     evaluate,
     evaluate_file,
     mse,
     rollout,
     substeps_per_interval,
+    true_energy,
 )
 
 __all__ = [
     "divergence",
-    "energy_scale",
     "energy_error",
     "evaluate",
     "evaluate_file",
@@ -24,4 +23,5 @@ __all__ = [
     "probe_file",
     "rollout",
     "substeps_per_interval",
+    "true_energy",
 ]

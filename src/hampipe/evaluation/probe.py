@@ -11,8 +11,8 @@ Two probes, each comparing what the model learned with the true system point by 
   (Chen, seed 001), §4.2.2 and §4.3–4.4, Figs. 5, 8 and 9 (meshgrid [−100, 100]²,
   tolerance bands [−1e-3, 1e-3] and [−5e-4, 5e-4]).
 
-:func:`probe_file` runs either on a model file and a ground-truth data file (for the
-system's parameters) and writes the result as NetCDF with CF-style attrs. The figures are
+:func:`probe_file` runs either on a model file and the true system (the stage's
+``system`` param) and writes the result as NetCDF with CF-style attrs. The figures are
 drawn by :mod:`hampipe.plotting.probe_figures`, which never imports torch.
 """
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -53,7 +54,7 @@ def _numpy(x: torch.Tensor) -> np.ndarray:
 
 
 def _run_attrs(model: torch.nn.Module, system: HamiltonianSystem, kind: str) -> dict[str, Any]:
-    """System provenance (rebuildable with ``system_from_attrs``) plus the model's run."""
+    """System provenance (:func:`~hampipe.data.ground_truth.system_attrs`) plus the model's run."""
     meta = getattr(model, "checkpoint", {}) or {}
     trained_on = meta.get("system", system.name)
     if trained_on != system.name:
@@ -153,7 +154,7 @@ def potential_probe(
     ----------
     model
         A separable :class:`hampipe.models.Model` (``separable`` and a ``potential``
-        method), e.g. from :func:`hampipe.training.load_model`.
+        method), e.g. from :func:`hampipe.load_model`.
     system
         A system with 2 position coordinates (the billiard).
     extent
@@ -168,7 +169,7 @@ def potential_probe(
     xarray.Dataset
         ``potential_true``, ``potential_learned``, ``potential_aligned`` over dims
         ``(x, y)`` (``[i, j]`` at ``x[i]``, ``y[j]``); coords ``x``, ``y``; attrs
-        ``system``, ``parameters`` (rebuildable with ``system_from_attrs``), ``method``,
+        ``system``, ``parameters`` (:func:`~hampipe.data.ground_truth.system_attrs`), ``method``,
         ``model``, ``seed`` (from ``model.checkpoint``), ``probe = "potential"``,
         ``alignment_shift``, ``alignment``.
     """
@@ -398,28 +399,29 @@ PROBES = {
 
 def probe_file(
     model_path: str | os.PathLike,
-    data_path: str | os.PathLike,
     output: str | os.PathLike,
     kind: str,
+    system: Mapping[str, Any],
     threads: int = 1,
     **options: Any,
 ) -> xr.Dataset:
     """The ``probe`` stage: probe a model file on a grid and write NetCDF atomically.
 
-    The system (with its parameters) is rebuilt from ``data_path``'s attrs (any
-    ground-truth split of the system the model was trained on).
+    The true system (with its parameters) is built from ``system``, the stage's
+    ``system`` param; no data file is read.
 
     Parameters
     ----------
     model_path
-        A model file written by :func:`hampipe.training.save_model`.
-    data_path
-        A ground-truth NetCDF file of the system.
+        A model file written by :func:`hampipe.models.io.save_model`.
     output
         The NetCDF file to write (with :func:`hampipe.data.io.write_dataset`).
     kind
         ``"potential"`` (:func:`potential_probe`, SANN Fig. 9) or ``"field"``
         (:func:`field_probe`, spring study Figs. 5, 8, 9).
+    system
+        ``{"name": ..., "parameters": ..., "definition": ...}``
+        (:func:`hampipe.systems.system_from_spec`).
     threads
         torch's intra-op threads (the job's ``threads``).
     **options
@@ -437,23 +439,23 @@ def probe_file(
         when the model or system does not fit the probe (a non-separable model for
         ``"potential"``, a multi-dof system for ``"field"``, a model of another system).
     """
-    from hampipe.data.io import read_dataset, write_dataset
-    from hampipe.systems import system_from_attrs
-    from hampipe.training import load_model
+    from hampipe.data.io import write_dataset
+    from hampipe.models.io import load_model
+    from hampipe.systems import system_from_spec
 
     torch.set_num_threads(max(1, threads))
 
     if kind not in PROBES:
         raise ValueError(f"unknown probe kind {kind!r}; valid: {', '.join(KINDS)}")
     probe, check = PROBES[kind]
-    system = system_from_attrs(read_dataset(data_path, "data").attrs)
+    true_system = system_from_spec(system)
     model = load_model(model_path)
     try:
-        check(model, system)
-        _run_attrs(model, system, kind)  # a model of another system
+        check(model, true_system)
+        _run_attrs(model, true_system, kind)  # a model of another system
     except ValueError as error:
         raise ValueError(f"{model_path}: cannot run the {kind} probe: {error}") from None
-    ds = probe(model, system, **options)
+    ds = probe(model, true_system, **options)
     write_dataset(ds, output)
     log.info("%s probe of %s on a %s grid written to %s", kind, model_path, dict(ds.sizes), output)
     return ds

@@ -13,9 +13,10 @@ import xarray as xr
 
 from hampipe.core.config import divides
 from hampipe.core.provenance import __version__
+from hampipe.data.energy import ENERGY_SCALE_FLOOR, energy_scale, relative_energy_error
 from hampipe.integrators import StepSizeError
 from hampipe.models.method import integrator_options, make_integrator
-from hampipe.systems import HamiltonianSystem, system_from_attrs
+from hampipe.systems import HamiltonianSystem
 
 log = logging.getLogger(__name__)
 
@@ -140,43 +141,33 @@ def mse(q_pred, p_pred, q_true, p_true) -> np.ndarray:
     return np.concatenate([(q_pred - q_true) ** 2, (p_pred - p_true) ** 2], -1).mean(-1)
 
 
-#: A trajectory's energy scale is |H(0)|, but never below this fraction of the median
-#: |H(0)| of the test set: a trajectory that starts (almost) at rest, where a system
-#: shifted to H = 0 at rest (the chain pendulums) has H(0) ≈ 0, would otherwise divide
-#: by nearly zero.
-ENERGY_SCALE_FLOOR = 1e-3
+def true_energy(system: HamiltonianSystem, q: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The true Hamiltonian H on states of shape ``(..., dof)`` → ``(...)``.
 
-
-def energy_scale(H0: np.ndarray) -> tuple[np.ndarray, float]:
-    """The scale s > 0 of each trajectory's relative energy error, and its floor.
-
-    s_i = max(|H_i(0)|, f), f = :data:`ENERGY_SCALE_FLOOR` × median_j |H_j(0)| over the
-    finite values of ``H0`` (one per trajectory); f falls back to 1 when every H(0) is
-    zero. Where |H(0)| is safely away from zero, s is |H(0)|, as the contract says.
+    Non-finite states (diverged rollouts) give NaN quietly.
     """
-    magnitude = np.abs(np.asarray(H0, dtype=np.float64))
-    finite = magnitude[np.isfinite(magnitude)]
-    median = float(np.median(finite)) if finite.size else 0.0
-    floor = ENERGY_SCALE_FLOOR * median if median > 0 else 1.0
-    return np.maximum(magnitude, floor), floor
+    with np.errstate(all="ignore"):
+        return system.hamiltonian(q.reshape(-1, system.dof), p.reshape(-1, system.dof)).reshape(
+            q.shape[:-1]
+        )
 
 
 def energy_error(system: HamiltonianSystem, q_pred: np.ndarray, p_pred: np.ndarray) -> np.ndarray:
     """Relative energy error (H(t) − H(0)) / s, H the true Hamiltonian (SANN §4.1).
 
-    s is each trajectory's :func:`energy_scale`: |H(0)|, floored at a small fraction of
-    the test set's typical |H(0)| so that a trajectory starting at H(0) ≈ 0 (the chain
-    pendulums at rest) stays finite. Dividing by |H(0)| keeps the sign meaningful where
-    H < 0 (bound orbits): positive means energy gained. Evaluated on the predicted
-    states, shape ``(trajectory, time, dof)`` → ``(trajectory, time)``. This is the one
-    definition every stage uses.
+    :func:`~hampipe.data.energy.relative_energy_error` with the floor
+    :data:`~hampipe.data.energy.ENERGY_SCALE_FLOOR`: s is each trajectory's |H(0)|,
+    floored at a small fraction of the test set's typical |H(0)| so that a trajectory
+    starting at H(0) ≈ 0 (the chain pendulums at rest) stays finite. Evaluated on the
+    predicted states, shape ``(trajectory, time, dof)`` → ``(trajectory, time)``.
     """
-    n_traj, n_time, dof = q_pred.shape
+    return _relative_error(true_energy(system, q_pred, p_pred))
+
+
+def _relative_error(H: np.ndarray) -> np.ndarray:
+    """The evaluation's relative energy error of true energies ``(trajectory, time)``."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        H = system.hamiltonian(q_pred.reshape(-1, dof), p_pred.reshape(-1, dof))
-        H = H.reshape(n_traj, n_time)
-        scale, _ = energy_scale(H[:, 0])
-        return (H - H[:, :1]) / scale[:, None]
+        return relative_energy_error(H, floor=ENERGY_SCALE_FLOOR)
 
 
 def divergence(q_pred: np.ndarray, p_pred: np.ndarray, t: np.ndarray):
@@ -196,17 +187,19 @@ def evaluate(
     step: float,
     integrator: str = "leapfrog",
     options: Mapping[str, Any] | None = None,
+    *,
+    system: HamiltonianSystem,
 ) -> xr.Dataset:
     """Roll out ``model`` from the test split's initial states on its time grid.
 
     ``integrator``, ``step`` and ``options`` are the method's prediction settings
-    (:func:`rollout`). Returns the contract's evaluation dataset: ``q_pred``, ``p_pred``
-    ``(trajectory, time, dof)``, ``mse`` and ``energy_error`` ``(trajectory, time)``,
-    ``diverged`` and ``diverged_time`` ``(trajectory,)`` (:func:`divergence`), and
-    the model's training history ``train_loss``, ``validation_loss``, ``epoch_seconds``
-    ``(epoch,)`` (:func:`training_history`).
+    (:func:`rollout`); ``system`` is the true system of the test split. Returns the
+    contract's evaluation dataset: ``q_pred``, ``p_pred`` ``(trajectory, time, dof)``,
+    ``mse``, ``energy_pred`` (the true H on the predicted states) and ``energy_error``
+    ``(trajectory, time)``, ``diverged`` and ``diverged_time`` ``(trajectory,)``
+    (:func:`divergence`), and the model's training history ``train_loss``,
+    ``validation_loss``, ``epoch_seconds`` ``(epoch,)`` (:func:`training_history`).
     """
-    system = system_from_attrs(test.attrs)
     meta = getattr(model, "checkpoint", {})
     if meta.get("system", system.name) != system.name:
         raise ValueError(
@@ -224,7 +217,8 @@ def evaluate(
             len(q_pred),
             np.nanmin(when),
         )
-    _, floor = energy_scale(system.hamiltonian(q_true[:, 0], p_true[:, 0]))
+    _, floor = energy_scale(system.hamiltonian(q_true[:, 0], p_true[:, 0]), ENERGY_SCALE_FLOOR)
+    H = true_energy(system, q_pred, p_pred)
     dims3, dims2 = ("trajectory", "time", "dof"), ("trajectory", "time")
     ds = xr.Dataset(
         {
@@ -238,9 +232,17 @@ def evaluate(
                     "long_name": "mean over dof of squared error of (q, p)",
                 },
             ),
+            "energy_pred": (
+                dims2,
+                H,
+                {
+                    "units": test.energy.attrs.get("units", "1"),
+                    "long_name": "true Hamiltonian H on the predicted states (NaN: diverged)",
+                },
+            ),
             "energy_error": (
                 dims2,
-                energy_error(system, q_pred, p_pred),
+                _relative_error(H),
                 {
                     "units": "1",
                     "long_name": "relative energy error (H(t) - H(0)) / s",
@@ -320,21 +322,30 @@ def evaluate_file(
     prediction: Mapping[str, Any] | None = None,
     threads: int = 1,
     device: str = "auto",
+    *,
+    system: Mapping[str, Any],
 ) -> None:
     """The ``evaluate`` stage: roll out a model file over a test split file.
 
     ``prediction`` is the method's ``prediction`` block: ``integrator`` and its options;
-    ``device`` the config's ``device`` (``auto``: CUDA when this process sees a GPU).
+    ``device`` the config's ``device`` (``auto``: CUDA when this process sees a GPU);
+    ``system`` the stage's ``system`` param (:func:`hampipe.systems.system_from_spec`): the
+    true system is built from it and ``test`` checked against it
+    (:func:`hampipe.data.io.check_system`).
     """
     from hampipe.data.io import read_dataset, write_dataset
-    from hampipe.training import load_model, pick_device
+    from hampipe.models.device import pick_device
+    from hampipe.models.io import load_model
+    from hampipe.systems import system_from_spec
 
     torch.set_num_threads(max(1, threads))
     settings = dict(prediction or {"integrator": "leapfrog"})
     integrator = settings.pop("integrator")
     settings = integrator_options(integrator, settings)
+    true_system = system_from_spec(system)
+    test_data = read_dataset(test, "data", system=true_system)
     learned = load_model(model).to(pick_device(device))
-    ds = evaluate(learned, read_dataset(test, "data"), step, integrator, settings)
+    ds = evaluate(learned, test_data, step, integrator, settings, system=true_system)
     log.info(
         "mean MSE at the last step %.4e, mean |energy error| %.4e",
         float(ds.mse.isel(time=-1).mean()),

@@ -1,4 +1,4 @@
-"""Layer 3: learned models (registry ``MODELS``) and learning methods (``METHODS``)."""
+"""Layer 3: learned models (registry ``MODELS``), learning methods (``METHODS``), model files."""
 
 from hampipe.models import (  # noqa: F401  (register the models and methods)
     general,
@@ -12,8 +12,10 @@ from hampipe.models import (  # noqa: F401  (register the models and methods)
     vector_field,
 )
 from hampipe.models.activations import ACTIVATIONS, MLP, Rational
+from hampipe.models.device import pick_device
 from hampipe.models.features import FEATURES, PositionFeatures
 from hampipe.models.general import GeneralHamiltonian
+from hampipe.models.io import load_model, read_model_file, save_model
 from hampipe.models.method import Method, build_model, make_integrator
 from hampipe.models.model import Model
 from hampipe.models.registry import METHODS, MODELS
@@ -42,5 +44,9 @@ __all__ = [
     "build_model",
     "check_learning",
     "data_scales",
+    "load_model",
     "make_integrator",
+    "pick_device",
+    "read_model_file",
+    "save_model",
 ]

@@ -6,7 +6,6 @@ import numpy as np
 
 from hampipe.models.method import Batch, Method
 from hampipe.models.registry import METHODS
-from hampipe.systems import system_from_attrs
 
 TARGETS = ("central_differences", "exact")
 
@@ -32,7 +31,7 @@ class HNN(Method):
     - ``central_differences`` (default): second-order central differences of the
       observed trajectories; the true vector field is never used;
     - ``exact``: the true system's derivatives at the observed states (HNN's own
-      synthetic tasks), rebuilt from the data file's attributes.
+      synthetic tasks); the method is built with the true system (``system``).
 
     With ``scaling: range`` (the spring study's normalisation into [−1, 1]) the errors
     are measured in normalised units, w_q = 1/q_s², w_p = 1/p_s²; otherwise w = 1.
@@ -42,14 +41,18 @@ class HNN(Method):
         targets = self.hyperparameters.get("targets", "central_differences")
         if targets not in TARGETS:
             raise ValueError(f"unknown HNN targets {targets!r}; valid: {', '.join(TARGETS)}")
+        if targets == "exact" and self.system is None:
+            raise ValueError(
+                "HNN targets 'exact' are the true system's derivatives: build the method "
+                "with the true system (system=...; the train stage's 'system' param)"
+            )
 
     def _examples(self, train, sai):
         t = train.time.values
         q, p = train.q.values, train.p.values
         n_traj, n_time, dof = q.shape
         if self.hyperparameters.get("targets", "central_differences") == "exact":
-            system = system_from_attrs(train.attrs)
-            dq, dp = system.time_derivative(q.reshape(-1, dof), p.reshape(-1, dof))
+            dq, dp = self.system.time_derivative(q.reshape(-1, dof), p.reshape(-1, dof))
             dq_dt = dq.reshape(q.shape)[:, 1:-1]
             dp_dt = dp.reshape(p.shape)[:, 1:-1]
         else:

@@ -14,6 +14,7 @@ from hampipe.integrators import INTEGRATORS, Integrator
 from hampipe.models.model import Model
 from hampipe.models.registry import MODELS
 from hampipe.models.scales import data_scales
+from hampipe.systems import HamiltonianSystem
 
 Batch = dict[str, torch.Tensor]
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -78,20 +79,37 @@ class Method:
     name: ClassVar[str] = ""
     requires_sai: ClassVar[bool] = False
 
-    def __init__(self, model: Model, hyperparameters: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        model: Model,
+        hyperparameters: Mapping[str, Any],
+        system: HamiltonianSystem | None = None,
+    ) -> None:
         self.model = model
         self.hyperparameters = dict(hyperparameters)
         self.dtype = DTYPES[self.hyperparameters.get("dtype", "float32")]
+        #: The true system, for a method whose settings need it (HNN's exact targets);
+        #: the train stage builds it from its ``system`` param, never from the data.
+        self.system = system
         self._check()
 
     def _check(self) -> None:
-        """Refuse a model the method cannot train (subclasses build integrators here)."""
+        """Refuse a model (or a missing true system) the method cannot train with
+        (subclasses build integrators here)."""
 
     @classmethod
-    def build(cls, hyperparameters: Mapping[str, Any], train: xr.Dataset) -> Method:
-        """Create the method and a fresh model sized and scaled for ``train``, in ``dtype``."""
+    def build(
+        cls,
+        hyperparameters: Mapping[str, Any],
+        train: xr.Dataset,
+        system: HamiltonianSystem | None = None,
+    ) -> Method:
+        """Create the method and a fresh model sized and scaled for ``train``, in ``dtype``.
+
+        ``system`` is the true system, for the methods whose settings need it.
+        """
         dtype = DTYPES[hyperparameters.get("dtype", "float32")]
-        return cls(build_model(hyperparameters, train).to(dtype), hyperparameters)
+        return cls(build_model(hyperparameters, train).to(dtype), hyperparameters, system)
 
     def tensor(self, x: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.asarray(x), dtype=self.dtype)

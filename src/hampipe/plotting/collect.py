@@ -14,6 +14,8 @@ Layout of ``results/collected/{system}.nc``::
     q_pred, p_pred    (method, seed, trajectory, time, dof)
     mse, energy_error (method, seed, trajectory, time)   as in the evaluation files
     true_energy_pred  (method, seed, trajectory, time)   true H on the predicted states
+                                                         (the evaluations' energy_pred)
+    diverged, diverged_time (method, seed, trajectory)   as in the evaluation files
     train_loss, validation_loss, epoch_seconds (method, seed, epoch)   NaN-padded
     coords: method, seed, trajectory, time, dof, epoch,
             label(method), colour(method), learner(method), settings(method) (JSON)
@@ -32,16 +34,18 @@ import numpy as np
 import xarray as xr
 
 from hampipe.core.provenance import __version__
-from hampipe.data.io import read_dataset
+from hampipe.data.io import InputFileError, read_dataset
 from hampipe.plan.checks import planar_bodies
 from hampipe.plan.styles import LEARNER_LABELS, PALETTE, presentation  # noqa: F401 (re-exported)
-from hampipe.systems import HamiltonianSystem, system_from_attrs
 
 
-def spatial_layout(system: HamiltonianSystem) -> tuple[int, int]:
+def spatial_layout(dof_names: Sequence[str]) -> tuple[int, int]:
     """(spatial_dim, bodies): (2, n) for n bodies in the plane (``x1, y1, …`` or ``x, y``),
-    (0, 0) when the coordinates are not positions of bodies (angles, a 1-D spring)."""
-    names = list(system.dof_names)
+    (0, 0) when the coordinates are not positions of bodies (angles, a 1-D spring).
+
+    ``dof_names`` are a system's ``dof_names``, or a data file's ``dof`` coordinate.
+    """
+    names = [str(name) for name in dof_names]
     return (2, len(names) // 2) if planar_bodies(names) else (0, 0)
 
 
@@ -55,21 +59,28 @@ def collect(
     """Stack evaluation files (method → paths of seeds 0, 1, …) with the test split.
 
     ``styles`` is :func:`presentation`'s output, ``learners`` and ``settings`` each
-    method's learner and resolved settings. Raises ``ValueError`` naming the file when an
-    evaluation does not match the test split (another system or time grid).
+    method's learner and resolved settings. Only stacks and labels: the true H on the
+    predictions (``true_energy_pred``) is each evaluation's ``energy_pred``, so no
+    system is needed. Raises ``ValueError`` naming the file when an evaluation does not
+    match the test split (another system or time grid) or lacks ``energy_pred``.
     """
-    system = system_from_attrs(test.attrs)
+    system = test.attrs["system"]
     per_method = []
     diverged = {}
     for method, paths in evals.items():
         seeds = []
         for path in paths:
             ds = read_dataset(path, "evaluation")
-            if ds.attrs.get("system") != system.name or ds.sizes["time"] != test.sizes["time"]:
+            if ds.attrs.get("system") != system or ds.sizes["time"] != test.sizes["time"]:
                 raise ValueError(
                     f"{path}: evaluation of system {ds.attrs.get('system')!r} with "
                     f"{ds.sizes['time']} time points does not match the test split of "
-                    f"{system.name!r} ({test.sizes['time']} time points)"
+                    f"{system!r} ({test.sizes['time']} time points)"
+                )
+            if "energy_pred" not in ds:
+                raise InputFileError(
+                    f"{path}: evaluation file lacks 'energy_pred' (the true H on its "
+                    "predictions; written before evaluate stored it): rerun evaluate"
                 )
             ds = ds.drop_vars(["trajectory", "time", "dof"], errors="ignore")
             if "epoch" in ds.dims:  # histories of different lengths align by epoch number
@@ -80,14 +91,9 @@ def collect(
         per_method.append(stacked.assign_coords(seed=np.arange(len(seeds))))
     runs = xr.concat(per_method, dim="method", join="outer", combine_attrs="drop")
     methods = list(evals)
-    q_pred, p_pred = runs.q_pred.values, runs.p_pred.values
-    flat = q_pred.shape[:-1]
-    with np.errstate(all="ignore"):
-        H = system.hamiltonian(
-            q_pred.reshape(-1, system.dof), p_pred.reshape(-1, system.dof)
-        ).reshape(flat)
-    spatial_dim, bodies = spatial_layout(system)
-    out = runs.assign(
+    H = runs.energy_pred.transpose("method", "seed", "trajectory", "time").values
+    spatial_dim, bodies = spatial_layout(test.dof.values)
+    out = runs.drop_vars("energy_pred").assign(
         q=test.q,
         p=test.p,
         energy=test.energy,
@@ -108,7 +114,7 @@ def collect(
         settings=("method", [json.dumps(settings[m], sort_keys=True) for m in methods]),
     ).assign_attrs(
         Conventions="CF-1.10",
-        system=system.name,
+        system=system,
         spatial_dim=spatial_dim,
         bodies=bodies,
         n_diverged=json.dumps(diverged),

@@ -50,7 +50,7 @@ from hampipe.plotting.trajectory_figures import (
     valid_prediction_time_figure,
     write_orbit_animation,
 )
-from hampipe.systems import system_from_attrs
+from hampipe.systems import system_from_spec
 
 Inputs = Mapping[str, Any]
 FigureFunction = Callable[..., tuple[plt.Figure, pd.DataFrame]]
@@ -109,9 +109,13 @@ def sai_translation(
 
 
 @FIGURES.register("billiard_potential")
-def billiard_potential(inputs: Inputs, points: int = 201):
-    """The soft-walled billiard's potential: a profile and a map (SANN Fig. 3a)."""
-    return billiard_potential_figure(system_from_attrs(load(inputs["data"]).attrs), points=points)
+def billiard_potential(inputs: Inputs, system: Mapping[str, Any], points: int = 201):
+    """The soft-walled billiard's potential: a profile and a map (SANN Fig. 3a).
+
+    ``system`` is the true system's spec (:func:`hampipe.systems.system_from_spec`); the
+    figure reads no input file (``inputs`` is empty).
+    """
+    return billiard_potential_figure(system_from_spec(system), points=points)
 
 
 @FIGURES.register("learned_potential")

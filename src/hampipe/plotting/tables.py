@@ -14,7 +14,8 @@ deviation across seeds:
   squared error of Eq. 7, i.e. the training MSE; for HNN the vector-field error);
 - *s / epoch*: the mean wall time of a training epoch.
 
-Diverged rollouts (NaN) are left out of the means and counted in ``diverged``.
+Diverged rollouts (NaN) are left out of the means and counted in ``diverged``: the
+evaluations' own ``diverged`` flags, summed over test trajectories.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ TABLES: Registry[TableFunction] = Registry("table")
 def run_metrics(collected: xr.Dataset, method: str) -> pd.DataFrame:
     """Per seed of ``method``: test MSE, last-step MSE, energy error, train loss, s/epoch,
     diverged rollouts (see the module docstring for the definitions)."""
+    if "diverged" not in collected:
+        raise ValueError(
+            "the collected dataset lacks 'diverged' (collected from evaluations that did "
+            "not store it): rerun evaluate and collect"
+        )
     runs = collected.sel({"method": method})
     energy = np.abs(runs.energy_error)
     table = pd.DataFrame(
@@ -47,7 +53,7 @@ def run_metrics(collected: xr.Dataset, method: str) -> pd.DataFrame:
             "test_mse": runs.mse.mean(("trajectory", "time"), skipna=True).values,
             "last_step_mse": runs.mse.isel(time=-1).mean("trajectory", skipna=True).values,
             "energy_error": energy.mean(("trajectory", "time"), skipna=True).values,
-            "diverged": runs.q_pred.isel(time=-1).isnull().any("dof").sum("trajectory").values,
+            "diverged": runs.diverged.sum("trajectory").values,
         }
     )
     for column, variable, reduce in (

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import xarray as xr
 
@@ -99,13 +102,16 @@ def annotate(train: xr.Dataset, system: HamiltonianSystem | None = None) -> xr.D
     return ds
 
 
-def annotate_file(train: str, output: str) -> None:
+def annotate_file(train: str, output: str, system: Mapping[str, Any]) -> None:
     """The ``sai`` stage: annotate a training split file and write ``results/sai/...``.
 
-    The true system (for SI) is rebuilt from the file's own attrs.
+    ``system`` is the stage's ``system`` param (:func:`hampipe.systems.system_from_spec`):
+    the true system (for SI) is built from it and the file checked against it
+    (:func:`hampipe.data.io.check_system`).
     """
     from hampipe.data.io import read_dataset, write_dataset
-    from hampipe.systems import system_from_attrs
+    from hampipe.systems import system_from_spec
 
-    data = read_dataset(train, "data")
-    write_dataset(annotate(data, system_from_attrs(data.attrs)), output)
+    true_system = system_from_spec(system)
+    data = read_dataset(train, "data", system=true_system)
+    write_dataset(annotate(data, true_system), output)

@@ -2,8 +2,10 @@
 
 ``SYSTEMS`` maps the config name (the ``{system}`` wildcard) to the built-in class;
 other names are user-defined :class:`SymbolicSystem` instances written in config.
-:func:`make_system` builds either, :func:`system_from_attrs` rebuilds the system that
-generated a NetCDF file, :func:`check_systems` validates the ``systems`` config block.
+:func:`make_system` builds either, :func:`system_from_spec` builds the one a stage gets
+as its ``system`` param, :func:`system_from_attrs` rebuilds the
+system that generated a NetCDF file (outside the workflow), :func:`check_systems`
+validates the ``systems`` config block.
 """
 
 from __future__ import annotations
@@ -52,11 +54,48 @@ def system_definition(spec: Mapping[str, Any]) -> dict[str, Any]:
     return {key: spec[key] for key in DEFINITION_KEYS if key in spec}
 
 
-def system_from_attrs(attrs: Mapping) -> HamiltonianSystem:
-    """Rebuild the system recorded in a ground-truth file's attrs.
+#: The keys of a stage's ``system`` param (:func:`system_from_spec`).
+SPEC_KEYS = ("name", "parameters", "definition")
 
-    Uses ``system`` and ``parameters``, plus ``definition`` (JSON) for user-defined
-    systems and ``initial_state`` where present.
+
+def system_from_spec(spec: Mapping[str, Any]) -> HamiltonianSystem:
+    """Build the true system of a stage's ``system`` param.
+
+    The workflow passes every stage that needs the true system ``{"name": <system>,
+    "parameters": <the config's systems.<name>.parameters, maybe partial or {}>,
+    "definition": <hamiltonian, coordinates and momenta of a user-defined system
+    (:func:`system_definition`), {} for a built-in one>}``. The parameters the spec
+    leaves out take their defaults, as in ``simulate``; the initial-state sampler keeps
+    its defaults (no stage after ``simulate`` samples).
+
+    Raises
+    ------
+    ValueError
+        Naming the ``system`` param, for a spec that is not a mapping with a ``name`` or
+        holds other keys than :data:`SPEC_KEYS`, and for an unknown system or parameter.
+    """
+    if not isinstance(spec, Mapping) or "name" not in spec:
+        raise ValueError(
+            f"system: expected a mapping with keys {', '.join(SPEC_KEYS)}, got {spec!r}"
+        )
+    unknown = sorted(set(spec) - set(SPEC_KEYS))
+    if unknown:
+        raise ValueError(
+            f"system: unknown key(s) {', '.join(map(str, unknown))}; valid: {', '.join(SPEC_KEYS)}"
+        )
+    return make_system(
+        spec["name"], spec.get("parameters") or {}, definition=spec.get("definition") or {}
+    )
+
+
+def system_from_attrs(attrs: Mapping) -> HamiltonianSystem:
+    """Rebuild the system recorded in a ground-truth file's attrs, outside the workflow.
+
+    For reading a file by hand (the benchmarks, a notebook): the workflow's stages get
+    the system as a param (:func:`system_from_spec`) and only check a file's attrs
+    against it (:func:`hampipe.data.io.check_system`). Uses ``system`` and
+    ``parameters``, plus ``definition`` (JSON) for user-defined systems and
+    ``initial_state`` where present.
     """
     try:
         name, parameters = attrs["system"], json.loads(attrs["parameters"])
@@ -92,6 +131,7 @@ def check_systems(systems: Mapping[str, Mapping[str, Any]]) -> dict[str, Hamilto
 
 
 __all__ = [
+    "SPEC_KEYS",
     "SYSTEMS",
     "HamiltonianSystem",
     "SymbolicSystem",
@@ -99,4 +139,5 @@ __all__ = [
     "make_system",
     "system_definition",
     "system_from_attrs",
+    "system_from_spec",
 ]

@@ -13,50 +13,14 @@ import xarray as xr
 
 from hampipe.core import logs
 from hampipe.models import METHODS
+from hampipe.models.device import pick_device
+from hampipe.models.io import save_model
 from hampipe.models.method import Batch, Method
-from hampipe.training.checkpoint import save_model
+from hampipe.systems import HamiltonianSystem
 from hampipe.training.observations import add_noise, observed_annotation, split_validation
 from hampipe.training.resume import Checkpointer, checkpoint_key
 
 log = logging.getLogger(__name__)
-
-
-def pick_device(requested: str | torch.device = "auto") -> torch.device:
-    """The torch device of the config key ``device``: ``auto`` → CUDA when available.
-
-    Parameters
-    ----------
-    requested
-        ``auto`` (CUDA when torch sees a GPU, else CPU), ``cpu``, ``cuda`` or
-        ``cuda:<index>``, or a ``torch.device``.
-
-    Raises
-    ------
-    ValueError
-        Naming the key ``device``, for a name torch does not know or a CUDA device that
-        this machine lacks.
-    """
-    if isinstance(requested, str) and requested == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(requested)
-    except (RuntimeError, TypeError) as error:
-        raise ValueError(
-            f"device: unknown device {requested!r} ({error}); use auto, cpu or cuda"
-        ) from None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(
-                f"device: {str(requested)!r} asks for a GPU, but torch sees no CUDA device "
-                f"(torch {torch.__version__}, built for CUDA {torch.version.cuda}); "
-                "set device: auto or cpu, or run the job where a GPU is visible"
-            )
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise ValueError(
-                f"device: {str(requested)!r}, but torch sees "
-                f"{torch.cuda.device_count()} CUDA device(s)"
-            )
-    return device
 
 
 def _mean_loss(method: Method, data: Batch, batch_size: int) -> float:
@@ -208,6 +172,7 @@ def train(
     name: str | None = None,
     device: str | torch.device = "auto",
     checkpoints: Checkpointer | None = None,
+    system: HamiltonianSystem | None = None,
 ) -> tuple[Method, dict[str, Any]]:
     """One training run: observations, validation split, model, examples, fit.
 
@@ -220,7 +185,9 @@ def train(
     These draws happen before :func:`fit`, again identically when a run resumes.
 
     ``device`` is the config key ``device`` (``auto``, ``cpu``, ``cuda``; see
-    :func:`pick_device`); ``checkpoints`` makes the run resumable (see :func:`fit`).
+    :func:`pick_device`); ``checkpoints`` makes the run resumable (see :func:`fit`);
+    ``system`` is the true system, for a method whose settings need it (HNN's exact
+    targets), else ``None``.
     """
     h = dict(hyperparameters)
     key = f"methods.{name or method_name}"
@@ -240,7 +207,7 @@ def train(
         for k, v in parts.items()
     }
     torch.manual_seed(seed)
-    method = method_cls.build(h, subsets["train"])
+    method = method_cls.build(h, subsets["train"], system)
     examples = method.examples(subsets["train"], sai_subsets["train"])
     validation = (
         method.examples(subsets["validation"], sai_subsets["validation"]) if val_idx.size else None
@@ -289,6 +256,8 @@ def train_to_file(
     progress: bool = True,
     device: str = "auto",
     checkpoint: Mapping[str, Any] | None = None,
+    *,
+    system: Mapping[str, Any],
 ) -> None:
     """The ``train`` stage: train ``method`` on a split file and save the model file.
 
@@ -320,12 +289,18 @@ def train_to_file(
         SHA-256. A run resumes from a checkpoint of its key and first deletes the
         directory's checkpoints of other keys; the checkpoint (and the directory, if
         empty) is removed once the model file is written. ``None``: no checkpoints.
+    system
+        The stage's ``system`` param (:func:`hampipe.systems.system_from_spec`): the true
+        system is built from it, ``train_data`` checked against it
+        (:func:`hampipe.data.io.check_system`) and the method given it.
     """
     from hampipe.data.io import read_dataset
+    from hampipe.systems import system_from_spec
 
     torch.set_num_threads(max(1, threads))
     resolved = pick_device(device)
-    data = read_dataset(train_data, "data")
+    true_system = system_from_spec(system)
+    data = read_dataset(train_data, "data", system=true_system)
     annotation = read_dataset(sai, "sai") if sai else None
     checkpoints = None
     if checkpoint is not None:
@@ -342,6 +317,7 @@ def train_to_file(
         name,
         device=resolved,
         checkpoints=checkpoints,
+        system=true_system,
     )
     log.info(
         "%s: final loss %.4e after %d epochs (%.1f s)",
@@ -350,6 +326,6 @@ def train_to_file(
         len(history["loss"]),
         sum(history["seconds"]),
     )
-    save_model(output, trained, history, data.attrs["system"], seed, name=name)
+    save_model(output, trained, history, true_system.name, seed, name=name)
     if checkpoints is not None:
         checkpoints.remove()

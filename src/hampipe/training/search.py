@@ -18,8 +18,9 @@ import torch
 import xarray as xr
 
 from hampipe.core.provenance import __version__
+from hampipe.models.device import pick_device
 from hampipe.plan.checks import partition_pairs
-from hampipe.training.loop import pick_device, train
+from hampipe.training.loop import train
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Model files: what save_model writes, and files of every readable format loading back.
+"""Model files (hampipe.models.io): what save_model writes, and files of every readable
+format loading back.
 
 Every model type's save-and-load round trip is in ``tests/models/test_models.py``.
 """
@@ -7,11 +8,10 @@ import pytest
 import torch
 
 import hampipe
-from hampipe.data import simulate
+from hampipe.data import InputFileError, simulate
 from hampipe.models import FEATURES, METHODS, SCALE_NAMES, SeparableHamiltonian
+from hampipe.models.io import MODEL_FORMAT, load_model, read_model_file, save_model
 from hampipe.systems import make_system
-from hampipe.training import load_checkpoint, load_model, save_model
-from hampipe.training.checkpoint import CHECKPOINT_FORMAT
 
 #: The keys of a format-1 ``model_config``: the separable model's options of the time.
 FORMAT_1_CONFIG = {
@@ -98,7 +98,7 @@ def test_file_missing_a_weight_is_refused(tmp_path):
 def test_not_a_model_file(tmp_path):
     torch.save({"weights": 1}, tmp_path / "x.pt")
     with pytest.raises(ValueError, match="not a hampipe model file"):
-        load_checkpoint(tmp_path / "x.pt")
+        read_model_file(tmp_path / "x.pt")
     torch.save({"format": "hampipe-model-99"}, tmp_path / "y.pt")
     with pytest.raises(ValueError, match="not a hampipe model file"):
         load_model(tmp_path / "y.pt")
@@ -111,12 +111,12 @@ def test_save_model_writes_a_plain_file_atomically(tmp_path, spring_data):
     path = save_model(folder / "hnn.pt", method, {"loss": [1.0]}, "spring", seed=2)
     assert path == folder / "hnn.pt" and [f.name for f in folder.iterdir()] == ["hnn.pt"]
     payload = torch.load(path, weights_only=True)  # tensors and built-in types only
-    assert payload["format"] == CHECKPOINT_FORMAT
+    assert payload["format"] == MODEL_FORMAT
     assert payload["method"] == payload["learner"] == "hnn"  # no variant name given
     assert payload["model"] == "separable" and payload["hyperparameters"] == hyper
     assert payload["model_config"] == method.model.config
     assert payload["hampipe_version"] == hampipe.__version__
-    assert payload.keys() - {"state_dict"} == load_checkpoint(path).keys() - {"state_dict"}
+    assert payload.keys() - {"state_dict"} == read_model_file(path).keys() - {"state_dict"}
     state = method.model.state_dict()
     assert payload["state_dict"].keys() == state.keys()
     for key, value in state.items():
@@ -124,15 +124,10 @@ def test_save_model_writes_a_plain_file_atomically(tmp_path, spring_data):
     # saving again replaces the file and leaves no temporary file behind
     save_model(path, method, {"loss": [1.0, 0.5]}, "spring", seed=2, name="hnn_x")
     assert [f.name for f in folder.iterdir()] == ["hnn.pt"]
-    assert load_checkpoint(path)["method"] == "hnn_x"
+    assert read_model_file(path)["method"] == "hnn_x"
 
 
 def test_truncated_or_foreign_model_files_are_named(tmp_path):
-    import torch
-
-    from hampipe.data import InputFileError
-    from hampipe.training import load_model
-
     text = tmp_path / "notes.pt"
     text.write_text("not a model")
     with pytest.raises(InputFileError, match=r"notes.pt: not a readable model file"):
@@ -143,3 +138,16 @@ def test_truncated_or_foreign_model_files_are_named(tmp_path):
         load_model(other)
     with pytest.raises(FileNotFoundError, match="no such model file"):
         load_model(tmp_path / "absent.pt")
+
+
+def test_training_and_the_package_keep_the_old_names():
+    """``hampipe.load_model`` and the names training used to define stay importable."""
+    import hampipe.training
+    from hampipe.models import io
+    from hampipe.models.device import pick_device
+
+    assert hampipe.load_model is io.load_model
+    assert hampipe.training.load_model is io.load_model
+    assert hampipe.training.save_model is io.save_model
+    assert hampipe.training.load_checkpoint is io.read_model_file
+    assert hampipe.training.pick_device is pick_device

@@ -1,4 +1,10 @@
-"""Model files: save atomically, load any model type without the workflow."""
+"""Model files: save a trained model atomically, load any model type without the workflow.
+
+A model file is a plain dict of tensors and built-in types (``torch.load(path,
+weights_only=True)`` reads it); :data:`MODEL_FORMAT` names its layout and
+:func:`read_model_file` refuses files of any format not in :data:`READABLE_FORMATS`.
+Resumable training state is another kind of file, kept by :mod:`hampipe.training.resume`.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +18,14 @@ import torch
 
 from hampipe.core.provenance import __version__, provenance
 from hampipe.data.io import InputFileError
-from hampipe.models import MODELS, Model
 from hampipe.models.method import Method
+from hampipe.models.model import Model
+from hampipe.models.registry import MODELS
 
-CHECKPOINT_FORMAT = "hampipe-model-2"
+#: The ``format`` entry of the model files this version writes.
+MODEL_FORMAT = "hampipe-model-2"
 #: Formats this version reads; files of format 1 hold a separable model.
-READABLE_FORMATS = ("hampipe-model-1", CHECKPOINT_FORMAT)
+READABLE_FORMATS = ("hampipe-model-1", MODEL_FORMAT)
 #: Scales that format-1 files predate; they keep their neutral values.
 _SCALE_BUFFERS = {"q_shift", "p_shift", "velocity_scale", "force_scale", "time_scale"}
 
@@ -42,7 +50,7 @@ def save_model(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
-        "format": CHECKPOINT_FORMAT,
+        "format": MODEL_FORMAT,
         "method": name or method.name,
         "learner": method.name,
         "model": method.model.name,
@@ -66,8 +74,8 @@ def save_model(
     return path
 
 
-def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a model file written by :func:`save_model` (safely: ``weights_only=True``).
+def read_model_file(path: str | os.PathLike) -> dict[str, Any]:
+    """The payload of a model file written by :func:`save_model` (``weights_only=True``).
 
     Raises ``FileNotFoundError`` for a missing file and
     :class:`~hampipe.data.io.InputFileError`, naming the file, for a truncated or
@@ -98,10 +106,10 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 def load_model(path: str | os.PathLike, dtype: torch.dtype = torch.float64) -> Model:
     """Load a trained model (any type in ``MODELS``) from a model file, in eval mode.
 
-    The checkpoint's metadata (method, model type, hyperparameters, history) is attached
-    as ``model.checkpoint`` (without the weights).
+    The file's metadata (method, model type, hyperparameters, history) is attached as
+    ``model.checkpoint`` (without the weights).
     """
-    payload = load_checkpoint(path)
+    payload = read_model_file(path)
     model_cls = MODELS.get_class(payload.get("model", "separable"))
     config = dict(payload["model_config"])
     # in the target dtype first, so that float64 weights are not rounded on the way in
@@ -117,3 +125,6 @@ def load_model(path: str | os.PathLike, dtype: torch.dtype = torch.float64) -> M
     model.load_state_dict(state, strict=False)
     model.checkpoint = {k: v for k, v in payload.items() if k != "state_dict"}
     return model.eval()
+
+
+__all__ = ["MODEL_FORMAT", "READABLE_FORMATS", "load_model", "read_model_file", "save_model"]
