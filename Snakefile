@@ -1,5 +1,5 @@
 # hampipe: learning Hamiltonian dynamics from trajectory data.
-# simulate -> sai -> train -> evaluate -> collect -> figures, tables (and integrator_drift); see README.md, CONTRACT.md.
+# simulate -> sai -> train -> evaluate -> collect -> figures, tables (and integrator_drift); see README.md, docs/contract.md.
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -13,21 +13,18 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
-include: "workflow/rules/drift.smk"
+include: "workflow/rules/integrator_drift.smk"
 include: "workflow/rules/sai.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/probe.smk"
-include: "workflow/rules/search.smk"
+include: "workflow/rules/partition_search.smk"
 include: "workflow/rules/collect.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/tables.smk"
 
 
-localrules:
-    all,
-
-
 rule all:
     input:
         get_final_output(),
+    localrule: True

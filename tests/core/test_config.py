@@ -3,6 +3,7 @@ import yaml
 
 from hampipe.core import ConfigError, check_consistency, merge_config, validate_config
 from hampipe.core.config import describe, key_path, schema_errors, show, suggest
+from hampipe.plan import load_config
 from hampipe.plan.checks import load_schema
 from tests.helpers import ROOT
 
@@ -16,10 +17,7 @@ def load(name: str) -> dict:
 
 @pytest.mark.parametrize("overlay", [None, "config.quick.yaml", ".test/config.yaml"])
 def test_shipped_configs_are_valid(overlay):
-    config = load("config.yaml")
-    if overlay:
-        config = merge_config(config, load(overlay))
-    check_consistency(validate_config(config, SCHEMA))
+    load_config("config.yaml", *([overlay] if overlay else []), root=ROOT)
 
 
 def test_quick_overlay_only_changes_sizes():
@@ -73,7 +71,7 @@ def test_defaults_are_filled():
 
 
 def test_consistency_experiments_and_steps():
-    config = validate_config(load("config.yaml"), SCHEMA)
+    config = load_config(root=ROOT)
     config["experiments"]["three_body"] = ["hnn", "srnn_typo"]
     config["systems"]["spring"]["evaluation"]["step"] = 0.03
     with pytest.raises(ConfigError) as err:
@@ -153,7 +151,7 @@ def test_user_system_schema_errors_name_the_key(name, change, key):
 
 
 def test_consistency_of_integrator_drift():
-    config = validate_config(load("config.yaml"), SCHEMA)
+    config = load_config(root=ROOT)
     config["integrator_drift"]["pendulum_typo"] = dict(config["integrator_drift"]["spring"])
     config["integrator_drift"]["spring"]["atol"] = [1e-6]
     with pytest.raises(ConfigError) as err:
@@ -216,8 +214,8 @@ def test_suggest_and_show():
             "must be below item 3 (2)",
         ),
         (
-            {"experiments": {"spring": []}},
-            "config key 'experiments.spring': [] has 0 item(s); allowed: at least 1",
+            {"experiments": {"spring": ["hnn", "hnn"]}},
+            "config key 'experiments.spring': ['hnn', 'hnn'] repeats an item",
         ),
         ({"seeds": None}, "config key 'seeds': null is empty, expected an integer"),
     ],

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflow.test_workflow import TINY_EXPERIMENTS, TINY_TABLES, copy_project, snakemake
+from tests.workflow.test_workflow import TINY, copy_project, snakemake
 
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> Path:
     """Run `all` once on the tiny overlay; later tests (test_workflow.py's dry runs,
     test_compliance.py's checks of every output) read or dry-run against its outputs."""
-    workdir = copy_project(tmp_path_factory.mktemp("project"), TINY_EXPERIMENTS, TINY_TABLES)
-    snakemake(workdir, "all", "--configfile", ".test/config.yaml")
+    workdir = copy_project(tmp_path_factory.mktemp("project"))
+    snakemake(workdir, "all", "--configfile", *TINY)
     return workdir

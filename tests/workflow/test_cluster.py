@@ -26,7 +26,8 @@ import xarray as xr
 from tests.workflow.test_workflow import copy_project
 
 #: A small end-to-end run: two learners on the spring, every stage and figure of it.
-EXPERIMENTS = {"spring": ["hnn", "ode"]}
+#: The scenario: the size overlay and two methods on the spring (.test/cluster.yaml).
+SCENARIO = (".test/config.yaml", ".test/cluster.yaml")
 #: Per-epoch wall times differ between any two runs; everything else must not.
 TIMINGS = {"epoch_seconds"}
 
@@ -64,7 +65,7 @@ def cluster(workdir: Path, *args: str, limit: int = 480) -> subprocess.Completed
         "timeout", "-s", "INT", str(limit),
         sys.executable, "-m", "snakemake", "--profile", "profiles/slurm",
         "--slurm-init-seconds-before-status-checks", "5",
-        *args, "--configfile", ".test/config.yaml",
+        *args, "--configfile", *SCENARIO,
     ]  # fmt: skip
     return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=limit + 60)
 
@@ -74,13 +75,13 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     """The same small workflow run through Slurm and locally."""
     out = {}
     for where in ("slurm", "local"):
-        out[where] = copy_project(tmp_path_factory.mktemp(where), EXPERIMENTS, {})
+        out[where] = copy_project(tmp_path_factory.mktemp(where))
     result = cluster(out["slurm"], "all")
     (out["slurm"] / "run.log").write_text(result.stdout + result.stderr)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     local = subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "2", "all",
-         "--configfile", ".test/config.yaml"],
+         "--configfile", *SCENARIO],
         cwd=out["local"], capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert local.returncode == 0, local.stderr[-3000:]

@@ -15,50 +15,24 @@ import yaml
 from tests.helpers import DUFFING as DUFFING_SPEC
 from tests.helpers import ROOT
 
+#: The end-to-end scenario: the size overlay and the tiny run's experiments and tables,
+#: runnable as `snakemake all --configfile .test/config.yaml .test/tiny.yaml`.
+TINY = (".test/config.yaml", ".test/tiny.yaml")
+_SCENARIO = yaml.safe_load((ROOT / TINY[1]).read_text())
 #: The pairs the end-to-end test runs: every learner, model type and integrator family
 #: (the quick run, CI's first command, runs every pair and variant of config.yaml).
-TINY_EXPERIMENTS = {
-    "spring": ["hnn", "hnn_exact", "hinn", "ode"],
-    "three_body": [
-        "hnn",
-        "srnn",
-        "sann",
-        "sann_general",
-        *(f"sann_exp{i}" for i in range(1, 8)),
-        "sann_tanh",
-        "sann_noise1",
-        "srnn_e6k",
-    ],
-    "billiard": ["sann"],
-    "pendulum4": ["hnn_general"],
-}
-#: The tables of the tiny run: Table 1's seven rows, Table 2
-#: from the general HNN on the 4-pendulum chain, App. G's search over two pairs.
-TINY_TABLES = {
-    "ablation": {"system": "three_body", "methods": [f"sann_exp{i}" for i in range(1, 8)]},
-    "inseparable": {"systems": ["pendulum4"], "methods": ["hnn_general"]},
-    "partition_search": {
-        "system": "three_body",
-        "method": "sann",
-        "nonstiff": [1, 2],
-        "stiff": [2],
-        "epochs": 1,
-    },
-}
+TINY_EXPERIMENTS = {system: m for system, m in _SCENARIO["experiments"].items() if m}
+#: The tables of the tiny run: Table 1's seven rows, Table 2 from the general HNN on the
+#: 4-pendulum chain, App. G's search over two pairs.
+TINY_TABLES = _SCENARIO["tables"]
 
 
-def copy_project(dest: Path, experiments: dict | None = None, tables: dict | None = None) -> Path:
-    """Copy the workflow into ``dest``; optionally replace config.yaml's experiments (and
-    its tables, which must name listed methods)."""
+def copy_project(dest: Path) -> Path:
+    """Copy the workflow, its configs and the test scenarios (``.test/``) into ``dest``."""
     for name in ("Snakefile", "config.yaml", "config.quick.yaml"):
         shutil.copy(ROOT / name, dest / name)
     for name in ("workflow", ".test", "profiles"):
         shutil.copytree(ROOT / name, dest / name)
-    if experiments is not None:
-        config = yaml.safe_load((dest / "config.yaml").read_text())
-        config["experiments"] = experiments
-        config["tables"] = tables or {}
-        (dest / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return dest
 
 
@@ -90,7 +64,7 @@ def dry_run(workdir: Path, overlay: dict) -> tuple[dict[str, int], str]:
     """Dry-run `all` on the tiny overlay plus ``overlay``: planned jobs and the output."""
     path = workdir / "change.yaml"
     path.write_text(yaml.safe_dump(overlay))
-    result = snakemake(workdir, "-n", "all", "--configfile", ".test/config.yaml", str(path))
+    result = snakemake(workdir, "-n", "all", "--configfile", *TINY, str(path))
     return planned_jobs(result), result.stdout + result.stderr
 
 
@@ -198,7 +172,7 @@ def test_end_to_end_outputs(tiny_run):
 
 @pytest.mark.slow
 def test_complete_run_plans_nothing(tiny_run):
-    result = snakemake(tiny_run, "-n", "all", "--configfile", ".test/config.yaml")
+    result = snakemake(tiny_run, "-n", "all", "--configfile", *TINY)
     assert planned_jobs(result) == {}
 
 
@@ -317,7 +291,7 @@ def test_changing_a_system_size_reruns_that_system_only(tiny_run):
 
 @pytest.mark.slow
 def test_report_builds(tiny_run):
-    snakemake(tiny_run, "all", "--configfile", ".test/config.yaml", "--report", "report.html")
+    snakemake(tiny_run, "all", "--configfile", *TINY, "--report", "report.html")
     html = (tiny_run / "report.html").read_text()
     shown = [
         *(tiny_run / "results/figs").glob("*.pdf"),

@@ -14,6 +14,7 @@ rule evaluate:
     resources:
         **get_resources("evaluate"),
     params:
+        system=get_system,
         step=lookup(dpath="systems/{system}/evaluation/step", within=config),
         prediction=get_prediction,
         device=config["device"],

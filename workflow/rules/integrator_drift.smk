@@ -13,6 +13,7 @@ rule integrator_drift:
     resources:
         **get_resources("integrator_drift"),
     params:
+        system=get_system,
         settings=lookup(dpath="integrator_drift/{system}", within=config),
     script:
         "../scripts/integrator_drift.py"

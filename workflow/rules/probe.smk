@@ -1,7 +1,6 @@
 rule probe:
     input:
         model="results/models/{system}/{method}/seed{seed}.pt",
-        data="results/data/{system}/train.nc",
     output:
         probe="results/probe/{system}/{method}/{kind}/seed{seed}.nc",
     log:
@@ -14,6 +13,7 @@ rule probe:
     resources:
         **get_resources("probe"),
     params:
+        system=get_system,
         options=get_probe_options,
     script:
         "../scripts/probe.py"

@@ -12,5 +12,7 @@ rule sai:
     threads: get_threads("sai")
     resources:
         **get_resources("sai"),
+    params:
+        system=get_system,
     script:
         "../scripts/sai.py"

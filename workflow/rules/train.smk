@@ -13,6 +13,7 @@ rule train:
     resources:
         **get_resources("train"),
     params:
+        system=get_system,
         learner=get_learner,
         hyperparameters=get_hyperparameters,
         seed=get_train_seed,

@@ -1,20 +1,30 @@
 """What the workflow needs to plan its job graph, without torch, matplotlib or xarray.
 
 A Snakefile parse (every ``snakemake`` call, a dry run included) imports this and no
-heavier layer: the config checks (:func:`check_config`), the learners' traits, the
-families of methods entries that figures compare, and the entries' labels and colours.
+heavier layer: the config checks (:func:`check_config`; :func:`load_config` merges
+config files and runs them, the one way to load a whole config outside the workflow),
+the learners' traits, the families of methods entries that figures compare, and the
+entries' labels and colours.
 """
 
-from hampipe.plan.checks import check_config, check_learning, load_schema
+from hampipe.plan.checks import check_config, check_learning, checked_systems, load_schema
 from hampipe.plan.config import load_config
+from hampipe.plan.experiment import SELECTIONS, Plan
 from hampipe.plan.families import learner_families, setting_family
-from hampipe.plan.resources import LOCAL_RULES, Resources, job_resources
+from hampipe.plan.outputs import FIGURES, TABLES, FigureSpec, TableSpec
+from hampipe.plan.resources import Resources, job_resources
 from hampipe.plan.styles import LEARNER_LABELS, PALETTE, presentation
 from hampipe.plan.traits import METHOD_TRAITS, MODEL_TRAITS, model_traits, requires_sai
 
 __all__ = [
+    "FIGURES",
+    "SELECTIONS",
+    "TABLES",
+    "FigureSpec",
+    "Plan",
+    "TableSpec",
+    "checked_systems",
     "LEARNER_LABELS",
-    "LOCAL_RULES",
     "METHOD_TRAITS",
     "MODEL_TRAITS",
     "PALETTE",

@@ -425,6 +425,13 @@ def _check_each_system(systems: Mapping[str, Any], problems: list[str]) -> dict:
 
 
 def check_config(config: dict, schema: str | os.PathLike) -> dict:
+    """Validate ``config`` in place and run every cross-key check, before any job
+    (:func:`checked_systems`). Returns ``config``."""
+    checked_systems(config, schema)
+    return config
+
+
+def checked_systems(config: dict, schema: str | os.PathLike) -> dict[str, HamiltonianSystem]:
     """Validate ``config`` in place and run every cross-key check, before any job.
 
     First the JSON schema (:func:`load_schema`: types, bounds, enums from the
@@ -437,7 +444,8 @@ def check_config(config: dict, schema: str | os.PathLike) -> dict:
     (:func:`check_outputs`); the last two only once every variant's settings have
     passed their learner's schema. Raises :class:`~hampipe.core.ConfigError` listing
     every problem of the failing stage (the schema, or the rules across keys), each
-    naming the key path, the bad value and what is allowed. Returns ``config``.
+    naming the key path, the bad value and what is allowed. Returns every configured
+    system, built (name -> system).
     """
     schema_dict = load_schema(schema)
     misnamed = _misnamed(config, schema_dict)
@@ -447,6 +455,7 @@ def check_config(config: dict, schema: str | os.PathLike) -> dict:
         if not any(".".join(path[: len(k.split("."))]) == k for k in misnamed):
             problems += describe(error)
     raise_problems(problems)
+    _drop_left_out(config)
     methods_ok = _collect(problems, check_methods, config, schema_dict)
     _collect(problems, check_consistency, config)
     built = _check_each_system(config["systems"], problems)
@@ -454,7 +463,15 @@ def check_config(config: dict, schema: str | os.PathLike) -> dict:
         _collect(problems, check_learning, config)
         _collect(problems, check_outputs, config, built)
     raise_problems(problems)
-    return config
+    return built
+
+
+def _drop_left_out(config: dict) -> None:
+    """Remove, in place, what an overlay left out: an ``experiments`` entry with an empty
+    list and a ``tables`` entry set to null (overlays merge key by key, so this is how
+    one takes a system or a table of ``config.yaml`` out of a run)."""
+    config["experiments"] = {s: m for s, m in config["experiments"].items() if m}
+    config["tables"] = {k: v for k, v in config.get("tables", {}).items() if v is not None}
 
 
 def _collect(problems: list[str], check, *args) -> bool:

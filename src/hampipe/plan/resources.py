@@ -23,8 +23,6 @@ from typing import Any
 from hampipe.core.methods import resolve_method
 from hampipe.plan.checks import partition_pairs
 
-#: Rules that only read collected results and draw; run on the submitting machine.
-LOCAL_RULES = ("figure", "table")
 #: Rules that run learned models with torch, on the device the config's ``device`` names.
 TORCH_RULES = ("train", "partition_search", "evaluate", "probe")
 #: Rules that put their model on a GPU when the config asks for CUDA.

@@ -39,6 +39,9 @@ class HamiltonianSystem:
     default_parameters: ClassVar[Mapping[str, float]] = {}
     default_initial_state: ClassVar[Mapping[str, Any]] = {}
     units: ClassVar[Mapping[str, str]] = {"q": "1", "p": "1", "energy": "1"}
+    #: H is a quadratic form, so the vector field is linear: the spring study's
+    #: meshgrid-error figures (seed 001, Figs. 5, 8-9) map a learned field against it.
+    linear: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -67,6 +70,12 @@ class HamiltonianSystem:
     @property
     def dof_names(self) -> list[str]:
         raise NotImplementedError
+
+    def potential_extent(self) -> tuple[float, float, float, float] | None:
+        """``(x_min, x_max, y_min, y_max)`` of the plane where the potential V(q) is worth
+        mapping, or None: a system that sets it gets the potential figures (SANN
+        Figs. 3a and 9 map the billiard's table)."""
+        return None
 
     def parameters_json(self) -> str:
         """Every physical parameter as JSON text (sorted keys), for the NetCDF attrs."""

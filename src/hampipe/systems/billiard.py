@@ -61,6 +61,15 @@ class Billiard(HamiltonianSystem):
     def dof_names(self) -> list[str]:
         return ["x", "y"]
 
+    #: The potential map's half-width in units of the outer radius r_α: the whole table,
+    #: both walls and the flat region outside.
+    map_margin = 1.25
+
+    def potential_extent(self) -> tuple[float, float, float, float]:
+        """The table, ±1.25 r_α in x and y (SANN Figs. 3a and 9)."""
+        half = self.map_margin * float(self.parameters["r_alpha"])
+        return (-half, half, -half, half)
+
     @property
     def centres(self) -> np.ndarray:
         """Centres of the outer and inner walls, (0, 0) and c = (q₀, 0), shape ``(2, 2)``."""

@@ -23,6 +23,7 @@ class Spring(HamiltonianSystem):
     """
 
     separable = True
+    linear = True
     hamiltonian_text = "H = p**2/(2*m) + k*q**2/2"
     default_parameters = {"k": 2.0, "m": 2.0}
     default_initial_state = {"radius": [10.0, 100.0]}

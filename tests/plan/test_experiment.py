@@ -1,0 +1,201 @@
+"""The plan: which entries each figure compares, which figures and tables a system gets,
+and every file `all` makes, decided by capability and the runs' own settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from hampipe.plan import FIGURES, SELECTIONS, TABLES, Plan, load_config
+from hampipe.systems.base import HamiltonianSystem
+from tests.helpers import DUFFING, ROOT
+
+SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
+
+
+def plan_of(*overlays: str, overrides: dict | None = None) -> Plan:
+    config = load_config("config.yaml", *overlays, overrides=overrides, root=ROOT)
+    return Plan.from_config(config, SCHEMA)
+
+
+QUICK = plan_of("config.quick.yaml")
+
+
+def test_selections_come_from_the_runs_settings():
+    assert QUICK.selection("three_body", "learners") == ["hnn", "srnn", "sann", "ode"]
+    # SANN entries that differ only in the activation (SANN Fig. 8)
+    assert QUICK.selection("three_body", "activation") == ["sann", "sann_relu", "sann_tanh"]
+    # one entry per K among the entries that differ only in K (SANN Fig. 5)
+    settings = QUICK.settings_of(QUICK.selection("three_body", "replication"), "three_body")
+    ks = [s["replication"] for s in settings.values()]
+    assert ks == sorted(set(ks)) and len(ks) >= 2
+    noise = QUICK.selection("three_body", "noise")
+    assert {QUICK.learner(m, "three_body") for m in noise} == {"hnn", "srnn", "sann"}
+    epochs = QUICK.selection("three_body", "epochs")
+    assert epochs[-1] == "sann" and "hnn_e15k" in epochs and "sann_noise1" not in epochs
+    assert QUICK.selection("three_body", "all") == QUICK.listed("three_body")
+    # the billiard lists no variants that differ only in K, noise or epochs
+    assert QUICK.selection("billiard", "replication") == []
+    assert QUICK.selection("billiard", "noise") == QUICK.selection("billiard", "epochs") == []
+
+
+def test_a_system_listing_only_variants_shows_them_all():
+    plan = plan_of(
+        "config.quick.yaml", overrides={"experiments": {"spring": ["hnn_exact", "hnn_e6k"]}}
+    )
+    assert plan.shown("spring") == ["hnn_exact", "hnn_e6k"]
+
+
+def test_an_unknown_selection_is_refused():
+    with pytest.raises(ValueError, match="unknown selection 'fancy'"):
+        QUICK.selection("spring", "fancy")
+
+
+def test_an_empty_selection_names_the_system_and_what_it_needs():
+    with pytest.raises(ValueError, match=r"experiments\.spring: no methods for the 'activation'"):
+        QUICK.collected("spring", "activation")
+    assert QUICK.collected("three_body", "activation") == (
+        "results/collected/three_body/activation.nc"
+    )
+
+
+def test_figures_follow_capabilities_not_names():
+    figures = {system: QUICK.figures_of(system) for system in QUICK.config["systems"]}
+    common = {"energy", "mse", "orbits", "energy_heatmap"}
+    assert all(
+        common <= set(names) for s, names in figures.items() if s in QUICK.config["experiments"]
+    )
+    # SAI figures where a SANN entry trains
+    for system, names in figures.items():
+        sai = {"sai_si", "sai_percentiles", "sai_translation"} <= set(names)
+        assert sai == bool(QUICK.sann_entries(system)), system
+    # a potential worth mapping (the billiard's table) and a 2-dof separable model
+    assert {"potential", "learned_potential"} <= set(figures["billiard"])
+    assert not {"potential", "learned_potential"} & set(figures["two_body"])
+    # a 1-dof linear system with HNN entries: the spring, not the pendulum
+    assert "meshgrid_error" in figures["spring"]
+    assert "meshgrid_error" not in figures["pendulum"]
+    assert QUICK.probed("spring", "field") == ["hnn", "hnn_exact"]
+    # figures.animations and integrator_drift name their systems
+    assert "animation" in figures["three_body"] and "animation" not in figures["spring"]
+    assert "integrator_drift" in figures["spring"]
+    assert "integrator_drift" not in figures["pendulum"]
+
+
+class LinearOscillator(HamiltonianSystem):
+    """A user-style 1-dof system that declares a linear field, under another name."""
+
+    name = "oscillator"
+    linear = True
+
+    @property
+    def dof_names(self):
+        return ["q"]
+
+
+def test_a_capability_gives_a_figure_to_any_system_that_has_it():
+    config = load_config(
+        "config.yaml",
+        "config.quick.yaml",
+        overrides={"systems": {"duffing": DUFFING}, "experiments": {"duffing": ["hnn"]}},
+        root=ROOT,
+    )
+    plain = Plan.from_config(config, SCHEMA)
+    assert "meshgrid_error" not in plain.figures_of("duffing")  # a quartic term
+    linear = Plan(config, {**plain.systems, "duffing": LinearOscillator()})
+    assert "meshgrid_error" in linear.figures_of("duffing")
+    assert linear.probes("duffing", "field") == {"hnn": "results/probe/duffing/hnn/field/seed0.nc"}
+
+
+def test_final_outputs_list_every_figure_table_and_evaluation_once():
+    outputs = QUICK.final_outputs()
+    assert len(outputs) == len(set(outputs))
+    n_runs = sum(len(m) for m in QUICK.config["experiments"].values()) * QUICK.seeds
+    assert sum(o.startswith("results/eval/") for o in outputs) == n_runs
+    assert "results/figs/billiard_potential.pdf" in outputs
+    assert "results/figs/three_body_orbits.gif" in outputs
+    assert "results/figs/valid_prediction_time.pdf" in outputs
+    assert [o for o in outputs if o.startswith("results/tables/")] == [
+        f"results/tables/{name}.csv"
+        for name in ("summary", "ablation", "inseparable", "partition_search")
+    ]
+
+
+def test_tables_are_written_when_configured():
+    config = load_config("config.yaml", "config.quick.yaml", root=ROOT)
+    config["tables"] = {}
+    plan = Plan.from_config(config, SCHEMA)
+    assert plan.tables() == ["summary"]
+    with pytest.raises(ValueError, match="needs the config block 'tables.ablation'"):
+        TABLES["ablation"].inputs(plan)
+
+
+def test_every_applicable_spec_gives_inputs_and_options():
+    for system in QUICK.config["systems"]:
+        for name in QUICK.figures_of(system):
+            spec = FIGURES[name]
+            inputs = spec.inputs(QUICK, system)
+            assert all(isinstance(v, str | list) for v in inputs.values()), name
+            assert isinstance(spec.options(QUICK, system), dict), name
+    for name in QUICK.tables():
+        assert TABLES[name].inputs(QUICK) and isinstance(TABLES[name].options(QUICK), dict)
+
+
+def test_figure_options_are_what_the_drawing_functions_take():
+    assert FIGURES["energy"].options(QUICK, "three_body") == {
+        "methods": ["hnn", "srnn", "sann", "ode"]
+    }
+    assert FIGURES["sai_si"].options(QUICK, "three_body") == {
+        "gamma": 0.1,
+        "ranking": "trajectory",
+        "trajectory": 0,
+    }
+    assert FIGURES["energy_heatmap"].options(QUICK, "spring") == {"method": "hnn"}
+    assert FIGURES["potential"].inputs(QUICK, "billiard") == {}  # analytic: no simulation
+    assert FIGURES["potential"].options(QUICK, "billiard")["system"]["name"] == "billiard"
+    styles = FIGURES["meshgrid_error"].options(QUICK, "spring")["styles"]
+    assert list(styles) == ["hnn", "hnn_exact"]
+
+
+def test_every_spec_has_a_drawing_function_and_a_caption():
+    from hampipe.plotting import FIGURES as DRAWN
+    from hampipe.plotting import TABLES as WRITTEN
+
+    for name, spec in FIGURES.items():
+        assert spec.animation or spec.function in DRAWN, name
+        caption = ROOT / "workflow/report" / f"{spec.caption or spec.name}.rst"
+        assert caption.exists(), caption
+    assert set(TABLES) == set(WRITTEN)
+    for name in TABLES:
+        assert (ROOT / "workflow/report" / f"table_{name}.rst").exists(), name
+
+
+def test_stiffness_settings_need_a_sann_entry():
+    assert QUICK.stiffness("billiard") == {"gamma": 0.1, "ranking": "trajectory"}
+    with pytest.raises(ValueError, match="experiments.spring: the SAI figures"):
+        QUICK.stiffness("spring")
+
+
+def test_stage_params():
+    assert QUICK.system_spec("spring") == {
+        "name": "spring",
+        "parameters": {"k": 2.0, "m": 2.0},
+        "definition": {},
+    }
+    assert QUICK.train_input("three_body", "sann") == {
+        "train": "results/data/three_body/train.nc",
+        "sai": "results/sai/three_body.nc",
+    }
+    assert "sai" not in QUICK.train_input("three_body", "hnn")
+    assert "prediction" not in QUICK.hyperparameters("sann", "three_body")
+    assert QUICK.prediction("sann", "three_body")["integrator"] == "leapfrog"
+    assert QUICK.seed("train", "spring", 0) != QUICK.seed("train", "spring", 1)
+    with pytest.raises(ValueError, match="names another system or method"):
+        QUICK.search_grid("spring", "hnn")
+
+
+@pytest.mark.parametrize("selection", SELECTIONS)
+def test_evaluations_cover_every_seed(selection):
+    plan = plan_of("config.quick.yaml", overrides={"seeds": 2})
+    evals = plan.evaluations("three_body", selection)
+    assert all(len(paths) == 2 for paths in evals.values())
+    assert list(evals) == plan.selection("three_body", selection)
