@@ -35,9 +35,6 @@ log = logging.getLogger(__name__)
 
 #: The probes :func:`probe_file` runs, by ``kind``.
 KINDS = ("potential", "field")
-#: The billiard's default probe extent: ± this factor times the outer radius r_α, so
-#: the grid shows the whole table, both walls and the flat region outside.
-BILLIARD_MARGIN = 1.25
 
 
 # --------------------------------------------------------------------------- helpers
@@ -116,17 +113,18 @@ def check_field_fit(model: torch.nn.Module, system: HamiltonianSystem) -> None:
 
 # ------------------------------------------------------------------------ the probes
 def default_extent(system: HamiltonianSystem) -> tuple[float, float, float, float]:
-    """The potential probe's default grid: the billiard's table, ±1.25 r_α in x and y.
+    """The potential probe's default grid: the system's ``potential_extent()`` (the
+    billiard's table, ±1.25 r_α in x and y).
 
-    Raises ``ValueError`` for any other system (its extent must be given).
+    Raises ``ValueError`` for a system that declares none (its extent must be given).
     """
-    if system.name != "billiard":
+    extent = system.potential_extent()
+    if extent is None:
         raise ValueError(
             f"no default probe extent for system {system.name!r}: pass "
             "extent=(x_min, x_max, y_min, y_max)"
         )
-    half = BILLIARD_MARGIN * float(system.parameters["r_alpha"])
-    return (-half, half, -half, half)
+    return extent
 
 
 def potential_probe(

@@ -46,8 +46,8 @@ def billiard_potential_figure(
         A system with two degrees of freedom (``make_system("billiard")`` or one rebuilt
         by :func:`hampipe.systems.system_from_attrs`).
     extent
-        ``(x_min, x_max, y_min, y_max)``; by default ±1.25 r_α for a system with an
-        ``r_alpha`` parameter (required otherwise).
+        ``(x_min, x_max, y_min, y_max)``; by default the system's ``potential_extent()``
+        (±1.25 r_α for the billiard; required for a system that declares none).
     points
         Grid points per axis, for the profile and for each side of the map.
 
@@ -63,10 +63,9 @@ def billiard_potential_figure(
     if points < 2:
         raise ValueError(f"points must be >= 2, got {points}")
     if extent is None:
-        if "r_alpha" not in system.parameters:
+        extent = system.potential_extent()
+        if extent is None:
             raise ValueError("give extent=(x_min, x_max, y_min, y_max) for this system")
-        r = 1.25 * float(system.parameters["r_alpha"])
-        extent = (-r, r, -r, r)
     x_min, x_max, y_min, y_max = (float(e) for e in extent)
     if not (x_min < x_max and y_min < y_max):
         raise ValueError(f"extent must be (x_min, x_max, y_min, y_max) increasing, got {extent}")
