@@ -19,9 +19,9 @@ for spec in FIGURES.values():
                     subcategory="{system}",
                 ),
             log:
-                f"logs/figure_{spec.name}/{{system}}.log",
+                spec.log,
             benchmark:
-                f"results/benchmarks/figure_{spec.name}/{{system}}.tsv"
+                spec.benchmark
             localrule: True
             conda:
                 "../envs/plotting.yaml"
@@ -34,7 +34,6 @@ for spec in FIGURES.values():
                 "../scripts/animate.py"
 
     else:
-        where = "/{system}" if spec.per_system else ""
 
         rule:
             name:
@@ -43,17 +42,17 @@ for spec in FIGURES.values():
                 unpack(get_figure_input(spec.name)),
             output:
                 figure=report(
-                    spec.stem + ".pdf",
+                    f"{spec.stem}.pdf",
                     caption=f"../report/{spec.caption or spec.name}.rst",
                     category="Figures",
                     subcategory="{system}" if spec.per_system else "all systems",
                 ),
-                png=spec.stem + ".png",
-                csv=spec.stem + ".csv",
+                png=f"{spec.stem}.png",
+                csv=f"{spec.stem}.csv",
             log:
-                f"logs/figure_{spec.name}{where}.log",
+                spec.log,
             benchmark:
-                f"results/benchmarks/figure_{spec.name}{where}.tsv"
+                spec.benchmark
             localrule: True
             conda:
                 "../envs/plotting.yaml"

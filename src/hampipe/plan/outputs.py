@@ -83,6 +83,18 @@ class FigureSpec:
         base = self.file or self.name
         return f"results/figs/{{system}}_{base}" if self.per_system else f"results/figs/{base}"
 
+    @property
+    def log(self) -> str:
+        """The rule's log file (``{system}`` left as a wildcard)."""
+        where = "/{system}" if self.per_system else ""
+        return f"logs/figure_{self.name}{where}.log"
+
+    @property
+    def benchmark(self) -> str:
+        """The rule's benchmark file (``{system}`` left as a wildcard)."""
+        where = "/{system}" if self.per_system else ""
+        return f"results/benchmarks/figure_{self.name}{where}.tsv"
+
     def path(self, system: str | None = None) -> str:
         """The figure's PDF (or GIF) for ``system``."""
         stem = self.stem.replace("{system}", system) if system else self.stem
