@@ -9,10 +9,4 @@ if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 start_job(snakemake)
-animate(
-    snakemake.input.collected,
-    snakemake.output.animation,
-    methods=snakemake.params.methods,
-    trajectory=snakemake.params.trajectory,
-    frames=snakemake.params.frames,
-)
+animate(snakemake.input.collected, snakemake.output.animation, **snakemake.params.options)
