@@ -199,3 +199,16 @@ def test_evaluations_cover_every_seed(selection):
     evals = plan.evaluations("three_body", selection)
     assert all(len(paths) == 2 for paths in evals.values())
     assert list(evals) == plan.selection("three_body", selection)
+
+
+def test_settings_the_config_leaves_out_take_the_schema_default():
+    config = load_config("config.yaml", "config.quick.yaml", root=ROOT)
+    for key in ("model", "gamma", "ranking"):
+        config["methods"]["sann"].pop(key, None)
+    plan = Plan.from_config(config, SCHEMA)
+    assert plan.setting("sann", "billiard", "model") == "separable"
+    assert plan.stiffness("billiard") == {"gamma": 0.1, "ranking": "trajectory"}
+    assert "sann" in plan.probed("billiard", "potential")
+    assert plan.setting("ode", None, "model") == "vector_field"  # the learner's own default
+    with pytest.raises(KeyError, match="methods.sann: no setting 'colour'"):
+        plan.setting("sann", None, "colour")

@@ -18,7 +18,7 @@ from typing import Any
 
 from hampipe.core import derive_seed
 from hampipe.core.methods import resolve_method
-from hampipe.plan.checks import checked_systems
+from hampipe.plan.checks import checked_systems, load_schema
 from hampipe.plan.families import learner_families, setting_family
 from hampipe.plan.styles import presentation
 from hampipe.plan.traits import requires_sai
@@ -56,15 +56,21 @@ class Plan:
         potential worth mapping, a linear vector field).
     """
 
-    def __init__(self, config: Mapping[str, Any], systems: Mapping[str, HamiltonianSystem]):
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        systems: Mapping[str, HamiltonianSystem],
+        schema: Mapping[str, Any] | None = None,
+    ):
         self.config = config
         self.systems = dict(systems)
+        self.schema = schema or {}
         self._entries: dict[tuple[str, str | None], tuple[str, dict[str, Any]]] = {}
 
     @classmethod
     def from_config(cls, config: dict, schema: str | os.PathLike) -> Plan:
         """Check ``config`` in place (every problem in one :class:`ConfigError`) and plan it."""
-        return cls(config, checked_systems(config, schema))
+        return cls(config, checked_systems(config, schema), load_schema(schema))
 
     # ------------------------------------------------------------------ entries
     @property
@@ -77,6 +83,18 @@ class Plan:
         if key not in self._entries:
             self._entries[key] = resolve_method(self.config["methods"], method, system)
         return self._entries[key]
+
+    def setting(self, method: str, system: str | None, key: str) -> Any:
+        """Setting ``key`` of entry ``method`` for ``system``: as resolved from the config,
+        else its learner's default in the config schema (``$defs/<learner>_settings``)."""
+        learner, settings = self.entry(method, system)
+        if key in settings:
+            return settings[key]
+        declared = self.schema.get("$defs", {}).get(f"{learner}_settings", {})
+        try:
+            return declared["properties"][key]["default"]
+        except KeyError:
+            raise KeyError(f"methods.{method}: no setting {key!r} and no default for it") from None
 
     def learner(self, method: str, system: str | None = None) -> str:
         """The learning method (a ``METHODS`` name) that entry ``method`` runs."""
@@ -187,8 +205,7 @@ class Plan:
                 f"experiments.{system}: the SAI figures mark SANN's stiff intervals and need "
                 "an entry that trains with sann"
             )
-        settings = self.entry(entries[0], system)[1]
-        return {"gamma": settings["gamma"], "ranking": settings["ranking"]}
+        return {key: self.setting(entries[0], system, key) for key in ("gamma", "ranking")}
 
     def probed(self, system: str, kind: str) -> list[str]:
         """Entries whose seed-0 models a probe figure shows.
@@ -202,9 +219,8 @@ class Plan:
         if kind == "potential":
             if offers is None or offers.dof != 2 or offers.potential_extent() is None:
                 return []
-            return [
-                m for m in self.shown(system) if self.entry(m, system)[1]["model"] == "separable"
-            ]
+            shown = self.shown(system)
+            return [m for m in shown if self.setting(m, system, "model") == "separable"]
         if kind == "field":
             if offers is None or offers.dof != 1 or not offers.linear:
                 return []
