@@ -32,13 +32,22 @@ DUFFING = {
 }
 
 
+def make_model(name: str, dof: int, scales=None, **settings):
+    """A fresh model ``name``; the settings left out take the common learning defaults."""
+    from hampipe.models import MODELS
+    from hampipe.models.method import model_options
+
+    cls = MODELS[name]
+    return cls(dof, **model_options(cls, settings), scales=scales)
+
+
 def exact_spring_model(k: float = 2.0, m: float = 2.0) -> SeparableHamiltonian:
     """A SeparableHamiltonian equal to p²/(2m) + k q²/2.
 
     One hidden unit with the rational activation set to R(x) = x² (P = x², Q = 1), so
     φ(q) = (k/2) q² exactly, and M = 1/(2m).
     """
-    model = SeparableHamiltonian(1, width=1, depth=1, features="coordinates").double()
+    model = make_model("separable", 1, width=1, depth=1).double()
     with torch.no_grad():
         model.M.fill_(1 / (2 * m))
         model.phi.linears[0].weight.fill_(1.0)

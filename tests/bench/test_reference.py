@@ -28,7 +28,7 @@ def test_batch_reference_equals_the_dataset_reference(learner):
     _, h = resolve_method(paper_config()["methods"], learner)
     h = {**h, **{k: v for k, v in SMALL.items() if k in h}}
     if learner == "sann":
-        h = {**h, **SMALL_SANN, "window": 1}
+        h = {**h, **SMALL_SANN}
     method = METHODS[learner].build(h, ds)
     batch = method.examples(ds, sai)
     expected = REFERENCES[learner](learner, method.model, h, ds, sai)

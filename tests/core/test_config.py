@@ -262,7 +262,7 @@ def test_every_object_of_the_schema_is_closed():
     }
     per_system = {p for p in open_objects if p.endswith("per_system/additionalProperties")}
     assert open_objects - per_system == {"$defs/variant"}
-    assert len(per_system) == 7  # learning_common, the five learners' and the variant's
+    assert len(per_system) == 6  # the five learners' and the variant's
 
 
 def test_every_default_is_a_valid_value():
@@ -280,11 +280,11 @@ def test_every_default_is_a_valid_value():
 
 
 def test_learners_and_builtin_systems_each_have_a_schema_block():
-    from hampipe.plan import METHOD_TRAITS
+    from hampipe.plan import LEARNERS
     from hampipe.systems import SYSTEMS
 
     learners = SCHEMA["properties"]["methods"]["properties"]
-    assert set(learners) == set(METHOD_TRAITS)
+    assert set(learners) == set(LEARNERS)
     assert all(f"{name}_settings" in SCHEMA["$defs"] for name in learners)
     assert set(SCHEMA["properties"]["systems"]["properties"]) == set(SYSTEMS)
 

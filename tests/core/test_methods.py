@@ -1,14 +1,14 @@
 """Method entries: variants, per-system overrides, and the checks that name bad keys."""
 
 import pytest
-import yaml
 
 from hampipe.core import ConfigError, check_methods, resolve_method
 from hampipe.core.methods import setting_owner
 from hampipe.models import check_learning
+from hampipe.plan import load_schema
 from tests.helpers import ROOT, paper_config
 
-SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
+SCHEMA = load_schema(ROOT / "workflow/schemas/config.schema.yaml")
 
 
 def test_variant_inherits_everything_it_does_not_override():

@@ -11,14 +11,12 @@ from hampipe.data.io import read_dataset
 from hampipe.evaluation.probe import field_probe, potential_probe, probe_file
 from hampipe.models import (
     METHODS,
-    GeneralHamiltonian,
     Model,
-    VectorFieldNetwork,
     load_model,
     save_model,
 )
 from hampipe.systems import make_system, system_from_attrs
-from tests.helpers import exact_spring_model
+from tests.helpers import exact_spring_model, make_model
 
 
 class ExactBilliardPotential(Model):
@@ -90,7 +88,7 @@ def test_potential_probe_grid_and_attrs(billiard):
 
 def test_potential_probe_refuses_what_does_not_fit(billiard, spring):
     with pytest.raises(ValueError, match="separable model"):
-        potential_probe(GeneralHamiltonian(2, width=4, depth=1).double(), billiard)
+        potential_probe(make_model("general", 2, width=4, depth=1).double(), billiard)
     with pytest.raises(ValueError, match="2 position coordinates"):
         potential_probe(exact_spring_model(), spring, extent=(-1, 1, -1, 1))
     plane = make_system(
@@ -150,7 +148,7 @@ def test_field_errors_by_hand(spring):
 
 
 def test_field_of_a_black_box_model_has_no_energy(spring):
-    model = VectorFieldNetwork(1, width=4, depth=1).double()
+    model = make_model("vector_field", 1, width=4, depth=1).double()
     ds = field_probe(model, spring, points=7)
     assert "hamiltonian_learned" not in ds and "relative_error_energy" not in ds
     assert np.isfinite(ds.dq_dt_learned).all()

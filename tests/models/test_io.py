@@ -105,7 +105,7 @@ def test_not_a_model_file(tmp_path):
 
 
 def test_save_model_writes_a_plain_file_atomically(tmp_path, spring_data):
-    hyper = {"model": "separable", "width": 8, "depth": 2, "gamma": 0.1}
+    hyper = {"model": "separable", "width": 8, "depth": 2, "noise": 0.0}
     method = METHODS["hnn"].build(hyper, spring_data)
     folder = tmp_path / "models" / "spring"
     path = save_model(folder / "hnn.pt", method, {"loss": [1.0]}, "spring", seed=2)

@@ -166,7 +166,7 @@ def test_sann_examples_replicate_stiff_intervals(spring_data):
     other = sai.assign_attrs(system="three_body")
     with pytest.raises(ValueError, match="SAI annotation is for system 'three_body'"):
         method.examples(ds, other)
-    with pytest.raises(ValueError, match="window 1"):
+    with pytest.raises(ValueError, match="methods.sann: unknown key.s. window"):
         METHODS["sann"](exact_spring_model(), {**h, "window": 2})
 
 

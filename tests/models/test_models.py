@@ -23,8 +23,10 @@ from hampipe.models import (
     make_integrator,
 )
 from hampipe.models.method import model_options
+from hampipe.plan import learner
 from hampipe.systems import make_system
 from hampipe.training import save_model
+from tests.helpers import make_model as fresh_model
 
 NAMES = sorted(MODELS)
 HAMILTONIAN = [name for name in NAMES if MODELS[name].hamiltonian]
@@ -269,12 +271,13 @@ def test_stormer_verlet_equals_leapfrog_on_separable_models(name):
 
 def test_unknown_scale_is_refused():
     with pytest.raises(ValueError, match="unknown scale"):
-        MODELS[NAMES[0]](DOF, scales={"q_scal": 1.0})
+        fresh_model(NAMES[0], DOF, scales={"q_scal": 1.0})
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_build_model_takes_sizes_and_scales_from_the_data(name, spring_data):
-    model = build_model({"model": name, **SIZES, "scaling": "range"}, spring_data)
+    settings = learner("srnn").typed({"model": name, **SIZES, "scaling": "range"})
+    model = build_model(settings, spring_data)
     assert type(model) is MODELS[name] and model.dof == spring_data.sizes["dof"] == 1
     assert model.config["width"] == SIZES["width"]
     expected = data_scales(
@@ -364,6 +367,6 @@ def test_data_scales_range_maps_the_data_into_minus_one_one():
 def test_separable_kinetic_energy_stays_centred_on_zero_momentum_under_range_scaling():
     """The range scaling's momentum shift must not enter pᵀMp: ∂H/∂p(q, 0) = 0."""
     scales = {"p_scale": 2.0, "p_shift": 1.5, "q_shift": 0.3, "energy_scale": 3.0}
-    model = MODELS["separable"](2, width=4, depth=1, scales=scales).double()
+    model = fresh_model("separable", 2, width=4, depth=1, scales=scales).double()
     q = torch.randn(3, 2, dtype=torch.float64)
     assert torch.equal(model.dH_dp(q, torch.zeros_like(q)), torch.zeros_like(q))

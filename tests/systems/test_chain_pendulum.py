@@ -134,7 +134,7 @@ def test_declared_properties(name, rng):
 
 
 def test_invalid_options_are_named():
-    with pytest.raises(ValueError, match="parameter m2 must be > 0"):
+    with pytest.raises(ValueError, match=r"parameters\.m2 must be > 0"):
         make_system("pendulum4", parameters={"m2": 0.0})
     with pytest.raises(ValueError, match="low < high"):
         make_system("pendulum6", initial_state={"low": 0.3, "high": 0.1})

@@ -29,6 +29,7 @@ import torch
 import xarray as xr
 
 from hampipe.models.model import Model
+from hampipe.plan.learners import LEARNERS
 from hampipe.sai import stiff_mask
 from hampipe.systems import system_from_attrs
 
@@ -118,7 +119,7 @@ def reference_step(hyperparameters: Mapping[str, Any]) -> tuple[Step, int]:
             f"option 'integrator': no plain reference for {name!r}; "
             f"references exist for {', '.join(sorted(STEPS))}"
         )
-    return STEPS[name], int(hyperparameters.get("iterations", 3))
+    return STEPS[name], int(hyperparameters["iterations"])
 
 
 # -- batch references: one batch of a method's examples, vectorised ---------------------
@@ -161,7 +162,7 @@ def hnn_loss(model: Model, hyperparameters: Mapping[str, Any], batch: Batch) -> 
     f_q, f_p = autograd_field(model)(batch["q"], batch["p"], batch["t"])
     err_q = ((f_q - batch["dq_dt"]) ** 2).sum(-1)
     err_p = ((f_p - batch["dp_dt"]) ** 2).sum(-1)
-    if hyperparameters.get("scaling", "rms") == "range":
+    if hyperparameters["scaling"] == "range":
         err_q, err_p = err_q / model.q_scale**2, err_p / model.p_scale**2
     return (err_q + err_p).mean()
 
@@ -181,13 +182,14 @@ def reference_loss(
 ) -> Tensor:
     """The plain autograd loss of learner ``learner`` (a ``METHODS`` name) on ``batch``.
 
-    Raises ``ValueError`` listing the learners that have a reference.
+    ``hyperparameters`` are checked and completed by the learner's declaration. Raises
+    ``ValueError`` listing the learners that have a reference.
     """
     if learner not in LOSSES:
         raise ValueError(
             f"no plain reference loss for method {learner!r}; valid: {', '.join(sorted(LOSSES))}"
         )
-    return LOSSES[learner](model, hyperparameters, batch)
+    return LOSSES[learner](model, LEARNERS[learner].settings.fill(hyperparameters), batch)
 
 
 # -- dataset references: a whole split, one example at a time ---------------------------
@@ -206,7 +208,7 @@ def interval_reference(
     q_obs, p_obs = torch.as_tensor(ds.q.values), torch.as_tensor(ds.p.values)
     t_obs = ds.time.values
     n_traj, n_time, _ = q_obs.shape
-    window = h.get("window", 1)
+    window = h["window"] if "window" in h else 1  # SANN declares none: single intervals
     if learner == "sann":
         stiff = stiff_mask(sai.sai.values, h["gamma"], h["ranking"])
         parts = h["partitions"]

@@ -16,6 +16,7 @@ from hampipe.core.provenance import __version__
 from hampipe.data.energy import ENERGY_SCALE_FLOOR, energy_scale, relative_energy_error
 from hampipe.integrators import StepSizeError
 from hampipe.models.method import integrator_options, make_integrator
+from hampipe.plan.learners import LEARNING
 from hampipe.systems import HamiltonianSystem
 
 log = logging.getLogger(__name__)
@@ -327,7 +328,8 @@ def evaluate_file(
 ) -> None:
     """The ``evaluate`` stage: roll out a model file over a test split file.
 
-    ``prediction`` is the method's ``prediction`` block: ``integrator`` and its options;
+    ``prediction`` is the method's ``prediction`` block: ``integrator`` and its options
+    (what it leaves out takes the declared defaults, :data:`hampipe.plan.learners.LEARNING`);
     ``device`` the config's ``device`` (``auto``: CUDA when this process sees a GPU);
     ``system`` the stage's ``system`` param (:func:`hampipe.systems.system_from_spec`): the
     true system is built from it and ``test`` checked against it
@@ -339,7 +341,7 @@ def evaluate_file(
     from hampipe.systems import system_from_spec
 
     torch.set_num_threads(max(1, threads))
-    settings = dict(prediction or {"integrator": "leapfrog"})
+    settings = LEARNING["prediction"].block.fill(prediction, "prediction")
     integrator = settings.pop("integrator")
     settings = integrator_options(integrator, settings)
     true_system = system_from_spec(system)

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from hampipe.core.settings import Block, SettingsError
+
 Array = Any
 #: ``f(q, p, t) -> (dq/dt, dp/dt)``; ``q``, ``p`` are ``(batch, dof)``, ``t`` a scalar or
 #: ``(batch, 1)``.
@@ -105,7 +107,9 @@ class Integrator:
        import that module in ``hampipe/integrators/__init__.py``.
     2. Declare ``order`` (global order of accuracy), ``symplectic`` (for Hamiltonian
        fields), ``requires`` (a subset of :data:`REQUIREMENTS`) and, for step-size
-       control, ``adaptive = True`` and the ``options`` it takes.
+       control, ``adaptive = True``; declare the ``options`` it takes as a
+       :class:`~hampipe.core.settings.Block` (type, bounds, default, description), which
+       checks them here and from which the config schema takes them.
     3. Implement ``_step(q, p, h, t)`` returning the new ``(q, p)``; never modify inputs.
        An adaptive method overrides ``_integrate`` instead.
     4. ``tests/integrators`` measures every entry's order against the declared one and
@@ -120,23 +124,28 @@ class Integrator:
     symplectic: ClassVar[bool] = False
     adaptive: ClassVar[bool] = False
     requires: ClassVar[frozenset[str]] = frozenset()
-    #: Keyword options and their defaults (e.g. tolerances); others raise ValueError.
-    options: ClassVar[dict[str, Any]] = {}
+    #: The keyword options, declared once (type, bounds, default): the config's
+    #: ``prediction`` block and a loss's integrator settings are derived from them.
+    options: ClassVar[Block] = Block()
 
     def __init__(self, field: Field, **options: Any) -> None:
         if not isinstance(field, Field):
             raise TypeError(f"{self.name} takes a hampipe.integrators.Field, got {type(field)}")
-        unknown = sorted(set(options) - set(self.options))
+        unknown = sorted(set(options) - set(self.options.fields))
         if unknown:
-            valid = ", ".join(sorted(self.options)) or "none"
+            valid = ", ".join(sorted(self.options.fields)) or "none"
             raise ValueError(
                 f"integrator {self.name!r}: unknown option(s) {unknown}; valid: {valid}"
             )
+        try:
+            #: The options, defaults filled and bounds checked.
+            self.settings = self.options.typed(options, f"integrator {self.name!r}: option", True)
+        except SettingsError as err:
+            raise ValueError(str(err)) from None
         reason = self.refusal(field.hamiltonian, field.separable, field.name)
         if reason:
             raise ValueError(reason)
         self.field = field
-        self.settings = {**self.options, **options}
 
     @classmethod
     def refusal(cls, hamiltonian: bool, separable: bool, name: str) -> str | None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from hampipe.integrators.base import Field, Integrator, StepSizeError
+from hampipe.core.settings import Block, boolean, integer, number
+from hampipe.integrators.base import Integrator, StepSizeError
 from hampipe.integrators.registry import INTEGRATORS
 
 #: Butcher tableau of Dormand & Prince (1980): nodes, stage coefficients, and the
@@ -99,20 +99,17 @@ class Dopri5(Integrator):
 
     order = 5
     adaptive = True
-    options = {"rtol": 1e-7, "atol": 1e-9, "max_steps": 100_000, "adaptive": True}
-
-    def __init__(self, field: Field, **options: Any) -> None:
-        super().__init__(field, **options)
-        rtol, atol, max_steps = (self.settings[k] for k in ("rtol", "atol", "max_steps"))
-        if not rtol > 0.0:
-            raise ValueError(f"integrator {self.name!r}: option 'rtol' must be > 0, got {rtol}")
-        if not atol >= 0.0:
-            raise ValueError(f"integrator {self.name!r}: option 'atol' must be >= 0, got {atol}")
-        if int(max_steps) != max_steps or max_steps < 1:
-            raise ValueError(
-                f"integrator {self.name!r}: option 'max_steps' must be an integer >= 1, "
-                f"got {max_steps}"
-            )
+    options = Block(
+        rtol=number(
+            1e-7,
+            "relative tolerance of an adaptive integrator",
+            exclusive_minimum=0,
+            exclusive_maximum=1,
+        ),
+        atol=number(1e-9, "absolute tolerance of an adaptive integrator", exclusive_minimum=0),
+        max_steps=integer(100_000, "most steps per integrate call", minimum=1, config=False),
+        adaptive=boolean(True, "step-size control (False: fixed steps, no control)", config=False),
+    )
 
     def _step(self, q, p, h, t):
         """Advance by ``h``: one controlled interval (several steps if ``adaptive``)."""
@@ -128,9 +125,8 @@ class Dopri5(Integrator):
             dq_dt, dp_dt = f(q, p, t0 + s * T)
             return T * dq_dt, T * dp_dt
 
-        adaptive = bool(self.settings["adaptive"])
-        rtol, atol = float(self.settings["rtol"]), float(self.settings["atol"])
-        max_steps = int(self.settings["max_steps"])
+        adaptive, max_steps = self.settings.adaptive, self.settings.max_steps
+        rtol, atol = self.settings.rtol, self.settings.atol
         s, ds = 0.0, 1.0 / n_steps
         k1 = g(s, q, p)
         attempts = 0

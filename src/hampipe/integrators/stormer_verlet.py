@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hampipe.core.settings import Block, integer
 from hampipe.integrators.base import Field, Integrator
 from hampipe.integrators.registry import INTEGRATORS
 
@@ -40,17 +41,13 @@ class StormerVerlet(Integrator):
 
     order = 2
     symplectic = True
-    options = {"iterations": 3}
+    options = Block(
+        iterations=integer(3, "fixed-point iterations of stormer_verlet", minimum=1),
+    )
 
     def __init__(self, field: Field, **options: Any) -> None:
         super().__init__(field, **options)
-        iterations = self.settings["iterations"]
-        if isinstance(iterations, bool) or int(iterations) != iterations or iterations < 1:
-            raise ValueError(
-                f"integrator {self.name!r}: option 'iterations' must be an integer >= 1, "
-                f"got {iterations!r}"
-            )
-        self.iterations = int(iterations)
+        self.iterations = self.settings.iterations
 
     def _step(self, q, p, h, t):
         f = self.field.vector_field

@@ -10,13 +10,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from hampipe.core.choices import ACTIVATIONS as ACTIVATION_NAMES
+from hampipe.core.choices import RATIONAL_SHARINGS
 from hampipe.core.registry import Registry
 
 #: Best rational approximation of ReLU on [−1, 1] of type (3, 2) (Boullé et al. 2020):
 #: numerator and denominator coefficients, highest degree first.
 RELU_NUMERATOR = (1.1915, 1.5957, 0.5, 0.0218)
 RELU_DENOMINATOR = (2.383, 0.0, 1.0)
-SHARINGS = ("layer", "unit")
+SHARINGS = RATIONAL_SHARINGS
 
 
 class Activation(nn.Module):
@@ -38,7 +40,7 @@ class Activation(nn.Module):
         return self(x), self.derivative(x)
 
 
-ACTIVATIONS: Registry[Activation] = Registry("activation")
+ACTIVATIONS: Registry[Activation] = Registry("activation", ACTIVATION_NAMES)
 
 
 @ACTIVATIONS.register("rational")

@@ -7,7 +7,7 @@ from itertools import combinations
 import torch
 from torch import nn
 
-FEATURES = ("coordinates", "pairwise_distances")
+from hampipe.core.choices import FEATURES
 
 
 class PositionFeatures(nn.Module):

@@ -27,12 +27,13 @@ class GeneralHamiltonian(Model):
     def __init__(
         self,
         dof: int,
-        width: int = 256,
-        depth: int = 3,
-        activation: str = "rational",
-        rational_sharing: str = "layer",
-        features: str = "coordinates",
-        spatial_dim: int = 2,
+        *,
+        width: int,
+        depth: int,
+        activation: str,
+        rational_sharing: str,
+        features: str,
+        spatial_dim: int,
         scales: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__(dof, scales)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from hampipe.core.choices import TARGETS
 from hampipe.models.method import Batch, Method
 from hampipe.models.registry import METHODS
-
-TARGETS = ("central_differences", "exact")
 
 
 def central_differences(x: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -38,7 +37,7 @@ class HNN(Method):
     """
 
     def _check(self):
-        targets = self.hyperparameters.get("targets", "central_differences")
+        targets = self.settings.targets
         if targets not in TARGETS:
             raise ValueError(f"unknown HNN targets {targets!r}; valid: {', '.join(TARGETS)}")
         if targets == "exact" and self.system is None:
@@ -51,7 +50,7 @@ class HNN(Method):
         t = train.time.values
         q, p = train.q.values, train.p.values
         n_traj, n_time, dof = q.shape
-        if self.hyperparameters.get("targets", "central_differences") == "exact":
+        if self.settings.targets == "exact":
             dq, dp = self.system.time_derivative(q.reshape(-1, dof), p.reshape(-1, dof))
             dq_dt = dq.reshape(q.shape)[:, 1:-1]
             dp_dt = dp.reshape(p.shape)[:, 1:-1]
@@ -70,7 +69,7 @@ class HNN(Method):
         f_q, f_p = self.model.vector_field(batch["q"], batch["p"], batch["t"])
         err_q = ((f_q - batch["dq_dt"]) ** 2).sum(-1)
         err_p = ((f_p - batch["dp_dt"]) ** 2).sum(-1)
-        if self.hyperparameters.get("scaling", "rms") == "range":
+        if self.settings.scaling == "range":
             err_q = err_q / self.model.q_scale**2
             err_p = err_p / self.model.p_scale**2
         return (err_q + err_p).mean()

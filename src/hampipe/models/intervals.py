@@ -25,11 +25,11 @@ class IntervalMethod(Method):
     """
 
     def _check(self):
-        h = self.hyperparameters
-        self.integrator = make_integrator(h["integrator"], self.model, h)
-        self.window = int(h.get("window", 1))
-        if self.window < 1:
-            raise ValueError(f"window must be >= 1, got {self.window}")
+        settings = self.settings.as_dict()
+        self.integrator = make_integrator(settings["integrator"], self.model, settings)
+        #: Observed intervals per example; a learner that declares no ``window`` (SANN)
+        #: takes single intervals.
+        self.window = settings["window"] if "window" in self.spec.settings else 1
 
     def _substeps(self, train: xr.Dataset, sai: xr.Dataset | None) -> np.ndarray:
         """Sub-steps per interval, shape ``(trajectory, interval)``."""

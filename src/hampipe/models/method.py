@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -10,33 +9,38 @@ import numpy as np
 import torch
 import xarray as xr
 
+from hampipe.core.choices import DTYPES as DTYPE_NAMES
 from hampipe.integrators import INTEGRATORS, Integrator
 from hampipe.models.model import Model
 from hampipe.models.registry import MODELS
 from hampipe.models.scales import data_scales
+from hampipe.plan.learners import LEARNING, LearnerSpec
 from hampipe.systems import HamiltonianSystem
 
 Batch = dict[str, torch.Tensor]
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
+#: The declared precisions (``hampipe.core.choices.DTYPES``) as torch dtypes.
+DTYPES = {name: getattr(torch, name) for name in DTYPE_NAMES}
 
 
-def model_options(model_cls: type[Model], hyperparameters: Mapping[str, Any]) -> dict[str, Any]:
-    """The hyperparameters that ``model_cls``'s constructor takes (width, depth, …)."""
-    accepted = set(inspect.signature(model_cls).parameters) - {"dof", "scales"}
-    return {k: hyperparameters[k] for k in sorted(accepted) if k in hyperparameters}
+def model_options(model_cls: type[Model], settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings that ``model_cls``'s constructor takes (width, depth, …; its declared
+    ``spec.arguments``) out of ``settings``; one that ``settings`` lacks takes its
+    declared default of the common learning settings (:data:`LEARNING`)."""
+    common = LEARNING.defaults()
+    return {k: settings[k] if k in settings else common[k] for k in model_cls.spec.arguments}
 
 
-def build_model(hyperparameters: Mapping[str, Any], train: xr.Dataset) -> Model:
-    """A fresh model of type ``hyperparameters["model"]`` sized and scaled for ``train``.
+def build_model(settings: Any, train: xr.Dataset) -> Model:
+    """A fresh model of type ``settings.model`` sized and scaled for ``train``.
 
-    The number of degrees of freedom comes from the data and the scales from the
-    observed states (:func:`data_scales`); nothing is read from the true system.
+    ``settings`` are a learner's typed settings (:meth:`LearnerSpec.typed`). The number
+    of degrees of freedom comes from the data and the scales from the observed states
+    (:func:`data_scales`); nothing is read from the true system.
     """
-    model_cls = MODELS.get_class(hyperparameters["model"])
-    scales = data_scales(
-        train.q.values, train.p.values, train.time.values, hyperparameters.get("scaling", "rms")
-    )
-    return model_cls(train.sizes["dof"], **model_options(model_cls, hyperparameters), scales=scales)
+    model_cls = MODELS.get_class(settings.model)
+    scales = data_scales(train.q.values, train.p.values, train.time.values, settings.scaling)
+    options = model_options(model_cls, settings.as_dict())
+    return model_cls(train.sizes["dof"], **options, scales=scales)
 
 
 def integrator_options(name: str, settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -59,10 +63,14 @@ class Method:
 
     Implementer's checklist for a new method (one file, one registry entry)
     ----------------------------------------------------------------------
-    1. Register with ``@METHODS.register("<config name>")``; the config block
-       ``methods.<name>`` holds its hyperparameters (schema in
-       ``workflow/schemas/config.schema.yaml``, with ``model`` its default model).
-    2. Set ``requires_sai`` if ``examples`` needs the SAI annotation.
+    1. Declare the learner in :data:`hampipe.plan.learners.LEARNERS` (its settings with
+       their defaults and bounds, ``requires_sai`` if ``examples`` needs the SAI
+       annotation, its label): the config schema's ``methods.<name>`` block and the
+       typed ``self.settings`` come from there. Register the class with
+       ``@METHODS.register("<name>")`` (it gets the declaration as ``spec``) and import
+       its module in ``hampipe/models/__init__.py``; add a ``methods.<name>`` block to
+       ``config.yaml``.
+    2. Read settings as ``self.settings.<key>``: every key is there, defaults filled.
     3. Implement ``_examples(train, sai)``: a dict of tensors sharing the first
        (example) axis, built once before training.
     4. Implement ``_loss(batch)``: a scalar on a batch of examples.
@@ -77,6 +85,9 @@ class Method:
     """
 
     name: ClassVar[str] = ""
+    #: The learner's declaration; ``METHODS.register`` sets it and copies its
+    #: ``requires_sai`` here.
+    spec: ClassVar[LearnerSpec]
     requires_sai: ClassVar[bool] = False
 
     def __init__(
@@ -86,8 +97,10 @@ class Method:
         system: HamiltonianSystem | None = None,
     ) -> None:
         self.model = model
+        #: The settings as given (saved with the model); ``settings`` is their typed form.
         self.hyperparameters = dict(hyperparameters)
-        self.dtype = DTYPES[self.hyperparameters.get("dtype", "float32")]
+        self.settings = self.spec.typed(hyperparameters)
+        self.dtype = DTYPES[self.settings.dtype]
         #: The true system, for a method whose settings need it (HNN's exact targets);
         #: the train stage builds it from its ``system`` param, never from the data.
         self.system = system
@@ -108,8 +121,9 @@ class Method:
 
         ``system`` is the true system, for the methods whose settings need it.
         """
-        dtype = DTYPES[hyperparameters.get("dtype", "float32")]
-        return cls(build_model(hyperparameters, train).to(dtype), hyperparameters, system)
+        settings = cls.spec.typed(hyperparameters)
+        model = build_model(settings, train).to(DTYPES[settings.dtype])
+        return cls(model, hyperparameters, system)
 
     def tensor(self, x: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(np.asarray(x), dtype=self.dtype)

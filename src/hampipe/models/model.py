@@ -11,6 +11,7 @@ from torch import nn
 
 from hampipe.integrators import Field
 from hampipe.models.scales import SCALE_NAMES
+from hampipe.plan.learners import ModelSpec
 
 
 class Model(nn.Module):
@@ -18,11 +19,15 @@ class Model(nn.Module):
 
     Implementer's checklist for a new model (one file, one ``MODELS`` entry)
     -----------------------------------------------------------------------
-    1. Register with ``@MODELS.register("<config name>")``; accept ``dof`` first, then
-       keyword options, then ``scales``; end ``__init__`` with ``self._remember(locals())``
-       (the model file keeps the options so that :func:`hampipe.load_model` rebuilds it).
-    2. Declare ``hamiltonian`` (it has an H whose gradients give the field),
-       ``separable`` (H = T(p) + V(q), so leapfrog applies) and ``time_dependent``.
+    1. Declare the model in :data:`hampipe.plan.learners.MODEL_SPECS`: ``hamiltonian``
+       (it has an H whose gradients give the field), ``separable`` (H = T(p) + V(q), so
+       leapfrog applies) and the optional settings it takes; the config checks read
+       them there, and the class reads them from its ``spec``.
+    2. Register with ``@MODELS.register("<name>")``; accept ``dof`` first, then the
+       keyword settings of ``spec.arguments`` (no defaults: the learner's declaration
+       holds them), then ``scales``; end ``__init__`` with ``self._remember(locals())``
+       (the model file keeps the options so that :func:`hampipe.load_model` rebuilds
+       it). Set ``time_dependent`` if H depends on t.
     3. A Hamiltonian model implements ``forward(q, p, t)`` → H ``(batch,)`` and
        ``gradients(q, p, t)`` → (∂H/∂q, ∂H/∂p) written so that one backward pass trains
        θ (tested against autograd's double backward); a black-box model implements
@@ -36,6 +41,9 @@ class Model(nn.Module):
     """
 
     name: ClassVar[str] = ""
+    #: The declaration; ``MODELS.register`` sets it and copies its ``hamiltonian`` and
+    #: ``separable`` here (an unregistered model, such as a test's exact one, sets them).
+    spec: ClassVar[ModelSpec]
     hamiltonian: ClassVar[bool] = True
     separable: ClassVar[bool] = False
     time_dependent: ClassVar[bool] = False

@@ -32,11 +32,12 @@ class ResNetHamiltonian(Model):
     def __init__(
         self,
         dof: int,
-        width: int = 3,
-        depth: int = 20,
-        activation: str = "tanh",
-        rational_sharing: str = "layer",
-        time_input: bool = True,
+        *,
+        width: int,
+        depth: int,
+        activation: str,
+        rational_sharing: str,
+        time_input: bool,
         scales: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__(dof, scales)

@@ -25,13 +25,6 @@ class SANN(IntervalMethod):
     4. Every stiff interval appears K = ``replication`` times in an epoch (§3.2).
     """
 
-    requires_sai = True
-
-    def _check(self):
-        if self.hyperparameters.get("window", 1) != 1:
-            raise ValueError("SANN trains on single intervals (window 1)")
-        super()._check()
-
     def _stiff(self, train, sai) -> np.ndarray:
         n_traj, n_time = train.sizes["trajectory"], train.sizes["time"]
         if sai.attrs.get("system") != train.attrs.get("system"):
@@ -44,14 +37,13 @@ class SANN(IntervalMethod):
                 f"SAI shape {sai.sai.shape} does not match the training split "
                 f"({n_traj} trajectories, {n_time - 1} intervals)"
             )
-        h = self.hyperparameters
-        return stiff_mask(sai.sai.values, h["gamma"], h.get("ranking", "trajectory"))
+        return stiff_mask(sai.sai.values, self.settings.gamma, self.settings.ranking)
 
     def _substeps(self, train, sai):
-        parts = self.hyperparameters["partitions"]
-        return np.where(self._stiff(train, sai), parts["stiff"], parts["nonstiff"])
+        parts = self.settings.partitions
+        return np.where(self._stiff(train, sai), parts.stiff, parts.nonstiff)
 
     def _resample(self, index, train, sai):
         stiff = self._stiff(train, sai).ravel()
-        picked = replicate_stiff(index, stiff[index], self.hyperparameters["replication"])
+        picked = replicate_stiff(index, stiff[index], self.settings.replication)
         return {"index": picked, "stiff": stiff}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-SCALINGS = ("rms", "range")
+from hampipe.core.choices import SCALINGS
+
 #: Every scale a model may use, with its neutral value.
 SCALE_NAMES = {
     "q_scale": 1.0,

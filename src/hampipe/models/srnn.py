@@ -21,4 +21,4 @@ class SRNN(IntervalMethod):
 
     def _substeps(self, train, sai):
         shape = (train.sizes["trajectory"], train.sizes["time"] - 1)
-        return np.full(shape, int(self.hyperparameters["substeps"]))
+        return np.full(shape, self.settings.substeps)

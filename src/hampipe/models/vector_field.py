@@ -22,15 +22,14 @@ class VectorFieldNetwork(Model):
     Hamiltonian: integrators that need ∂H/∂q (leapfrog, symplectic Euler) refuse it.
     """
 
-    hamiltonian = False
-
     def __init__(
         self,
         dof: int,
-        width: int = 256,
-        depth: int = 3,
-        activation: str = "tanh",
-        rational_sharing: str = "layer",
+        *,
+        width: int,
+        depth: int,
+        activation: str,
+        rational_sharing: str,
         scales: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__(dof, scales)

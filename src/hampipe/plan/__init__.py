@@ -3,18 +3,26 @@
 A Snakefile parse (every ``snakemake`` call, a dry run included) imports this and no
 heavier layer: the config checks (:func:`check_config`; :func:`load_config` merges
 config files and runs them, the one way to load a whole config outside the workflow),
-the learners' traits, the families of methods entries that figures compare, and the
-entries' labels and colours.
+the learners' and models' declarations (:mod:`hampipe.plan.learners`), the
+families of methods entries that figures compare, and the entries' labels and colours.
 """
 
 from hampipe.plan.checks import check_config, check_learning, checked_systems, load_schema
 from hampipe.plan.config import load_config
 from hampipe.plan.experiment import SELECTIONS, Plan
 from hampipe.plan.families import learner_families, setting_family
+from hampipe.plan.learners import (
+    LEARNERS,
+    MODEL_SPECS,
+    LearnerSpec,
+    ModelSpec,
+    learner,
+    model_spec,
+    requires_sai,
+)
 from hampipe.plan.outputs import FIGURES, TABLES, FigureSpec, TableSpec
 from hampipe.plan.resources import Resources, job_resources
 from hampipe.plan.styles import LEARNER_LABELS, PALETTE, presentation
-from hampipe.plan.traits import METHOD_TRAITS, MODEL_TRAITS, model_traits, requires_sai
 
 __all__ = [
     "FIGURES",
@@ -24,9 +32,11 @@ __all__ = [
     "Plan",
     "TableSpec",
     "checked_systems",
+    "LEARNERS",
     "LEARNER_LABELS",
-    "METHOD_TRAITS",
-    "MODEL_TRAITS",
+    "MODEL_SPECS",
+    "LearnerSpec",
+    "ModelSpec",
     "PALETTE",
     "Resources",
     "check_config",
@@ -35,7 +45,8 @@ __all__ = [
     "learner_families",
     "load_config",
     "load_schema",
-    "model_traits",
+    "learner",
+    "model_spec",
     "presentation",
     "requires_sai",
     "setting_family",

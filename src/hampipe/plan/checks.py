@@ -1,8 +1,9 @@
 """Config checks before any job: the schema, with its enums filled from the registries,
 then every rule across keys that the schema cannot say.
 
-Torch-free: the models' and methods' traits and the names of the settings whose
-registries live behind torch come from :mod:`hampipe.plan.traits`.
+Torch-free: the learners' and models' declarations come from :mod:`hampipe.plan.learners`
+and the names of the settings whose implementations live behind torch from
+:mod:`hampipe.core.choices`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,15 @@ from typing import Any
 import yaml
 
 from hampipe.core import ConfigError, check_consistency
+from hampipe.core.choices import (
+    ACTIVATIONS,
+    DTYPES,
+    FEATURES,
+    RANKINGS,
+    RATIONAL_SHARINGS,
+    SCALINGS,
+    TARGETS,
+)
 from hampipe.core.config import (
     describe,
     held_out,
@@ -26,30 +36,19 @@ from hampipe.core.config import (
 from hampipe.core.methods import check_methods, override_systems, resolve_method, setting_owner
 from hampipe.integrators import INTEGRATORS
 from hampipe.integrators.scipy_ivp import ADAPTIVE_METHODS
-from hampipe.plan.traits import (
-    ACTIVATIONS,
-    DTYPES,
-    FEATURES,
-    METHOD_TRAITS,
-    MODEL_TRAITS,
-    RANKINGS,
-    RATIONAL_SHARINGS,
-    SCALINGS,
-    TARGETS,
-    model_traits,
-)
+from hampipe.plan.learners import LEARNERS, LEARNING, MODEL_OPTIONS, MODEL_SPECS, model_spec
 from hampipe.systems import SYSTEMS, HamiltonianSystem, check_systems
 from hampipe.systems.symbolic import DEFINITION_KEYS, SAMPLERS
 
 #: Model options whose non-default value would be silently ignored by a model lacking them.
-MODEL_OPTION_DEFAULTS = {"features": "coordinates", "spatial_dim": 2, "time_input": True}
+MODEL_OPTION_DEFAULTS = {key: LEARNING[key].default for key in MODEL_OPTIONS}
 
 #: The names an ``x-registry: <name>`` node of the schema takes as its ``enum``, each from
-#: its registry (or, behind torch, from :mod:`hampipe.plan.traits`): the schema keeps no
+#: its registry (or, behind torch, from :mod:`hampipe.core.choices`): the schema keeps no
 #: copy of its own.
 REGISTRY_NAMES: dict[str, tuple[str, ...]] = {
     "integrators": tuple(INTEGRATORS),
-    "models": tuple(MODEL_TRAITS),
+    "models": tuple(MODEL_SPECS),
     "activations": ACTIVATIONS,
     "rational_sharings": RATIONAL_SHARINGS,
     "features": FEATURES,
@@ -66,15 +65,44 @@ ABLATION_KEYS = ("gamma", "partitions", "replication")
 
 
 def load_schema(path: str | os.PathLike) -> dict:
-    """The config schema of ``path`` with every ``x-registry`` enum filled in.
+    """The config schema of ``path``, with the declared blocks and registry enums filled in.
 
-    A node ``{x-registry: integrators, default: leapfrog}`` becomes ``{enum: [dopri5,
-    euler, ...], default: leapfrog}``, the names of :data:`REGISTRY_NAMES`, so a new
-    integrator, model or activation is valid in the config as soon as it is registered.
+    - A node ``{x-declared: learners}`` gets one property per learner of
+      :data:`~hampipe.plan.learners.LEARNERS` (its settings' schema, default ``{}``),
+      and ``$defs/<learner>_settings`` the same schema (what a variant is checked
+      against); a node ``{x-declared: systems}`` one property per built-in system, from
+      its class's declared fields and ``$defs/system_common``. So a new method's or
+      system's settings are configurable as soon as they are declared.
+    - A node ``{x-registry: integrators, default: leapfrog}`` becomes ``{enum: [dopri5,
+      euler, ...], default: leapfrog}``, the names of :data:`REGISTRY_NAMES`, so a new
+      integrator, model or activation is valid in the config as soon as it is registered.
     """
     schema = yaml.safe_load(Path(path).read_text())
+    _fill_declared(schema, schema)
     _fill_enums(schema)
     return schema
+
+
+def _fill_declared(node: Any, schema: dict) -> None:
+    if isinstance(node, dict):
+        kind = node.pop("x-declared", None)
+        if kind == "learners":
+            node["properties"] = {}
+            for name, spec in LEARNERS.items():
+                schema["$defs"][f"{name}_settings"] = spec.schema()
+                node["properties"][name] = {"$ref": f"#/$defs/{name}_settings", "default": {}}
+        elif kind == "systems":
+            common = schema["$defs"]["system_common"]
+            node["properties"] = {name: SYSTEMS.get_class(name).schema(common) for name in SYSTEMS}
+        elif kind is not None:
+            raise ValueError(
+                f"config schema: unknown x-declared {kind!r}; valid: learners, systems"
+            )
+        for value in list(node.values()):
+            _fill_declared(value, schema)
+    elif isinstance(node, list):
+        for value in node:
+            _fill_declared(value, schema)
 
 
 def _fill_enums(node: Any) -> None:
@@ -96,20 +124,20 @@ def _fill_enums(node: Any) -> None:
 
 def _refusal(integrator: str, model: str) -> str | None:
     """Why ``integrator`` cannot run ``model``, or None when it can."""
-    traits = model_traits(model)
+    spec = model_spec(model)
     return INTEGRATORS.get_class(integrator).refusal(
-        traits.hamiltonian, traits.separable, f"model {model!r}"
+        spec.hamiltonian, spec.separable, f"model {model!r}"
     )
 
 
 def _settings_problems(h: Mapping[str, Any]) -> dict[str, str]:
     """Key (relative to the entry) -> why, for resolved settings ``h`` of one entry."""
     problems = {}
-    if h.get("model") in MODEL_TRAITS:
-        taken = model_traits(h["model"]).options
+    if h.get("model") in MODEL_SPECS:
+        taken = model_spec(h["model"]).options
         for key, default in MODEL_OPTION_DEFAULTS.items():
             if key not in taken and h.get(key, default) != default:
-                takers = [m for m, traits in MODEL_TRAITS.items() if key in traits.options]
+                takers = [m for m, spec in MODEL_SPECS.items() if key in spec.options]
                 problems[key] = (
                     f"{show(h[key])} is set, but the {h['model']!r} model takes no {key!r}; "
                     f"allowed: the default {show(default)}, or a model that takes it "
@@ -120,7 +148,7 @@ def _settings_problems(h: Mapping[str, Any]) -> dict[str, str]:
         "prediction.integrator": (h.get("prediction") or {}).get("integrator"),
     }
     for key, integrator in integrators.items():
-        if integrator in INTEGRATORS and h.get("model") in MODEL_TRAITS:
+        if integrator in INTEGRATORS and h.get("model") in MODEL_SPECS:
             reason = _refusal(integrator, h["model"])
             if reason:
                 problems[key] = reason
@@ -142,7 +170,7 @@ def _resolvable(methods: Mapping[str, Any]) -> list[str]:
     return [
         name
         for name in methods
-        if _chain_ok(methods, name, []) and resolve_method(methods, name)[0] in METHOD_TRAITS
+        if _chain_ok(methods, name, []) and resolve_method(methods, name)[0] in LEARNERS
     ]
 
 

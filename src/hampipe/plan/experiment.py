@@ -20,8 +20,8 @@ from hampipe.core import derive_seed
 from hampipe.core.methods import resolve_method
 from hampipe.plan.checks import checked_systems, load_schema
 from hampipe.plan.families import learner_families, setting_family
+from hampipe.plan.learners import requires_sai
 from hampipe.plan.styles import presentation
-from hampipe.plan.traits import requires_sai
 from hampipe.systems import HamiltonianSystem, system_definition
 
 #: Method selections a collected dataset holds: ``results/collected/{system}/{selection}.nc``.
@@ -164,7 +164,8 @@ class Plan:
             sann = [m for m in self.shown(system) if self.learner(m, system) == "sann"]
             return longer + sann if longer else []
         if name in ("ablation", "inseparable"):
-            return list(self.config.get("tables", {}).get(name, {}).get("methods", []))
+            block = self.config["tables"].get(name)  # None: the table is left out
+            return list(block["methods"]) if block else []
         if name == "all":
             return self.listed(system)
         raise ValueError(f"unknown selection {name!r}; valid: {', '.join(SELECTIONS)}")
@@ -246,7 +247,7 @@ class Plan:
 
     def search_grid(self, system: str, method: str) -> dict[str, Any]:
         """The partition grid and epochs of ``tables.partition_search`` for (system, method)."""
-        block = self.config.get("tables", {}).get("partition_search")
+        block = self.config["tables"].get("partition_search")
         if not block or (block["system"], block["method"]) != (system, method):
             raise ValueError(
                 f"results/search/{system}/{method}.nc: the config block "
@@ -265,7 +266,7 @@ class Plan:
         spec = self.config["systems"][system]
         return {
             "name": system,
-            "parameters": dict(spec.get("parameters", {})),
+            "parameters": dict(spec["parameters"]),
             "definition": system_definition(spec),
         }
 

@@ -332,13 +332,13 @@ figure(
 # ------------------------------------------------------------------------- tables
 def _configured(name: str) -> Callable[[Plan], bool]:
     def applies(plan: Plan) -> bool:
-        return name in plan.config.get("tables", {})
+        return name in plan.config["tables"]
 
     return applies
 
 
 def _block(plan: Plan, name: str) -> dict[str, Any]:
-    if name not in plan.config.get("tables", {}):
+    if name not in plan.config["tables"]:
         raise ValueError(
             f"results/tables/{name}.csv needs the config block 'tables.{name}' (see config.yaml)"
         )

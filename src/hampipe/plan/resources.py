@@ -22,6 +22,7 @@ from typing import Any
 
 from hampipe.core.methods import resolve_method
 from hampipe.plan.checks import partition_pairs
+from hampipe.plan.learners import LEARNERS
 
 #: Rules that run learned models with torch, on the device the config's ``device`` names.
 TORCH_RULES = ("train", "partition_search", "evaluate", "probe")
@@ -60,16 +61,18 @@ def _minutes(seconds: float, attempt: int) -> int:
     return int(math.ceil((_MIN_RUNTIME + 2 * seconds / 60) * attempt))
 
 
-def _training_seconds(settings: Mapping[str, Any], examples: int, threads: int, cuda: bool):
-    """Estimated wall time of ``settings["epochs"]`` epochs over ``examples`` examples."""
-    batch = max(1, min(int(settings.get("batch_size", 1024)), examples))
+def _training_seconds(settings: Any, examples: int, threads: int, cuda: bool) -> float:
+    """Estimated wall time of ``settings.epochs`` epochs over ``examples`` examples
+    (``settings``: a learner's typed settings)."""
+    batch = max(1, min(settings.batch_size, examples))
     batches = math.ceil(examples / batch)
-    width, depth = int(settings.get("width", 32)), int(settings.get("depth", 3))
     if cuda:
         per_batch = _GPU_BATCH_SECONDS
     else:
-        per_batch = _CPU_BATCH_SECONDS * width * depth * batch / math.sqrt(threads)
-    return int(settings.get("epochs", 1)) * batches * per_batch
+        per_batch = (
+            _CPU_BATCH_SECONDS * settings.width * settings.depth * batch / math.sqrt(threads)
+        )
+    return settings.epochs * batches * per_batch
 
 
 def job_resources(
@@ -100,7 +103,7 @@ def job_resources(
         ``device`` is ``cuda``, else 0).
     """
     system = config["systems"].get(wildcards.get("system", ""), {})
-    cuda = config.get("device", "auto") == "cuda"
+    cuda = config["device"] == "cuda"
     if rule == "simulate":
         split = wildcards["split"]
         n, steps = system["trajectories"][split], system["steps"][split]
@@ -109,7 +112,10 @@ def job_resources(
         mem = _LIGHT_MB + 256 * threads + n * steps * 1e-3
         return Resources(threads, int(mem * attempt), _minutes(seconds, attempt))
     if rule in TORCH_RULES:
-        settings = resolve_method(config["methods"], wildcards["method"], wildcards["system"])[1]
+        learner, resolved = resolve_method(
+            config["methods"], wildcards["method"], wildcards["system"]
+        )
+        settings = LEARNERS[learner].typed(resolved, f"methods.{wildcards['method']}")
         gpu = int(cuda and rule in GPU_RULES)
         mem = _TORCH_MB + gpu * _CUDA_MB
         if rule == "probe":
@@ -117,25 +123,24 @@ def job_resources(
         if rule == "evaluate":
             n = system["trajectories"]["test"]
             steps = system["steps"]["test"] - 1
-            step = system.get("evaluation", {}).get("step", system["dt"])
+            step = system["evaluation"]["step"]
             substeps = max(1, round(system["dt"] / step))
             seconds = steps * substeps * _ROLLOUT_STEP_SECONDS * max(1, n / 100)
             mem += n * system["steps"]["test"] * 1e-3
             return Resources(1, int(mem * attempt), _minutes(seconds / (1 + 9 * gpu), attempt), gpu)
         examples = system["trajectories"]["train"] * (system["steps"]["train"] - 1)
-        width, depth = int(settings.get("width", 32)), int(settings.get("depth", 3))
-        batch = int(settings.get("batch_size", 1024))
-        threads = 2 if gpu else _clamp(width * depth * batch / 1e5, 1, 8)
+        work = settings.width * settings.depth * settings.batch_size
+        threads = 2 if gpu else _clamp(work / 1e5, 1, 8)
         seconds = _training_seconds(settings, examples, threads, bool(gpu))
         if rule == "partition_search":
             block = config["tables"]["partition_search"]
             pairs = len(partition_pairs(block["nonstiff"], block["stiff"]))
-            seconds *= pairs * block["epochs"] / max(1, int(settings.get("epochs", 1)))
+            seconds *= pairs * block["epochs"] / settings.epochs
         mem += examples * 1e-3
         return Resources(threads, int(mem * attempt), _minutes(seconds, attempt), gpu)
     if rule == "collect":
         n = system["trajectories"]["test"] * system["steps"]["test"]
-        runs = len(config["methods"]) * config.get("seeds", 1)
+        runs = len(config["methods"]) * config["seeds"]
         return Resources(1, int((_LIGHT_MB + 3 * runs * n * 1e-4) * attempt), _minutes(60, attempt))
     if rule == "integrator_drift":
         block = config["integrator_drift"][wildcards["system"]]

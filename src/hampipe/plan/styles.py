@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-#: Display names of the learners; a variant entry is shown by its own name unless the
-#: ``presentation.labels`` block of the config names it.
-LEARNER_LABELS = {"hnn": "HNN", "srnn": "SRNN", "sann": "SANN", "hinn": "HINN", "ode": "ODE"}
+from hampipe.plan.learners import LEARNERS
+
+#: Display names of the learners (their declared ``label``); a variant entry is shown by
+#: its own name unless the ``presentation.labels`` block of the config names it.
+LEARNER_LABELS = {name: spec.label for name, spec in LEARNERS.items()}
 #: Colours handed out in the order of the config's ``methods`` entries (colour-blind safe,
 #: seaborn's "colorblind" palette, then its "dark" one), so one entry has one colour in
 #: every figure of a config.

@@ -212,7 +212,7 @@ def noise(inputs: Inputs, methods: Sequence[str]):
     """
     set_style()
     collected = load(inputs["collected"])
-    level = {m: float(method_settings(collected, m).get("noise", 0.0)) for m in methods}
+    level = {m: float(method_settings(collected, m)["noise"]) for m in methods}
     levels = sorted(set(level.values()))
     palette = dict(zip(levels, sns.color_palette("flare", len(levels)), strict=True))
     groups = _by_learner(collected, methods)

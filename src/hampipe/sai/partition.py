@@ -6,7 +6,9 @@ import warnings
 
 import numpy as np
 
-RANKINGS = ("trajectory", "dataset")
+from hampipe.core.choices import RANKINGS
+
+__all__ = ["RANKINGS", "replicate_stiff", "stiff_mask"]
 
 
 def stiff_mask(sai: np.ndarray, gamma: float, ranking: str = "trajectory") -> np.ndarray:

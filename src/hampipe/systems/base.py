@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from hampipe.core.settings import Block, SettingsError
+
 
 class HamiltonianSystem:
     """A Hamiltonian system H(q, p) with q, p in R^n, evaluated on batches in float64.
@@ -19,8 +21,9 @@ class HamiltonianSystem:
     Implementer's checklist for a new system (one file, one registry entry)
     ----------------------------------------------------------------------
     1. Decorate the class with ``@SYSTEMS.register("<config name>")``.
-    2. Set ``default_parameters`` (every physical constant, used for the NetCDF
-       ``parameters`` attr) and ``default_initial_state`` (the sampler's options).
+    2. Declare ``parameter_fields`` (every physical constant, used for the NetCDF
+       ``parameters`` attr) and ``initial_state_fields`` (the sampler's options) as
+       :class:`~hampipe.core.settings.Block` s: the config schema takes them from here.
     3. Implement ``dof_names`` (``x1, y1, x2, ...`` for particles), ``_hamiltonian``,
        ``_dH_dq``, ``_dH_dp`` and ``_sample_initial_states``; implement ``_hessian``
        where the stiffness index (Jacobian of the vector field) should be available.
@@ -36,8 +39,12 @@ class HamiltonianSystem:
     name: ClassVar[str] = ""
     separable: ClassVar[bool] = False
     hamiltonian_text: ClassVar[str] = ""
-    default_parameters: ClassVar[Mapping[str, float]] = {}
-    default_initial_state: ClassVar[Mapping[str, Any]] = {}
+    #: Every physical constant, declared once (type, bounds, default, description): the
+    #: config schema's ``systems.<name>.parameters`` and the NetCDF ``parameters`` attr
+    #: come from it.
+    parameter_fields: ClassVar[Block] = Block()
+    #: The initial-state sampler's options, declared likewise (``initial_state``).
+    initial_state_fields: ClassVar[Block] = Block()
     units: ClassVar[Mapping[str, str]] = {"q": "1", "p": "1", "energy": "1"}
     #: H is a quadratic form, so the vector field is linear: the spring study's
     #: meshgrid-error figures (seed 001, Figs. 5, 8-9) map a learned field against it.
@@ -48,18 +55,44 @@ class HamiltonianSystem:
         parameters: Mapping[str, float] | None = None,
         initial_state: Mapping[str, Any] | None = None,
     ) -> None:
-        self.parameters = self._merge("parameters", self.default_parameters, parameters)
-        self.initial_state = self._merge("initial_state", self.default_initial_state, initial_state)
+        self.parameters = self._merge("parameters", self.parameter_fields, parameters)
+        self.initial_state = self._merge("initial_state", self.initial_state_fields, initial_state)
 
-    def _merge(self, what: str, defaults: Mapping, given: Mapping | None) -> dict:
+    @classmethod
+    def default_parameters(cls) -> dict[str, Any]:
+        """Every parameter's declared default."""
+        return cls.parameter_fields.defaults()
+
+    def _merge(self, what: str, fields: Block, given: Mapping | None) -> dict:
+        """``given`` over the declared defaults, each value checked against its bounds."""
         given = dict(given or {})
-        unknown = sorted(set(given) - set(defaults))
+        unknown = sorted(set(given) - set(fields))
         if unknown:
             raise ValueError(
                 f"system {self.name!r}: unknown {what} {', '.join(unknown)}; "
-                f"valid: {', '.join(sorted(defaults))}"
+                f"valid: {', '.join(sorted(fields))}"
             )
-        return {**defaults, **given}
+        try:
+            return fields.fill(given, f"system {self.name!r}: {what}")
+        except SettingsError as err:
+            raise ValueError(str(err)) from None
+
+    @classmethod
+    def schema(cls, common: Mapping[str, Any]) -> dict[str, Any]:
+        """The config schema of ``systems.<name>``: the ``common`` keys of every system
+        (``dt``, ``steps``, ...) and the declared ``parameters`` and ``initial_state``."""
+        blocks = {}
+        for key, fields in (
+            ("parameters", cls.parameter_fields),
+            ("initial_state", cls.initial_state_fields),
+        ):
+            blocks[key] = {**fields.schema(), "default": {}}
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["dt", "steps", "trajectories"],
+            "properties": {**common, **blocks},
+        }
 
     # ----------------------------------------------------------------- metadata
     @property

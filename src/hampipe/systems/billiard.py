@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
+from hampipe.core.settings import Block, number, value_range
 from hampipe.systems.base import HamiltonianSystem
 from hampipe.systems.registry import SYSTEMS
 
@@ -54,8 +55,22 @@ class Billiard(HamiltonianSystem):
     hamiltonian_text = (
         "H = |p|**2/2 + 1/(1 + exp((r_alpha - |q|)/s)) - 1/(1 + exp((r_beta - |q - (q0, 0)|)/s))"
     )
-    default_parameters = {"r_alpha": 1.0, "r_beta": 0.5, "softness": 0.05, "shift": 0.1}
-    default_initial_state = {"wall_margin": 0.1, "speed": [0.5, 1.0]}
+    parameter_fields = Block(
+        r_alpha=number(1.0, "radius of the outer circle", exclusive_minimum=0),
+        r_beta=number(0.5, "radius of the inner circle", exclusive_minimum=0),
+        softness=number(0.05, "softness s of the walls", exclusive_minimum=0),
+        shift=number(0.1, "shift q0 of the inner circle's centre along x"),
+    )
+    initial_state_fields = Block(
+        wall_margin=number(
+            0.1, "least distance of an initial position from either wall", minimum=0
+        ),
+        speed=value_range(
+            [0.5, 1.0],
+            "speed range; the top must keep H below the walls' top (about 1.23 for the "
+            "defaults, checked before any job)",
+        ),
+    )
 
     @property
     def dof_names(self) -> list[str]:

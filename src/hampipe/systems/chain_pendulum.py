@@ -6,6 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from hampipe.core.settings import Block, number
 from hampipe.systems.base import HamiltonianSystem
 from hampipe.systems.registry import SYSTEMS
 
@@ -46,18 +47,28 @@ class ChainPendulum(HamiltonianSystem):
 
     n_links: ClassVar[int] = 0
     separable = False
-    default_initial_state = {"low": -0.25, "high": 0.25}
+    initial_state_fields = Block(
+        "every angle and momentum drawn from U[low, high] (SANN Appendix H)",
+        low=number(-0.25, "lower end of the uniform box"),
+        high=number(0.25, "upper end of the uniform box"),
+    )
     units = {"q": "rad", "p": "kg m2 s-1", "energy": "J"}
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         if "n_links" in cls.__dict__:
             n = cls.n_links
-            cls.default_parameters = {
-                "g": 1.0,
-                **{f"m{i + 1}": 1.0 for i in range(n)},
-                **{f"l{i + 1}": 1.0 for i in range(n)},
-            }
+            cls.parameter_fields = Block(
+                g=number(1.0, "gravitational acceleration", exclusive_minimum=0),
+                **{
+                    f"m{i + 1}": number(1.0, f"mass of bob {i + 1}", exclusive_minimum=0)
+                    for i in range(n)
+                },
+                **{
+                    f"l{i + 1}": number(1.0, f"length of rod {i + 1}", exclusive_minimum=0)
+                    for i in range(n)
+                },
+            )
             cls.hamiltonian_text = (
                 "H = p^T M(q)^-1 p / 2 + sum_i m_i*g*sum_{k<=i} l_k*(1 - cos(q_k)), "
                 "M_ij = cos(q_i - q_j)*l_i*l_j*sum_{k>=max(i,j)} m_k, "
@@ -68,13 +79,6 @@ class ChainPendulum(HamiltonianSystem):
         if self.n_links < 1:
             raise ValueError(f"{type(self).__name__}: set n_links >= 1 in a subclass")
         super().__init__(parameters, initial_state)
-        for key in [f"m{i + 1}" for i in range(self.n_links)] + [
-            f"l{i + 1}" for i in range(self.n_links)
-        ]:
-            if not self.parameters[key] > 0:
-                raise ValueError(
-                    f"system {self.name!r}: parameter {key} must be > 0, got {self.parameters[key]}"
-                )
         low, high = self.initial_state["low"], self.initial_state["high"]
         if not low < high:
             raise ValueError(

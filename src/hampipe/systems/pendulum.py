@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hampipe.core.settings import Block, number, value_range
 from hampipe.systems.base import HamiltonianSystem
 from hampipe.systems.registry import SYSTEMS
 from hampipe.systems.sampling import point_at_random_radius
@@ -24,8 +25,14 @@ class Pendulum(HamiltonianSystem):
 
     separable = True
     hamiltonian_text = "H = p**2/(2*m*l**2) + m*g*l*(1 - cos(q))"
-    default_parameters = {"m": 0.5, "l": 1.0, "g": 6.0}
-    default_initial_state = {"radius": [1.3, 2.3]}
+    parameter_fields = Block(
+        m=number(0.5, "bob mass", exclusive_minimum=0),
+        l=number(1.0, "rod length", exclusive_minimum=0),
+        g=number(6.0, "gravitational acceleration", exclusive_minimum=0),
+    )
+    initial_state_fields = Block(
+        radius=value_range([1.3, 2.3], "radius range of (q, p) in the phase plane"),
+    )
     units = {"q": "rad", "p": "kg m2 s-1", "energy": "J"}
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hampipe.core.settings import Block, number, value_range
 from hampipe.systems.base import HamiltonianSystem
 from hampipe.systems.registry import SYSTEMS
 
@@ -25,8 +26,13 @@ class Spring(HamiltonianSystem):
     separable = True
     linear = True
     hamiltonian_text = "H = p**2/(2*m) + k*q**2/2"
-    default_parameters = {"k": 2.0, "m": 2.0}
-    default_initial_state = {"radius": [10.0, 100.0]}
+    parameter_fields = Block(
+        k=number(2.0, "spring constant", exclusive_minimum=0),
+        m=number(2.0, "mass", exclusive_minimum=0),
+    )
+    initial_state_fields = Block(
+        radius=value_range([10.0, 100.0], "amplitude range; energy uniform between its ends"),
+    )
     units = {"q": "m", "p": "kg m s-1", "energy": "J"}
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hampipe.core.settings import Block, boolean, number, value_range
 from hampipe.systems.nbody import PlanarNBody
 from hampipe.systems.registry import SYSTEMS
 from hampipe.systems.sampling import point_at_random_radius
@@ -36,12 +37,17 @@ class ThreeBody(PlanarNBody):
 
     n_bodies = 3
     hamiltonian_text = "H = sum_i |p_i|**2/(2*m_i) - sum_{i<j} G*m_i*m_j/|q_i - q_j|, i, j in 1..3"
-    default_parameters = {"G": 1.0, "m1": 1.0, "m2": 1.0, "m3": 1.0}
-    default_initial_state = {
-        "radius": [0.9, 1.2],
-        "velocity_perturbation": 0.2,
-        "zero_total_momentum": False,
-    }
+    parameter_fields = Block(
+        G=number(1.0, "gravitational constant", exclusive_minimum=0),
+        m1=number(1.0, "mass of body 1", exclusive_minimum=0),
+        m2=number(1.0, "mass of body 2", exclusive_minimum=0),
+        m3=number(1.0, "mass of body 3", exclusive_minimum=0),
+    )
+    initial_state_fields = Block(
+        radius=value_range([0.9, 1.2], "radius range of the initial triangle"),
+        velocity_perturbation=number(0.2, "relative velocity noise nu", minimum=0, maximum=1),
+        zero_total_momentum=boolean(False, "remove the centre-of-mass drift"),
+    )
 
     def _sample_initial_states(self, rng, n):
         masses = self.masses

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hampipe.core.settings import Block, number, value_range
 from hampipe.systems.nbody import PlanarNBody
 from hampipe.systems.registry import SYSTEMS
 
@@ -31,8 +32,22 @@ class TwoBody(PlanarNBody):
 
     n_bodies = 2
     hamiltonian_text = "H = |p1|**2/(2*m1) + |p2|**2/(2*m2) - G*m1*m2/|q1 - q2|"
-    default_parameters = {"G": 1.0, "m1": 1.0, "m2": 1.0}
-    default_initial_state = {"position": [0.5, 1.5], "velocity_noise": 0.05}
+    parameter_fields = Block(
+        G=number(1.0, "gravitational constant", exclusive_minimum=0),
+        m1=number(1.0, "mass of body 1", exclusive_minimum=0),
+        m2=number(1.0, "mass of body 2", exclusive_minimum=0),
+    )
+    initial_state_fields = Block(
+        position=value_range(
+            [0.5, 1.5], "range of each coordinate of body 1 (HNN recipe; body 2 = -body 1)"
+        ),
+        velocity_noise=number(
+            0.05,
+            "relative std of the speed around the circular orbit's (one normal draw per "
+            "trajectory)",
+            minimum=0,
+        ),
+    )
 
     def _sample_initial_states(self, rng, n):
         m1, m2 = self.masses

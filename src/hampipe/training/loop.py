@@ -140,7 +140,7 @@ def fit(
             if not torch.isfinite(loss):
                 raise FloatingPointError(
                     f"{where}: loss became {loss.item()} at epoch {epoch + 1} of {epochs}. "
-                    + _non_finite_causes(where, learning_rate, method.hyperparameters)
+                    + _non_finite_causes(where, learning_rate, method.settings.as_dict())
                 )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -189,16 +189,16 @@ def train(
     ``system`` is the true system, for a method whose settings need it (HNN's exact
     targets), else ``None``.
     """
-    h = dict(hyperparameters)
     key = f"methods.{name or method_name}"
     device = pick_device(device)
     method_cls = METHODS.get_class(method_name)
+    settings = method_cls.spec.typed(hyperparameters, key)
     # one generator per purpose, so the noise level does not move the validation split
     noise_rng, split_rng = (np.random.default_rng([seed, k]) for k in (0, 1))
-    observed = add_noise(train_data, h.get("noise", 0.0), noise_rng)
-    annotation = observed_annotation(observed, sai, h.get("noise", 0.0))
+    observed = add_noise(train_data, settings.noise, noise_rng)
+    annotation = observed_annotation(observed, sai, settings.noise)
     fit_idx, val_idx = split_validation(
-        observed, h.get("validation", 0.0), split_rng, key=f"{key}.validation"
+        observed, settings.validation, split_rng, key=f"{key}.validation"
     )
     parts = {"train": fit_idx, "validation": val_idx}
     subsets = {k: observed.isel(trajectory=v) for k, v in parts.items()}
@@ -207,7 +207,7 @@ def train(
         for k, v in parts.items()
     }
     torch.manual_seed(seed)
-    method = method_cls.build(h, subsets["train"], system)
+    method = method_cls.build(hyperparameters, subsets["train"], system)
     examples = method.examples(subsets["train"], sai_subsets["train"])
     validation = (
         method.examples(subsets["validation"], sai_subsets["validation"]) if val_idx.size else None
@@ -225,9 +225,9 @@ def train(
     history = fit(
         method,
         examples,
-        h["epochs"],
-        h["batch_size"],
-        h["learning_rate"],
+        settings.epochs,
+        settings.batch_size,
+        settings.learning_rate,
         seed,
         device,
         progress,
