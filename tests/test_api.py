@@ -34,3 +34,27 @@ def test_schema_names_match_registries():
     schema = load_schema(ROOT / "workflow/schemas/config.schema.yaml")
     assert set(schema["properties"]["systems"]["properties"]) == set(hampipe.SYSTEMS)
     assert set(schema["properties"]["methods"]["properties"]) == set(hampipe.METHODS)
+
+
+def test_settings_command_lists_what_the_config_accepts(capsys):
+    from hampipe.__main__ import main
+    from hampipe.plan import LEARNERS
+
+    assert main(["settings"]) == 0
+    assert "hnn, srnn, sann, hinn, ode" in capsys.readouterr().out
+    assert main(["settings", "sann"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("methods.sann (SANN")
+    assert "  replication: 8  [>= 1]  K: each stiff interval appears K times per epoch" in out
+    assert any(
+        line.startswith("  prediction.integrator: leapfrog  [one of: dopri5") for line in out
+    )
+    assert len(out) == 1 + sum(
+        len(f.block) if f.kind == "block" else 1 for f in LEARNERS["sann"].settings.values()
+    )
+    assert main(["settings", "spring"]) == 0
+    assert "  parameters.k: 2.0  [> 0]  spring constant" in capsys.readouterr().out
+    assert main(["settings", "leapfrog"]) == 0
+    assert "(no options)" in capsys.readouterr().out
+    assert main(["settings", "sprng"]) == 2
+    assert "no learner, built-in system or integrator 'sprng'" in capsys.readouterr().err

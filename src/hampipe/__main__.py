@@ -1,4 +1,6 @@
-"""The ``hampipe`` command: ``hampipe provenance FILE`` prints how an output was made.
+"""The ``hampipe`` command: ``hampipe provenance FILE`` prints how an output was made;
+``hampipe settings [NAME]`` lists the declared settings of a learner, built-in system or
+integrator (default, bounds, meaning).
 
 Every output of the pipeline carries the provenance record of the job that wrote it
 (:func:`hampipe.core.provenance.provenance`): the hampipe version, the git commit of
@@ -196,13 +198,71 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     show.add_argument("file", type=Path, help="a .nc, .pt, .pdf or .png file")
+    settings = commands.add_parser(
+        "settings",
+        help="list the settings of a learner, built-in system or integrator",
+        description=(
+            "List every setting of a learner (hnn, sann, ...), a built-in system (spring, "
+            "three_body, ...) or an integrator (dopri5, ...): its default, bounds and "
+            "meaning, as declared in the code and checked in the config. Without NAME, "
+            "list the names."
+        ),
+    )
+    settings.add_argument("name", nargs="?", help="a learner, built-in system or integrator")
     return parser
+
+
+def declared_settings(name: str | None) -> list[str]:
+    """The lines ``hampipe settings NAME`` prints; ``KeyError`` naming the valid names."""
+    from hampipe.integrators import INTEGRATORS
+    from hampipe.plan.checks import REGISTRY_NAMES as names
+    from hampipe.plan.learners import LEARNERS
+    from hampipe.systems import SYSTEMS
+
+    groups = {
+        "learners (config: methods.<name>)": list(LEARNERS),
+        "built-in systems (config: systems.<name>)": list(SYSTEMS),
+        "integrators (config: methods.<entry>.prediction, .integrator)": list(INTEGRATORS),
+    }
+    if name is None:
+        return [f"{title}: {', '.join(names)}" for title, names in groups.items()]
+    if name in LEARNERS:
+        spec = LEARNERS[name]
+        head = f"methods.{name} ({spec.label}: {spec.description})"
+        return [head, *("  " + line for line in spec.settings.describe(names=names))]
+    if name in SYSTEMS:
+        cls = SYSTEMS.get_class(name)
+        lines = [f"systems.{name} ({cls.hamiltonian_text or cls.__name__})"]
+        for key, block in (
+            ("parameters", cls.parameter_fields),
+            ("initial_state", cls.initial_state_fields),
+        ):
+            lines += ["  " + line for line in block.describe(key + ".", names)]
+        return lines
+    if name in INTEGRATORS:
+        cls = INTEGRATORS.get_class(name)
+        block = cls.options.configurable()
+        lines = [f"integrator {name} (order {cls.order})"]
+        return (
+            lines + ["  " + line for line in block.describe(names=names)]
+            if block
+            else [*lines, "  (no options)"]
+        )
+    valid = [n for group in groups.values() for n in group]
+    raise KeyError(f"no learner, built-in system or integrator {name!r}; valid: {', '.join(valid)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``hampipe`` command; return its exit status (2 for a bad file)."""
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "settings":
+        try:
+            print("\n".join(declared_settings(args.name)))
+        except KeyError as error:
+            print(f"hampipe settings: {error.args[0]}", file=sys.stderr)
+            return 2
+        return 0
     if args.command != "provenance":
         parser.print_help(sys.stderr)
         return 2

@@ -16,7 +16,7 @@ Torch-free and cheap to import: the Snakefile's parse reads these declarations.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 #: The default of a field that must be given.
@@ -116,6 +116,26 @@ class Field:
                 return f"must be {word} {bound}, got {value!r}"
         return None
 
+    def bounds(self, names: Mapping[str, Sequence[str]] | None = None) -> str:
+        """The field's bounds as text (``>= 1``, ``> 0, < 1``, ``one of: a, b``), or
+        ``""``; ``names`` gives each registry's names."""
+        parts = [
+            f"{word} {value:g}"
+            for word, value in (
+                (">=", self.minimum),
+                (">", self.exclusive_minimum),
+                ("<=", self.maximum),
+                ("<", self.exclusive_maximum),
+            )
+            if value is not None
+        ]
+        if self.kind == "range":
+            parts.append("0 < low <= high")
+        if self.registry is not None:
+            valid = (names or {}).get(self.registry)
+            parts.append(f"one of: {', '.join(valid)}" if valid else f"a {self.registry} name")
+        return ", ".join(parts)
+
     def python_type(self) -> type:
         if self.kind == "block":
             return self.block.settings_class()
@@ -206,6 +226,26 @@ class Block(Mapping[str, Field]):
     def configurable(self) -> Block:
         """The fields a config may set (those with ``config=True``)."""
         return Block(self.description, **{k: f for k, f in self.fields.items() if f.config})
+
+    def describe(
+        self, prefix: str = "", names: Mapping[str, Sequence[str]] | None = None
+    ) -> list[str]:
+        """One line per setting: ``key: default  [bounds]  description`` (nested keys
+        dotted), for ``hampipe settings``; ``names`` gives each registry's names."""
+        lines = []
+        for key, field in self.fields.items():
+            name = prefix + key
+            if field.kind == "block":
+                lines += field.block.describe(name + ".", names)
+                continue
+            default = "required" if field.default is REQUIRED else _show(field.default)
+            bounds = field.bounds(names)
+            lines.append(
+                f"{name}: {default}"
+                + (f"  [{bounds}]" if bounds else "")
+                + (f"  {field.description}" if field.description else "")
+            )
+        return lines
 
     # ------------------------------------------------------------------ derived
     def schema(self) -> dict[str, Any]:
@@ -301,6 +341,14 @@ class Block(Mapping[str, Field]):
                 value = int(value)
             kwargs[key] = value
         return self.settings_class()(**kwargs)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
 
 
 def _as_dict(self: Any) -> dict[str, Any]:
