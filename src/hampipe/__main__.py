@@ -215,8 +215,8 @@ def _parser() -> argparse.ArgumentParser:
 def declared_settings(name: str | None) -> list[str]:
     """The lines ``hampipe settings NAME`` prints; ``KeyError`` naming the valid names."""
     from hampipe.integrators import INTEGRATORS
-    from hampipe.plan.checks import REGISTRY_NAMES as names
     from hampipe.plan.learners import LEARNERS
+    from hampipe.plan.schema import REGISTRY_NAMES as names
     from hampipe.systems import SYSTEMS
 
     groups = {

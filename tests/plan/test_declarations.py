@@ -10,8 +10,8 @@ from hampipe.core.registry import Registry
 from hampipe.models import METHODS, MODELS
 from hampipe.models.method import model_options
 from hampipe.plan import LEARNERS, MODEL_SPECS, learner, model_spec, requires_sai
-from hampipe.plan.checks import REGISTRY_NAMES, load_schema
 from hampipe.plan.learners import LEARNING
+from hampipe.plan.schema import REGISTRY_NAMES, load_schema
 from tests.helpers import ROOT
 
 SCHEMA = load_schema(ROOT / "workflow/schemas/config.schema.yaml")

@@ -14,7 +14,8 @@ except ConfigError as error:
     # one message listing every bad key, its value and what is allowed; no traceback,
     # and nothing has been written yet
     sys.exit(
-        f"hampipe: {error}\n(every key with its bounds and default: "
+        f"hampipe: {error}\n(every key of a learner, built-in system or integrator, with "
+        "its bounds and default: hampipe settings NAME; the rest: "
         "workflow/schemas/config.schema.yaml)"
     )
 

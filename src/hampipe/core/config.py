@@ -13,7 +13,7 @@ and no file is touched.
 Besides the 2020-12 keywords the validator knows one of its own, ``x-ordered``: a list
 holding ``(low, high)`` pairs (a range ``[low, high]``, or an extent ``[q_min, q_max,
 p_min, p_max]``) must have each low end at most (``weak``) or below (``strict``) its high
-end. Unknown keywords such as ``x-registry`` (see :func:`hampipe.plan.checks.load_schema`)
+end. Unknown keywords such as ``x-registry`` (see :func:`hampipe.plan.schema.load_schema`)
 are annotations the validator ignores.
 """
 
@@ -277,7 +277,7 @@ def validate_config(config: dict, schema: str | os.PathLike | dict) -> dict:
     schema
         The schema as a mapping, or the path of a YAML/JSON file holding it. Enums the
         file leaves to the registries (``x-registry``) are only filled by
-        :func:`hampipe.plan.checks.load_schema`.
+        :func:`hampipe.plan.schema.load_schema`.
 
     Returns
     -------

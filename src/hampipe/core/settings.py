@@ -4,7 +4,7 @@ A :class:`Block` is an ordered set of :class:`Field` s (type, bounds, default,
 description). Everything else is derived from it:
 
 - :meth:`Block.schema` gives the JSON-schema object that ``config.schema.yaml`` would
-  otherwise spell out (:func:`hampipe.plan.checks.load_schema` inserts it);
+  otherwise spell out (:func:`hampipe.plan.schema.load_schema` inserts it);
 - :meth:`Block.defaults` gives the values a config that leaves the keys out gets;
 - :meth:`Block.typed` gives the frozen, attribute-access settings a stage works with,
   defaults filled and every value checked against its bounds, so no stage re-defaults a

@@ -7,7 +7,7 @@ the learners' and models' declarations (:mod:`hampipe.plan.learners`), the
 families of methods entries that figures compare, and the entries' labels and colours.
 """
 
-from hampipe.plan.checks import check_config, check_learning, checked_systems, load_schema
+from hampipe.plan.checks import check_config, check_learning, checked_systems
 from hampipe.plan.config import load_config
 from hampipe.plan.experiment import SELECTIONS, Plan
 from hampipe.plan.families import learner_families, setting_family
@@ -22,6 +22,7 @@ from hampipe.plan.learners import (
 )
 from hampipe.plan.outputs import FIGURES, TABLES, FigureSpec, TableSpec
 from hampipe.plan.resources import Resources, job_resources
+from hampipe.plan.schema import REGISTRY_NAMES, load_schema
 from hampipe.plan.styles import LEARNER_LABELS, PALETTE, presentation
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "LearnerSpec",
     "ModelSpec",
     "PALETTE",
+    "REGISTRY_NAMES",
     "Resources",
     "check_config",
     "check_learning",

@@ -18,9 +18,10 @@ from typing import Any
 
 from hampipe.core import derive_seed
 from hampipe.core.methods import resolve_method
-from hampipe.plan.checks import checked_systems, load_schema
+from hampipe.plan.checks import checked_systems
 from hampipe.plan.families import learner_families, setting_family
 from hampipe.plan.learners import requires_sai
+from hampipe.plan.schema import load_schema
 from hampipe.plan.styles import presentation
 from hampipe.systems import HamiltonianSystem, system_definition
 

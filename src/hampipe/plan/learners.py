@@ -6,7 +6,7 @@ defaults and descriptions), its traits and its display label. Each model is a
 :class:`ModelSpec`: what it offers integrators and which optional settings it takes.
 From these come
 
-- the config schema's ``methods.<learner>`` blocks (:func:`hampipe.plan.checks.load_schema`
+- the config schema's ``methods.<learner>`` blocks (:func:`hampipe.plan.schema.load_schema`
   inserts :meth:`LearnerSpec.schema`), so the YAML schema keeps no copy;
 - the traits the plan and the resource estimates read (``requires_sai``, ``separable``);
 - the typed settings a training or evaluation job works with
