@@ -171,11 +171,11 @@ def files(tmp_path_factory, billiard, spring):
     hyper = {"model": "separable", "width": 8, "depth": 2}
     data = simulate(billiard, 2, 5, 0.1, seed=0)  # sizes and scales the fresh models
     sann = METHODS["hnn"].build(hyper, data)
-    save_model(root / "sann.pt", sann, {"loss": [1.0]}, "billiard", seed=3, name="sann")
+    save_model(root / "sann.pt", sann, {"loss": [1.0]}, "billiard", seed=3, entry="sann")
     general = METHODS["hnn"].build({"model": "general", "width": 4, "depth": 1}, data)
     save_model(root / "general.pt", general, {}, "billiard", seed=0)
     exact = METHODS["hnn"](exact_spring_model(), {"model": "separable", "targets": "exact"}, spring)
-    save_model(root / "exact.pt", exact, {}, "spring", seed=1, name="hnn_exact")
+    save_model(root / "exact.pt", exact, {}, "spring", seed=1, entry="hnn_exact")
     return root
 
 

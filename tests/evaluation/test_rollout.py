@@ -210,7 +210,7 @@ def stage_files(tmp_path_factory):
     spring = make_system("spring")
     write_dataset(simulate(spring, 2, 5, 0.1, seed=1), root / "test.nc")
     method = METHODS["hnn"](exact_spring_model(), {"model": "separable"})
-    save_model(root / "model.pt", method, {"loss": [1.0]}, "spring", seed=4, name="hnn")
+    save_model(root / "model.pt", method, {"loss": [1.0]}, "spring", seed=4, entry="hnn")
     return root
 
 

@@ -122,7 +122,7 @@ def test_save_model_writes_a_plain_file_atomically(tmp_path, spring_data):
     for key, value in state.items():
         assert torch.equal(payload["state_dict"][key], value), key
     # saving again replaces the file and leaves no temporary file behind
-    save_model(path, method, {"loss": [1.0, 0.5]}, "spring", seed=2, name="hnn_x")
+    save_model(path, method, {"loss": [1.0, 0.5]}, "spring", seed=2, entry="hnn_x")
     assert [f.name for f in folder.iterdir()] == ["hnn.pt"]
     assert read_model_file(path)["method"] == "hnn_x"
 

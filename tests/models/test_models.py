@@ -291,7 +291,7 @@ def save_and_load(path, method):
     """Save ``method`` (a trained run's file) and load it back as the user would."""
     history = {"loss": [3.0, 2.0]}
     name = f"{method.name}_{method.model.name}"
-    save_model(path, method, history, "spring", seed=7, name=name)
+    save_model(path, method, history, "spring", seed=7, entry=name)
     loaded = hampipe.load_model(path)
     meta = loaded.checkpoint
     assert meta["method"] == name and meta["learner"] == method.name

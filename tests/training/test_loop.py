@@ -139,7 +139,7 @@ def test_validation_leaving_no_training_trajectory_names_the_key(n_trajectories,
         split_validation(ds, fraction, np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"^methods\.hnn_x\.validation: .* lower methods\.hnn_x"):
         h = hyperparameters("hnn", validation=fraction)
-        train("hnn", h, ds, None, 0, False, name="hnn_x")
+        train("hnn", h, ds, None, 0, False, entry="hnn_x")
 
 
 # -- observation noise ------------------------------------------------------------------
@@ -222,7 +222,7 @@ def test_train_to_file_writes_a_model_file(tmp_path, spring_train):
             None,
             seed=3,
             output=str(tmp_path / "models" / "hnn_x.pt"),
-            name="hnn_x",
+            entry="hnn_x",
             threads=1,
             progress=False,
             system={"name": "spring", "parameters": {}, "definition": {}},

@@ -93,7 +93,7 @@ SPRING = {"name": "spring", "parameters": {}, "definition": {}}
 
 def run(learner, h, files, output, checkpoint=None, **kwargs) -> None:
     train_data, sai = files
-    train_to_file(learner, h, train_data, sai, seed=3, output=str(output), name=learner,
+    train_to_file(learner, h, train_data, sai, seed=3, output=str(output), entry=learner,
                   threads=1, progress=False, checkpoint=checkpoint, system=SPRING,
                   **kwargs)  # fmt: skip
 
@@ -245,8 +245,8 @@ def test_a_job_killed_with_sigkill_resumes_to_the_same_model(tmp_path, files):
     h = hyperparameters("hnn", epochs=epochs)
     directory = tmp_path / "checkpoints"
     output = tmp_path / "model.pt"
-    job = dict(method="hnn", hyperparameters=h, train_data=files[0], sai=files[1], seed=3,
-               output=str(output), name="hnn", threads=1, progress=False,
+    job = dict(learner="hnn", hyperparameters=h, train_data=files[0], sai=files[1], seed=3,
+               output=str(output), entry="hnn", threads=1, progress=False,
                checkpoint={"directory": str(directory), "every": every},
                system=SPRING)  # fmt: skip
     env = {

@@ -64,7 +64,7 @@ def test_search_file_round_trip(three_body, tmp_path):
     write_dataset(sai, tmp_path / "sai.nc")
     out = tmp_path / "search.nc"
     partition_search_file("sann", sann(), tmp_path / "train.nc", tmp_path / "sai.nc", out,
-                          [1], [1, 2], epochs=1, seed=0, name="sann")  # fmt: skip
+                          [1], [1, 2], epochs=1, seed=0, entry="sann")  # fmt: skip
     from hampipe.data import read_dataset
 
     ds = read_dataset(out)

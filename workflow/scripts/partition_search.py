@@ -20,7 +20,7 @@ partition_search_file(
     stiff=grid["stiff"],
     epochs=grid["epochs"],
     seed=snakemake.params.seed,
-    name=snakemake.wildcards.method,
+    entry=snakemake.wildcards.method,
     threads=snakemake.threads,
     device=snakemake.params.device,
 )

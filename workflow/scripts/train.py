@@ -10,8 +10,8 @@ if TYPE_CHECKING:
 
 start_job(snakemake)
 train_to_file(
-    method=snakemake.params.learner,
-    name=snakemake.wildcards.method,
+    learner=snakemake.params.learner,
+    entry=snakemake.wildcards.method,
     hyperparameters=snakemake.params.hyperparameters,
     train_data=snakemake.input.train,
     sai=snakemake.input.get("sai"),

@@ -36,13 +36,14 @@ def save_model(
     history: Mapping[str, Any],
     system: str,
     seed: int,
-    name: str | None = None,
+    entry: str | None = None,
 ) -> Path:
     """Save a trained model with its type, config and history, atomically.
 
-    ``name`` is the ``methods`` entry (e.g. a variant such as ``sann_k4``), ``learner``
-    the method class it runs. The file is a plain dict of tensors and built-in types,
-    loadable with ``torch.load(path, weights_only=True)`` and by :func:`load_model`; its
+    ``entry`` is the ``methods`` config entry (e.g. a variant such as ``sann_k4``; stored
+    as ``"method"``, the ``{method}`` wildcard), ``"learner"`` the method class it runs.
+    The file is a plain dict of tensors and built-in types, loadable with
+    ``torch.load(path, weights_only=True)`` and by :func:`load_model`; its
     ``"provenance"`` entry is the job's record (:func:`hampipe.core.provenance.provenance`:
     version, git commit, rule, params hash, input checksums), printed by
     ``hampipe provenance FILE``.
@@ -51,7 +52,7 @@ def save_model(
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": MODEL_FORMAT,
-        "method": name or method.name,
+        "method": entry or method.name,
         "learner": method.name,
         "model": method.model.name,
         "system": system,

@@ -163,25 +163,26 @@ def fit(
 
 
 def train(
-    method_name: str,
+    learner: str,
     hyperparameters: Mapping[str, Any],
     train_data: xr.Dataset,
     sai: xr.Dataset | None,
     seed: int,
     progress: bool = True,
-    name: str | None = None,
+    entry: str | None = None,
     device: str | torch.device = "auto",
     checkpoints: Checkpointer | None = None,
     system: HamiltonianSystem | None = None,
 ) -> tuple[Method, dict[str, Any]]:
     """One training run: observations, validation split, model, examples, fit.
 
-    ``method_name`` is a ``METHODS`` entry and ``hyperparameters`` its settings, already
-    resolved for the system (variants and per-system overrides merged); ``name`` is the
-    config entry, used in messages. From one ``seed`` the run draws the observation
-    noise (``noise``), the validation trajectories (``validation``), the initial weights
-    and the batch order, each from its own stream: runs of different methods with the
-    same seed share the noise, the split and the batches, whatever their noise level.
+    ``learner`` is a ``METHODS`` name (``hnn``, ``sann``, …) and ``hyperparameters`` its
+    settings, already resolved for the system (variants and per-system overrides merged);
+    ``entry`` is the ``methods`` config entry (``sann_k4``), used in messages. From one
+    ``seed`` the run draws the observation noise (``noise``), the validation trajectories
+    (``validation``), the initial weights and the batch order, each from its own stream:
+    runs of different methods with the same seed share the noise, the split and the
+    batches, whatever their noise level.
     These draws happen before :func:`fit`, again identically when a run resumes.
 
     ``device`` is the config key ``device`` (``auto``, ``cpu``, ``cuda``; see
@@ -189,9 +190,9 @@ def train(
     ``system`` is the true system, for a method whose settings need it (HNN's exact
     targets), else ``None``.
     """
-    key = f"methods.{name or method_name}"
+    key = f"methods.{entry or learner}"
     device = pick_device(device)
-    method_cls = METHODS.get_class(method_name)
+    method_cls = METHODS.get_class(learner)
     settings = method_cls.spec.typed(hyperparameters, key)
     # one generator per purpose, so the noise level does not move the validation split
     noise_rng, split_rng = (np.random.default_rng([seed, k]) for k in (0, 1))
@@ -214,7 +215,7 @@ def train(
     )
     log.info(
         "%s (%s model) on %s: %d examples from %d trajectories, %d held out, device %s",
-        method_name,
+        learner,
         method.model.name,
         train_data.attrs.get("system", "?"),
         next(iter(examples.values())).shape[0],
@@ -245,13 +246,13 @@ def train(
 
 
 def train_to_file(
-    method: str,
+    learner: str,
     hyperparameters: Mapping[str, Any],
     train_data: str,
     sai: str | None,
     seed: int,
     output: str,
-    name: str | None = None,
+    entry: str | None = None,
     threads: int = 1,
     progress: bool = True,
     device: str = "auto",
@@ -259,12 +260,12 @@ def train_to_file(
     *,
     system: Mapping[str, Any],
 ) -> None:
-    """The ``train`` stage: train ``method`` on a split file and save the model file.
+    """The ``train`` stage: train ``learner`` on a split file and save the model file.
 
     Parameters
     ----------
-    method
-        The ``METHODS`` entry that trains (the learner).
+    learner
+        The ``METHODS`` name that trains (``hnn``, ``sann``, …).
     hyperparameters
         Its resolved settings.
     train_data, sai
@@ -273,8 +274,8 @@ def train_to_file(
         The run's seed.
     output
         The model file to write (atomically; not created when training fails).
-    name
-        The ``methods`` entry (a variant's own name), stored in the file.
+    entry
+        The ``methods`` config entry (a variant's own name), stored in the file.
     threads
         CPU threads for torch.
     progress
@@ -285,7 +286,7 @@ def train_to_file(
         ``{"directory": ..., "every": ...}`` (``every`` is the config key
         ``checkpoint_every``): save a resumable checkpoint ``<directory>/<key>.pt`` every
         ``every`` epochs, keyed by :func:`~hampipe.training.resume.checkpoint_key` of
-        the learner, ``name``, hyperparameters, seed, device and the input files'
+        the learner, ``entry``, hyperparameters, seed, device and the input files'
         SHA-256. A run resumes from a checkpoint of its key and first deletes the
         directory's checkpoints of other keys; the checkpoint (and the directory, if
         empty) is removed once the model file is written. ``None``: no checkpoints.
@@ -304,28 +305,28 @@ def train_to_file(
     annotation = read_dataset(sai, "sai") if sai else None
     checkpoints = None
     if checkpoint is not None:
-        job = checkpoint_key(method, name, hyperparameters, seed, resolved, [train_data, sai])
+        job = checkpoint_key(learner, entry, hyperparameters, seed, resolved, [train_data, sai])
         checkpoints = Checkpointer.from_config(checkpoint, job)
         checkpoints.remove_stale()
     trained, history = train(
-        method,
+        learner,
         hyperparameters,
         data,
         annotation,
         seed,
         progress,
-        name,
+        entry,
         device=resolved,
         checkpoints=checkpoints,
         system=true_system,
     )
     log.info(
         "%s: final loss %.4e after %d epochs (%.1f s)",
-        name or method,
+        entry or learner,
         history["loss"][-1],
         len(history["loss"]),
         sum(history["seconds"]),
     )
-    save_model(output, trained, history, true_system.name, seed, name=name)
+    save_model(output, trained, history, true_system.name, seed, entry=entry)
     if checkpoints is not None:
         checkpoints.remove()

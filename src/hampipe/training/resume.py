@@ -40,7 +40,7 @@ KEY_LENGTH = 16
 
 def checkpoint_key(
     learner: str,
-    name: str | None,
+    entry: str | None,
     hyperparameters: Mapping[str, Any],
     seed: int,
     device: str | torch.device,
@@ -49,7 +49,7 @@ def checkpoint_key(
     """The key naming a training job's checkpoints: a hash of all its result depends on.
 
     The SHA-256 of the canonical JSON (sorted keys, no spaces) of the learner, the
-    ``methods`` entry ``name`` (the learner when ``None``), the ``hyperparameters``, the
+    ``methods`` config ``entry`` (the learner when ``None``), the ``hyperparameters``, the
     ``seed``, the resolved ``device`` (``cpu``, ``cuda``), the SHA-256 of each input
     file (``None`` for an absent one, e.g. no SAI file) and the hampipe and torch
     versions, cut to :data:`KEY_LENGTH` hex digits.
@@ -58,7 +58,7 @@ def checkpoint_key(
     ----------
     learner
         The ``METHODS`` entry that trains (``hnn``, ``sann``, ...).
-    name
+    entry
         The ``methods`` config entry (a variant's own name), or ``None``.
     hyperparameters
         The resolved settings of the run; values JSON cannot hold are keyed by ``str``.
@@ -77,7 +77,7 @@ def checkpoint_key(
     """
     fields = {
         "learner": learner,
-        "name": name or learner,
+        "name": entry or learner,  # the field's name predates the word "entry"
         "hyperparameters": dict(hyperparameters),
         "seed": int(seed),
         "device": str(device),

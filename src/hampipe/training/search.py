@@ -18,6 +18,7 @@ import torch
 import xarray as xr
 
 from hampipe.core.provenance import __version__
+from hampipe.models import METHODS
 from hampipe.models.device import pick_device
 from hampipe.plan.checks import partition_pairs
 from hampipe.training.loop import train
@@ -33,7 +34,7 @@ def partition_search(
     pairs: Iterable[tuple[int, int]],
     epochs: int,
     seed: int,
-    name: str | None = None,
+    entry: str | None = None,
     device: str | torch.device = "auto",
 ) -> xr.Dataset:
     """Train ``learner`` for ``epochs`` with each partition pair; rank by validation loss.
@@ -46,13 +47,14 @@ def partition_search(
     ``cpu``, ``cuda``). Raises ``ValueError`` naming the key when the settings hold out
     no validation trajectories or take no partitions, or the device is unavailable.
     """
-    key = f"methods.{name or learner}"
-    if not hyperparameters.get("validation"):
+    key = f"methods.{entry or learner}"
+    settings = METHODS.get_class(learner).spec.settings.fill(hyperparameters, key)
+    if not settings["validation"]:
         raise ValueError(
             f"{key}.validation: the partition search ranks pairs by the validation loss; "
             "hold out a fraction of the training trajectories (e.g. 0.1)"
         )
-    if "partitions" not in hyperparameters:
+    if "partitions" not in settings:
         raise ValueError(f"{key}: {learner!r} takes no partitions (S_nonstiff, S_stiff)")
     pairs = list(pairs)
     if not pairs:
@@ -61,7 +63,7 @@ def partition_search(
     records = []
     for n, s in pairs:
         h = {**hyperparameters, "partitions": {"nonstiff": n, "stiff": s}, "epochs": epochs}
-        _, history = train(learner, h, data, sai, seed, progress=False, name=name, device=device)
+        _, history = train(learner, h, data, sai, seed, progress=False, entry=entry, device=device)
         records.append(
             (history["validation_loss"][-1], history["loss"][-1], sum(history["seconds"]))
         )
@@ -99,7 +101,7 @@ def partition_search(
         attrs={
             "Conventions": "CF-1.10",
             "system": str(data.attrs.get("system", "")),
-            "method": name or learner,
+            "method": entry or learner,
             "epochs": int(epochs),
             "seed": int(seed),
             "chosen_nonstiff": best[0],
@@ -120,7 +122,7 @@ def partition_search_file(
     stiff: Iterable[int],
     epochs: int,
     seed: int,
-    name: str | None = None,
+    entry: str | None = None,
     threads: int = 1,
     device: str = "auto",
 ) -> None:
@@ -140,7 +142,7 @@ def partition_search_file(
         partition_pairs(nonstiff, stiff),
         epochs,
         seed,
-        name,
+        entry,
         device,
     )
     log.info("chosen S = %d/%d", ds.attrs["chosen_nonstiff"], ds.attrs["chosen_stiff"])
