@@ -58,11 +58,6 @@ class HamiltonianSystem:
         self.parameters = self._merge("parameters", self.parameter_fields, parameters)
         self.initial_state = self._merge("initial_state", self.initial_state_fields, initial_state)
 
-    @classmethod
-    def default_parameters(cls) -> dict[str, Any]:
-        """Every parameter's declared default."""
-        return cls.parameter_fields.defaults()
-
     def _merge(self, what: str, fields: Block, given: Mapping | None) -> dict:
         """``given`` over the declared defaults, each value checked against its bounds."""
         given = dict(given or {})
