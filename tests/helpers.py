@@ -36,9 +36,10 @@ def make_model(name: str, dof: int, scales=None, **settings):
     """A fresh model ``name``; the settings left out take the common learning defaults."""
     from hampipe.models import MODELS
     from hampipe.models.method import model_options
+    from hampipe.plan.learners import LEARNING
 
     cls = MODELS[name]
-    return cls(dof, **model_options(cls, settings), scales=scales)
+    return cls(dof, **model_options(cls, {**LEARNING.defaults(), **settings}), scales=scales)
 
 
 def exact_spring_model(k: float = 2.0, m: float = 2.0) -> SeparableHamiltonian:

@@ -104,3 +104,20 @@ def test_but_changes_defaults_and_keeps_the_rest():
 def test_configurable_leaves_out_constructor_only_options():
     block = Block(a=integer(1), b=integer(2, config=False))
     assert list(block.configurable()) == ["a"]
+
+
+def test_numpy_numbers_are_numbers_and_numpy_bools_are_not():
+    import numpy as np
+
+    settings = BLOCK.typed({"needed": np.float32(2.0), "width": np.int64(3)})
+    assert (settings.needed, settings.width) == (2.0, 3) and type(settings.width) is int
+    with pytest.raises(SettingsError, match="must be a number"):
+        BLOCK.typed({"needed": np.bool_(True)})
+
+
+def test_a_schema_path_with_declared_blocks_is_refused_unloaded():
+    from hampipe.core.config import validate_config
+    from tests.helpers import ROOT
+
+    with pytest.raises(ValueError, match="load it with hampipe.plan.schema.load_schema"):
+        validate_config({}, ROOT / "workflow/schemas/config.schema.yaml")

@@ -22,7 +22,6 @@ from hampipe.models import (
     data_scales,
     make_integrator,
 )
-from hampipe.models.method import model_options
 from hampipe.plan import learner
 from hampipe.systems import make_system
 from hampipe.training import save_model
@@ -65,9 +64,7 @@ def perturb(model: torch.nn.Module, size: float = 0.1) -> torch.nn.Module:
 
 def make_model(name: str, **options):
     """Model ``name`` in float64 with random weights, small sizes and non-neutral scales."""
-    cls = MODELS[name]
-    model = cls(DOF, **model_options(cls, {**SIZES, **options}), scales=SCALES).double()
-    return perturb(model)
+    return perturb(fresh_model(name, DOF, scales=SCALES, **SIZES, **options).double())
 
 
 def state(batch: int = 5, seed: int = 0):

@@ -101,9 +101,29 @@ class LeapfrogNet(IntervalMethod):
 '''
 #: 3. its import, which registers it
 IMPORT_METHOD = "from hampipe.models import leapfrog_net  # noqa: E402, F401\n"
-#: 4. its config block
+#: 4. its plain autograd reference (hampipe.bench.reference), which the registry-wide
+#: tests compare its loss and gradients with: an interval loss of fixed sub-steps
+REFERENCE = """
+LOSSES["leapfrog_net"] = interval_loss
+REFERENCES["leapfrog_net"] = interval_reference
+"""
+#: and, in config.yaml, what differs from its declared defaults
 CONFIG_METHOD = """
   leapfrog_net: {substeps: 4}
+"""
+#: its loss against the reference, as tests/bench/test_reference.py checks every learner's
+CHECK_METHOD = """
+import torch
+from hampipe.bench.reference import reference_loss
+from hampipe.data import simulate
+from hampipe.models import METHODS
+from hampipe.systems import make_system
+
+ds = simulate(make_system("spring", initial_state={"radius": [1.0, 2.0]}), 2, 6, 0.1, seed=1)
+method = METHODS["leapfrog_net"].build({"width": 8, "depth": 2, "dtype": "float64"}, ds)
+batch = method.examples(ds, None)
+expected = reference_loss("leapfrog_net", method.model, method.hyperparameters, batch)
+torch.testing.assert_close(method.loss(batch), expected, rtol=1e-12, atol=0)
 """
 
 
@@ -147,8 +167,13 @@ def test_adding_a_method_touches_four_files(tiny_run, tmp_path):
     (project / "src/hampipe/models/leapfrog_net.py").write_text(METHOD)
     with open(project / "src/hampipe/models/__init__.py", "a") as f:
         f.write(IMPORT_METHOD)
+    with open(project / "src/hampipe/bench/reference.py", "a") as f:
+        f.write(REFERENCE)
     _insert_under(project / "config.yaml", "methods", CONFIG_METHOD)
-    assert len(_changed(project, before)) == 4, _changed(project, before)
+    changed = _changed(project, before)
+    assert len(changed) == 5 and "config.yaml" in changed, changed  # four files + config
+    env = {**os.environ, "PYTHONPATH": str(project / "src")}
+    subprocess.run([sys.executable, "-c", CHECK_METHOD], cwd=project, env=env, check=True)
 
     # the tiny scenario lists its own experiments, so the run adds the method to spring's
     overlay = tmp_path / "run.yaml"

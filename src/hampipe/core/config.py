@@ -275,9 +275,9 @@ def validate_config(config: dict, schema: str | os.PathLike | dict) -> dict:
     config
         The merged config mapping (``config.yaml`` plus overlays).
     schema
-        The schema as a mapping, or the path of a YAML/JSON file holding it. Enums the
-        file leaves to the registries (``x-registry``) are only filled by
-        :func:`hampipe.plan.schema.load_schema`.
+        The schema as a mapping, as :func:`hampipe.plan.schema.load_schema` gives it
+        (the declared blocks and the registries' enums filled in), or the path of a
+        YAML/JSON file holding a schema that needs neither.
 
     Returns
     -------
@@ -290,8 +290,14 @@ def validate_config(config: dict, schema: str | os.PathLike | dict) -> dict:
         Listing every invalid value, each with its key path and what is allowed.
     """
     if not isinstance(schema, dict):
-        with open(schema) as handle:
+        path = schema
+        with open(path) as handle:
             schema = yaml.safe_load(handle)
+        if "x-declared" in str(schema):
+            raise ValueError(
+                f"{path}: the schema has blocks filled in from the code (x-declared); load "
+                "it with hampipe.plan.schema.load_schema and pass the result"
+            )
     raise_problems(p for error in schema_errors(config, schema) for p in describe(error))
     return config
 

@@ -7,8 +7,9 @@ description). Everything else is derived from it:
   otherwise spell out (:func:`hampipe.plan.schema.load_schema` inserts it);
 - :meth:`Block.defaults` gives the values a config that leaves the keys out gets;
 - :meth:`Block.typed` gives the frozen, attribute-access settings a stage works with,
-  defaults filled and every value checked against its bounds, so no stage re-defaults a
-  value with ``.get(key, default)``.
+  defaults filled and every value checked against its type and bounds (a registry name
+  is checked by the registry that looks it up), so no stage re-defaults a value with
+  ``.get(key, default)``.
 
 Torch-free and cheap to import: the Snakefile's parse reads these declarations.
 """
@@ -16,8 +17,11 @@ Torch-free and cheap to import: the Snakefile's parse reads these declarations.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+
+import numpy as np
 
 #: The default of a field that must be given.
 REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
@@ -145,7 +149,8 @@ class Field:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A real number, NumPy's included, but not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
 def integer(default: Any = REQUIRED, description: str = "", **bounds: Any) -> Field:

@@ -14,7 +14,7 @@ from hampipe.integrators import INTEGRATORS, Integrator
 from hampipe.models.model import Model
 from hampipe.models.registry import MODELS
 from hampipe.models.scales import data_scales
-from hampipe.plan.learners import LEARNING, LearnerSpec
+from hampipe.plan.learners import LearnerSpec
 from hampipe.systems import HamiltonianSystem
 
 Batch = dict[str, torch.Tensor]
@@ -24,10 +24,8 @@ DTYPES = {name: getattr(torch, name) for name in DTYPE_NAMES}
 
 def model_options(model_cls: type[Model], settings: Mapping[str, Any]) -> dict[str, Any]:
     """The settings that ``model_cls``'s constructor takes (width, depth, …; its declared
-    ``spec.arguments``) out of ``settings``; one that ``settings`` lacks takes its
-    declared default of the common learning settings (:data:`LEARNING`)."""
-    common = LEARNING.defaults()
-    return {k: settings[k] if k in settings else common[k] for k in model_cls.spec.arguments}
+    ``spec.arguments``) out of a learner's ``settings``."""
+    return {k: settings[k] for k in model_cls.spec.arguments if k in settings}
 
 
 def build_model(settings: Any, train: xr.Dataset) -> Model:
@@ -68,8 +66,9 @@ class Method:
        annotation, its label): the config schema's ``methods.<name>`` block and the
        typed ``self.settings`` come from there. Register the class with
        ``@METHODS.register("<name>")`` (it gets the declaration as ``spec``) and import
-       its module in ``hampipe/models/__init__.py``; add a ``methods.<name>`` block to
-       ``config.yaml``.
+       its module in ``hampipe/models/__init__.py``; list it in ``config.yaml``'s
+       ``experiments`` (a ``methods.<name>`` block only for values that differ from the
+       declared defaults).
     2. Read settings as ``self.settings.<key>``: every key is there, defaults filled.
     3. Implement ``_examples(train, sai)``: a dict of tensors sharing the first
        (example) axis, built once before training.

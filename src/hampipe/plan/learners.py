@@ -93,11 +93,16 @@ MODEL_SPECS: dict[str, ModelSpec] = {
 def _integrator_options() -> Block:
     """Every option an integrator declares for the config (tolerances, iterations), in
     registry order: the ``prediction`` block takes them, so a new integrator's options
-    are settable as soon as it is registered."""
+    (registered by ``hampipe.integrators``' import) are settable without more. Two
+    integrators that declare one option name declare it alike (else ``ValueError``)."""
     fields: dict[str, Field] = {}
     for name in INTEGRATORS:
         for key, field in INTEGRATORS.get_class(name).options.configurable().items():
-            fields.setdefault(key, field)
+            if fields.setdefault(key, field) != field:
+                raise ValueError(
+                    f"integrator {name!r} declares option {key!r} unlike another integrator; "
+                    "one config key must mean one thing"
+                )
     return Block(**fields)
 
 

@@ -18,9 +18,9 @@ import torch
 import xarray as xr
 
 from hampipe.core.provenance import __version__
-from hampipe.models import METHODS
 from hampipe.models.device import pick_device
 from hampipe.plan.checks import partition_pairs
+from hampipe.plan.learners import LEARNERS
 from hampipe.training.loop import train
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def partition_search(
     no validation trajectories or take no partitions, or the device is unavailable.
     """
     key = f"methods.{entry or learner}"
-    settings = METHODS.get_class(learner).spec.settings.fill(hyperparameters, key)
+    settings = LEARNERS[learner].settings.fill(hyperparameters, key)
     if not settings["validation"]:
         raise ValueError(
             f"{key}.validation: the partition search ranks pairs by the validation loss; "
