@@ -371,3 +371,17 @@ def test_runs_on_torch_with_per_example_steps_and_agrees_with_numpy(name):
 def test_separable_requirement_message_names_alternatives():
     with pytest.raises(ValueError, match=re.escape("stormer_verlet")):
         INTEGRATORS["leapfrog"](inseparable())
+
+
+# --- explicit midpoint (RK2) ------------------------------------------------------------
+
+
+def test_midpoint_step_is_the_second_order_taylor_polynomial_on_a_linear_field():
+    """On u' = A u one midpoint step is exactly (I + hA + h²A²/2) u: the degree-2 Taylor
+    polynomial of exp(hA), hence order 2 and no more."""
+    h = 0.3
+    A = np.array([[0.0, 1.0], [-1.0, 0.0]])  # the oscillator: q' = p, p' = -q
+    u0 = np.array([0.7, -0.2])
+    expected = (np.eye(2) + h * A + (h * A) @ (h * A) / 2) @ u0
+    q, p = INTEGRATORS["midpoint"](oscillator()).step(u0[None, :1], u0[None, 1:], h)
+    np.testing.assert_allclose([q[0, 0], p[0, 0]], expected, rtol=1e-15, atol=1e-15)

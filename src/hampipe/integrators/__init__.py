@@ -4,6 +4,7 @@ from hampipe.integrators import (  # noqa: F401  (each module registers its clas
     dopri5,
     euler,
     leapfrog,
+    midpoint,
     rk4,
     stormer_verlet,
     symplectic_euler,
