@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import operator
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -27,6 +28,14 @@ import numpy as np
 REQUIRED: Any = type("Required", (), {"__repr__": lambda self: "REQUIRED"})()
 
 _PYTHON_TYPES = {"integer": int, "number": float, "boolean": bool, "string": str}
+#: The four bounds a number may have, lower ones first: the :class:`Field` attribute,
+#: its JSON-schema keyword, its sign and the test a value fails it by.
+_BOUNDS = (
+    ("minimum", "minimum", ">=", operator.lt),
+    ("exclusive_minimum", "exclusiveMinimum", ">", operator.le),
+    ("maximum", "maximum", "<=", operator.gt),
+    ("exclusive_maximum", "exclusiveMaximum", "<", operator.ge),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,14 +85,9 @@ class Field:
             node["x-ordered"] = "weak"
         else:
             node["type"] = self.kind
-        for key, value in (
-            ("minimum", self.minimum),
-            ("maximum", self.maximum),
-            ("exclusiveMinimum", self.exclusive_minimum),
-            ("exclusiveMaximum", self.exclusive_maximum),
-        ):
-            if value is not None:
-                node[key] = value
+        for attribute, keyword, _, _ in _BOUNDS:
+            if getattr(self, attribute) is not None:
+                node[keyword] = getattr(self, attribute)
         if self.default is not REQUIRED:
             node["default"] = list(self.default) if self.kind == "range" else self.default
         if self.description:
@@ -110,28 +114,19 @@ class Field:
             return f"must be an integer, got {value!r}"
         if self.kind == "number" and not _is_number(value):
             return f"must be a number, got {value!r}"
-        for bound, fails, word in (
-            (self.minimum, lambda b: value < b, ">="),
-            (self.maximum, lambda b: value > b, "<="),
-            (self.exclusive_minimum, lambda b: value <= b, ">"),
-            (self.exclusive_maximum, lambda b: value >= b, "<"),
-        ):
-            if bound is not None and fails(bound):
-                return f"must be {word} {bound}, got {value!r}"
+        for attribute, _, sign, fails in _BOUNDS:
+            bound = getattr(self, attribute)
+            if bound is not None and fails(value, bound):
+                return f"must be {sign} {bound}, got {value!r}"
         return None
 
     def bounds(self, names: Mapping[str, Sequence[str]] | None = None) -> str:
         """The field's bounds as text (``>= 1``, ``> 0, < 1``, ``one of: a, b``), or
         ``""``; ``names`` gives each registry's names."""
         parts = [
-            f"{word} {value:g}"
-            for word, value in (
-                (">=", self.minimum),
-                (">", self.exclusive_minimum),
-                ("<=", self.maximum),
-                ("<", self.exclusive_maximum),
-            )
-            if value is not None
+            f"{sign} {getattr(self, attribute):g}"
+            for attribute, _, sign, _ in _BOUNDS
+            if getattr(self, attribute) is not None
         ]
         if self.kind == "range":
             parts.append("0 < low <= high")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from hampipe.core.settings import Block, SettingsError
+from hampipe.core.settings import Block
 
 Array = Any
 #: ``f(q, p, t) -> (dq/dt, dp/dt)``; ``q``, ``p`` are ``(batch, dof)``, ``t`` a scalar or
@@ -137,11 +137,8 @@ class Integrator:
             raise ValueError(
                 f"integrator {self.name!r}: unknown option(s) {unknown}; valid: {valid}"
             )
-        try:
-            #: The options, defaults filled and bounds checked.
-            self.settings = self.options.typed(options, f"integrator {self.name!r}: option", True)
-        except SettingsError as err:
-            raise ValueError(str(err)) from None
+        #: The options, defaults filled and bounds checked (a SettingsError is a ValueError).
+        self.settings = self.options.typed(options, f"integrator {self.name!r}: option", True)
         reason = self.refusal(field.hamiltonian, field.separable, field.name)
         if reason:
             raise ValueError(reason)

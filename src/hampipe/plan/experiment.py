@@ -20,8 +20,7 @@ from hampipe.core import derive_seed
 from hampipe.core.methods import resolve_method
 from hampipe.plan.checks import checked_systems
 from hampipe.plan.families import learner_families, setting_family
-from hampipe.plan.learners import requires_sai
-from hampipe.plan.schema import load_schema
+from hampipe.plan.learners import LEARNERS, requires_sai
 from hampipe.plan.styles import presentation
 from hampipe.systems import HamiltonianSystem, system_definition
 
@@ -57,21 +56,15 @@ class Plan:
         potential worth mapping, a linear vector field).
     """
 
-    def __init__(
-        self,
-        config: Mapping[str, Any],
-        systems: Mapping[str, HamiltonianSystem],
-        schema: Mapping[str, Any] | None = None,
-    ):
+    def __init__(self, config: Mapping[str, Any], systems: Mapping[str, HamiltonianSystem]):
         self.config = config
         self.systems = dict(systems)
-        self.schema = schema or {}
         self._entries: dict[tuple[str, str | None], tuple[str, dict[str, Any]]] = {}
 
     @classmethod
     def from_config(cls, config: dict, schema: str | os.PathLike) -> Plan:
         """Check ``config`` in place (every problem in one :class:`ConfigError`) and plan it."""
-        return cls(config, checked_systems(config, schema), load_schema(schema))
+        return cls(config, checked_systems(config, schema))
 
     # ------------------------------------------------------------------ entries
     @property
@@ -87,13 +80,12 @@ class Plan:
 
     def setting(self, method: str, system: str | None, key: str) -> Any:
         """Setting ``key`` of entry ``method`` for ``system``: as resolved from the config,
-        else its learner's default in the config schema (``$defs/<learner>_settings``)."""
+        else its learner's declared default (:data:`hampipe.plan.learners.LEARNERS`)."""
         learner, settings = self.entry(method, system)
         if key in settings:
             return settings[key]
-        declared = self.schema.get("$defs", {}).get(f"{learner}_settings", {})
         try:
-            return declared["properties"][key]["default"]
+            return LEARNERS[learner].defaults()[key]
         except KeyError:
             raise KeyError(f"methods.{method}: no setting {key!r} and no default for it") from None
 

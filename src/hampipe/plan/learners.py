@@ -106,9 +106,12 @@ def _integrator_options() -> Block:
     return Block(**fields)
 
 
+_PREDICTION_OPTIONS = _integrator_options()
+
+
 def _prediction(integrator: str, description: str) -> Field:
     return nested(
-        Block(integrator=choice("integrators", integrator, description), **_integrator_options()),
+        Block(integrator=choice("integrators", integrator, description), **_PREDICTION_OPTIONS),
         "how evaluate rolls the learned model out (step: systems.<system>.evaluation.step)",
     )
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from hampipe.core.settings import Block, SettingsError
+from hampipe.core.settings import Block
 
 
 class HamiltonianSystem:
@@ -59,7 +59,8 @@ class HamiltonianSystem:
         self.initial_state = self._merge("initial_state", self.initial_state_fields, initial_state)
 
     def _merge(self, what: str, fields: Block, given: Mapping | None) -> dict:
-        """``given`` over the declared defaults, each value checked against its bounds."""
+        """``given`` over the declared defaults, each value checked against its bounds
+        (a :class:`~hampipe.core.settings.SettingsError`, a ``ValueError``, names the key)."""
         given = dict(given or {})
         unknown = sorted(set(given) - set(fields))
         if unknown:
@@ -67,10 +68,7 @@ class HamiltonianSystem:
                 f"system {self.name!r}: unknown {what} {', '.join(unknown)}; "
                 f"valid: {', '.join(sorted(fields))}"
             )
-        try:
-            return fields.fill(given, f"system {self.name!r}: {what}")
-        except SettingsError as err:
-            raise ValueError(str(err)) from None
+        return fields.fill(given, f"system {self.name!r}: {what}")
 
     @classmethod
     def schema(cls, common: Mapping[str, Any]) -> dict[str, Any]:
