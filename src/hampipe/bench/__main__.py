@@ -1,12 +1,14 @@
 """``python -m hampipe.bench``: time the pipeline's stages against their targets.
 
 ``train`` times each method's training step against its plain autograd reference;
-``ground_truth`` times a system's ``simulate`` jobs at a config's sizes. Examples::
+``ground_truth`` times a system's ``simulate`` jobs at a config's sizes; ``gpu`` is the
+prepared run for a borrowed GPU machine (:mod:`hampipe.bench.gpu`). Examples::
 
     python -m hampipe.bench train                      # all methods, --scale cpu
     python -m hampipe.bench train --scale tiny --method sann,hnn --json
     python -m hampipe.bench train --scale paper --device cuda --batches 10
     python -m hampipe.bench ground_truth three_body --workers 2
+    PYTHONPATH=src python3 -m hampipe.bench gpu --out "$OUT" --budget 420 --workers 8
     python -m hampipe.bench ground_truth billiard --configfile config.yaml config.quick.yaml
 
 Run from the project root (or pass ``--root``): the settings come from ``config.yaml``
@@ -22,6 +24,7 @@ import json
 import logging
 import sys
 
+from hampipe.bench import gpu as gpu_run
 from hampipe.bench import ground_truth
 from hampipe.bench.equivalence import MismatchError
 from hampipe.bench.train import format_table, run
@@ -50,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="python -m hampipe.bench", description=__doc__.splitlines()[0]
     )
-    commands = top.add_subparsers(dest="command", required=True, metavar="{train,ground_truth}")
+    commands = top.add_subparsers(dest="command", required=True, metavar="{train,ground_truth,gpu}")
     train = commands.add_parser(
         "train",
         help="time each method's training step against its plain autograd reference",
@@ -109,6 +112,48 @@ def parser() -> argparse.ArgumentParser:
     simulate.add_argument(
         "--root", default=".", help="project directory holding config.yaml (default: .)"
     )
+    gpu = commands.add_parser(
+        "gpu",
+        help="the prepared run for a GPU machine: matmul throughput and the train "
+        "benchmark at each scale, every number written to one folder",
+        description=gpu_run.__doc__.split("\n\n")[1],
+    )
+    gpu.add_argument("--out", required=True, help="folder for the results (created)")
+    gpu.add_argument(
+        "--scale",
+        choices=list(SCALES),
+        action="append",
+        help="scale(s) of the train benchmark, in order, repeatable (default: paper, cpu)",
+    )
+    gpu.add_argument(
+        "--method",
+        type=_methods,
+        action="append",
+        help=f"method(s), repeatable or comma-separated (default: all: {', '.join(BENCH_METHODS)})",
+    )
+    gpu.add_argument(
+        "--device", default="auto", help="auto (CUDA if available, else CPU), cpu, cuda"
+    )
+    gpu.add_argument(
+        "--repeats", type=_positive, default=3, help="timed epochs per side (default: 3)"
+    )
+    gpu.add_argument(
+        "--budget",
+        type=float,
+        help="seconds after which no new method is started (default: none)",
+    )
+    gpu.add_argument("--workers", type=_positive, default=1, help="processes simulating the data")
+    gpu.add_argument(
+        "--matmul",
+        type=int,
+        nargs=3,
+        action="append",
+        metavar=("M", "K", "N"),
+        help="a matrix-product shape to time, repeatable (default: 8192³ and 1024×256×256)",
+    )
+    gpu.add_argument(
+        "--root", default=".", help="project directory holding config.yaml (default: .)"
+    )
     return top
 
 
@@ -124,6 +169,20 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv``; return the exit status (1: a method failed its
     check, or a config file is missing or invalid)."""
     args = parser().parse_args(argv)
+    if args.command == "gpu":
+        methods = [m for group in args.method for m in group] if args.method else BENCH_METHODS
+        failures = gpu_run.run(
+            args.out,
+            scales=args.scale or ("paper", "cpu"),
+            methods=list(dict.fromkeys(methods)),
+            device=args.device,
+            repeats=args.repeats,
+            budget=args.budget,
+            workers=args.workers,
+            root=args.root,
+            matmul_shapes=[tuple(s) for s in args.matmul] if args.matmul else gpu_run.MATMUL_SHAPES,
+        )
+        return 1 if failures else 0
     if args.command == "ground_truth":
         try:
             for record in ground_truth.run(args.system, args.configfile, args.workers, args.root):

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import xarray as xr
 
 from hampipe.bench.equivalence import TOLERANCE, check_equivalence
 from hampipe.bench.timing import time_training
@@ -56,6 +57,7 @@ def run(
     workers: int = 1,
     root: str | Path = ".",
     tolerance: float = TOLERANCE,
+    data: tuple[xr.Dataset, xr.Dataset] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Check every method, then time each; yield one record per method.
 
@@ -64,8 +66,10 @@ def run(
     propagates and nothing is timed). ``device`` is ``auto`` (CUDA when available),
     ``cpu``, ``cuda``, …; ``threads`` sets torch's intra-op threads (default: torch's
     current); ``batches`` times only the first batches of each epoch (see
-    :func:`~hampipe.bench.timing.time_training`). Records hold at least
-    :data:`RECORD_KEYS`.
+    :func:`~hampipe.bench.timing.time_training`); ``data`` is a ``(data, sai)`` pair
+    from :func:`~hampipe.bench.workload.benchmark_data` to time on instead of simulating
+    (``trajectories``, ``seed`` and ``workers`` then only label the run). Records hold at
+    least :data:`RECORD_KEYS`.
     """
     unknown = [m for m in methods if m not in BENCH_METHODS]
     if unknown:
@@ -79,7 +83,7 @@ def run(
     if target.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device!r}: CUDA is not available here; use cpu or auto")
     config = scale_config(scale, root)
-    data, sai = benchmark_data(config, scale, trajectories, seed, workers)
+    data, sai = data or benchmark_data(config, scale, trajectories, seed, workers)
     settings = {m: method_settings(config, m, scale) for m in methods}
     differences = {}
     for m, (learner, h) in settings.items():

@@ -1,0 +1,247 @@
+"""``python -m hampipe.bench gpu``: the prepared run for a borrowed GPU machine.
+
+A GPU is lent to this project now and then, for minutes, on a machine without
+Snakemake or netCDF4. This command measures in one go what ``docs/performance.md``
+needs from such a machine and writes every number to one folder:
+
+- ``environment.json``: the device, torch and CUDA versions, CPU count, date;
+- ``matmul.jsonl``: the device's measured matrix-product throughput (FLOP/s) at a
+  large square size and at the shape of one hidden layer of a paper-scale model
+  (batch 1024 × width 256), in float32 and bfloat16: the ceiling a training step
+  is judged against;
+- ``train_<scale>.jsonl``: ``python -m hampipe.bench train`` records (our step and
+  the plain autograd reference, after their equality check) for every benchmark
+  method at each scale, ``paper`` first;
+- ``summary.md``: the tables of all of the above; ``log.txt``: the run's log.
+
+Each method is checked and timed on its own, and its record is written as soon as it
+exists, so a run cut short keeps what it measured; with ``--budget`` no new method is
+started once that many seconds have passed (the skipped ones are recorded as such).
+Run it on the GPU machine from the project root with the library on the path::
+
+    PYTHONPATH=src python3 -m hampipe.bench gpu --out "$OUT" --budget 420 --workers 8
+
+It runs on a CPU too (``--scale tiny --device cpu``), which is how the tests check it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import platform
+import statistics
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from hampipe.bench.train import format_table
+from hampipe.bench.train import run as run_train
+from hampipe.bench.workload import BENCH_METHODS, benchmark_data, scale_config
+from hampipe.core import __version__
+from hampipe.models.device import pick_device
+
+log = logging.getLogger(__name__)
+
+#: Matrix products timed by default: (rows, inner, columns). The square one shows the
+#: device's peak; the second is one hidden layer of a paper-scale model (SANN paper §4:
+#: batch 1024, width 256), the size the training step actually multiplies.
+MATMUL_SHAPES: tuple[tuple[int, int, int], ...] = ((8192, 8192, 8192), (1024, 256, 256))
+#: Element types of the timed products: the models' (float32, TF32 off as in torch's
+#: default) and the tensor cores' fastest common one (bfloat16).
+MATMUL_DTYPES: tuple[torch.dtype, ...] = (torch.float32, torch.bfloat16)
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_throughput(
+    device: torch.device,
+    shapes: Sequence[tuple[int, int, int]] = MATMUL_SHAPES,
+    dtypes: Sequence[torch.dtype] = MATMUL_DTYPES,
+    repeats: int = 5,
+    products: int | None = None,
+) -> list[dict[str, Any]]:
+    """Measured FLOP/s of ``a @ b`` on ``device`` for each shape and dtype.
+
+    For an ``(m, k) @ (k, n)`` product, one product is ``2 m k n`` floating-point
+    operations. Each measurement runs three untimed products, then ``repeats`` timed
+    blocks of ``products`` products each (default: enough for about 2·10¹² operations per
+    block, at least 10); the median block is kept. Random normal operands, seeded.
+    """
+    records = []
+    generator = torch.Generator(device="cpu").manual_seed(0)
+    for m, k, n in shapes:
+        flops = 2 * m * k * n
+        count = products or max(10, min(10_000, int(2e12 // flops)))
+        for dtype in dtypes:
+            a = torch.randn(m, k, generator=generator).to(device=device, dtype=dtype)
+            b = torch.randn(k, n, generator=generator).to(device=device, dtype=dtype)
+            for _ in range(3):
+                a @ b
+            seconds = []
+            for _ in range(repeats):
+                _synchronize(device)
+                start = time.perf_counter()
+                for _ in range(count):
+                    a @ b
+                _synchronize(device)
+                seconds.append(time.perf_counter() - start)
+            median = statistics.median(seconds)
+            records.append(
+                {
+                    "m": m,
+                    "k": k,
+                    "n": n,
+                    "dtype": str(dtype).removeprefix("torch."),
+                    "device": str(device),
+                    "products_per_block": count,
+                    "seconds_per_product": median / count,
+                    "flops_per_second": flops * count / median,
+                    "tf32": bool(torch.backends.cuda.matmul.allow_tf32),
+                }
+            )
+            log.info("matmul %dx%dx%d %s: %.3g FLOP/s", m, k, n, dtype, flops * count / median)
+    return records
+
+
+def environment(device: torch.device) -> dict[str, Any]:
+    """What the numbers were measured on: device, versions, CPU count, date (UTC)."""
+    record: dict[str, Any] = {
+        "date_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "device": str(device),
+        "torch_version": torch.__version__,
+        "hampipe_version": __version__,
+        "python_version": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+    }
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(device)
+        record.update(
+            device_name=props.name,
+            cuda_version=torch.version.cuda,
+            compute_capability=f"{props.major}.{props.minor}",
+            multiprocessors=props.multi_processor_count,
+            memory_bytes=props.total_memory,
+        )
+    else:
+        record["device_name"] = platform.processor() or "cpu"
+    return record
+
+
+def _matmul_table(records: Sequence[dict[str, Any]]) -> str:
+    lines = ["| m × k × n | dtype | s per product | TFLOP/s |", "| --- | --- | ---: | ---: |"]
+    for r in records:
+        lines.append(
+            f"| {r['m']} × {r['k']} × {r['n']} | {r['dtype']} | "
+            f"{r['seconds_per_product']:.3g} | {r['flops_per_second'] / 1e12:.3g} |"
+        )
+    return "\n".join(lines)
+
+
+def run(
+    out: str | Path,
+    scales: Sequence[str] = ("paper", "cpu"),
+    methods: Sequence[str] = tuple(BENCH_METHODS),
+    device: str = "auto",
+    repeats: int = 3,
+    budget: float | None = None,
+    workers: int = 1,
+    root: str | Path = ".",
+    matmul_shapes: Sequence[tuple[int, int, int]] = MATMUL_SHAPES,
+) -> int:
+    """Measure everything the module docstring lists into folder ``out``.
+
+    Returns the number of stages that failed (their tracebacks are in ``log.txt``); a
+    method skipped for the ``budget`` is recorded with ``"skipped": "budget"`` and is
+    not a failure.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(out / "log.txt")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    logger = logging.getLogger("hampipe")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    start = time.perf_counter()
+    failures = 0
+    target = pick_device(device)
+    summary = [f"# hampipe benchmark on {device} ({__version__})", ""]
+    try:
+        env = environment(target)
+        (out / "environment.json").write_text(json.dumps(env, indent=2) + "\n")
+        summary += ["```", json.dumps(env, indent=2), "```", ""]
+
+        def failed(stage: str) -> None:
+            nonlocal failures
+            failures += 1
+            log.error("%s failed:\n%s", stage, traceback.format_exc())
+            summary.extend([f"{stage}: failed (see log.txt)", ""])
+
+        try:
+            records = matmul_throughput(target, matmul_shapes)
+            with open(out / "matmul.jsonl", "w") as f:
+                f.writelines(json.dumps(r) + "\n" for r in records)
+            summary += ["## Matrix products", "", _matmul_table(records), ""]
+        except Exception:
+            failed("matmul")
+        for scale in scales:
+            path = out / f"train_{scale}.jsonl"
+            path.write_text("")
+            timed = []
+            try:
+                config = scale_config(scale, root)
+                pair = benchmark_data(config, scale, workers=workers)
+            except Exception:
+                failed(f"train {scale} data")
+                continue
+            for method in methods:
+                elapsed = time.perf_counter() - start
+                if budget is not None and elapsed > budget:
+                    log.warning(
+                        "train %s %s skipped: %.0f s > budget %s s", scale, method, elapsed, budget
+                    )
+                    record: dict[str, Any] = {"method": method, "scale": scale, "skipped": "budget"}
+                else:
+                    try:
+                        (record,) = run_train(
+                            [method], scale, device, repeats=repeats, root=root, data=pair
+                        )
+                        timed.append(record)
+                        log.info(
+                            "train %s %s: %.4g s/epoch, reference %.4g s/epoch",
+                            scale,
+                            method,
+                            record["seconds_per_epoch"],
+                            record["reference_seconds_per_epoch"],
+                        )
+                    except Exception:
+                        failed(f"train {scale} {method}")
+                        continue
+                with open(path, "a") as f:
+                    f.write(json.dumps(record) + "\n")
+            summary += [
+                f"## Training step, scale {scale}",
+                "",
+                "```",
+                format_table(timed),
+                "```",
+                "",
+            ]
+    finally:
+        summary.append(f"Wall time {time.perf_counter() - start:.0f} s; failures: {failures}.")
+        (out / "summary.md").write_text("\n".join(summary) + "\n")
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        handler.close()
+    return failures

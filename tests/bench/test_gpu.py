@@ -1,0 +1,67 @@
+"""``python -m hampipe.bench gpu``, the prepared run for a GPU machine, at the tiny scale
+on the CPU: every file it promises, FLOP/s consistent with the timed products, the budget
+and a failing stage recorded rather than losing what was measured."""
+
+import json
+
+import pytest
+
+from hampipe.bench import gpu
+from hampipe.bench.__main__ import main
+from tests.helpers import ROOT
+
+
+def _lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_tiny_run_writes_every_number(tmp_path):
+    failures = gpu.run(
+        tmp_path,
+        scales=("tiny",),
+        methods=("hnn", "srnn"),
+        device="cpu",
+        repeats=1,
+        root=ROOT,
+        matmul_shapes=((32, 16, 8),),
+    )
+    assert failures == 0
+    env = json.loads((tmp_path / "environment.json").read_text())
+    assert env["device"] == "cpu" and env["torch_version"]
+    products = _lines(tmp_path / "matmul.jsonl")
+    assert [(p["m"], p["k"], p["n"], p["dtype"]) for p in products] == [
+        (32, 16, 8, "float32"),
+        (32, 16, 8, "bfloat16"),
+    ]
+    for p in products:
+        # FLOP/s × seconds per product = 2·m·k·n, the operations of one product.
+        assert p["flops_per_second"] * p["seconds_per_product"] == pytest.approx(2 * 32 * 16 * 8)
+    records = _lines(tmp_path / "train_tiny.jsonl")
+    assert [r["method"] for r in records] == ["hnn", "srnn"]
+    assert all(r["seconds_per_epoch"] > 0 and r["reference_seconds_per_epoch"] > 0 for r in records)
+    summary = (tmp_path / "summary.md").read_text()
+    assert "## Training step, scale tiny" in summary and "failures: 0" in summary
+    assert "hnn" in (tmp_path / "log.txt").read_text()
+
+
+def test_budget_skips_methods_and_a_failing_stage_keeps_the_rest(tmp_path):
+    """Past the budget no method starts (recorded as skipped); a scale whose config is
+    missing fails alone, after the others were written."""
+    failures = gpu.run(
+        tmp_path,
+        scales=("tiny",),
+        methods=("hnn",),
+        device="cpu",
+        budget=0,
+        root=ROOT,
+        matmul_shapes=((8, 8, 8),),
+    )
+    assert failures == 0
+    assert _lines(tmp_path / "train_tiny.jsonl") == [
+        {"method": "hnn", "scale": "tiny", "skipped": "budget"}
+    ]
+    argv = ["gpu", "--out", str(tmp_path / "b"), "--scale", "tiny", "--device", "cpu"]
+    assert main([*argv, "--matmul", "8", "8", "8", "--root", str(tmp_path)]) == 1
+    assert (tmp_path / "b" / "matmul.jsonl").read_text()
+    assert "train tiny data: failed" in (tmp_path / "b" / "summary.md").read_text()
+    assert "FileNotFoundError" in (tmp_path / "b" / "log.txt").read_text()
