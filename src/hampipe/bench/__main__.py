@@ -138,6 +138,11 @@ def parser() -> argparse.ArgumentParser:
         "--repeats", type=_positive, default=3, help="timed epochs per side (default: 3)"
     )
     gpu.add_argument(
+        "--batches",
+        type=_positive,
+        help="time only the first N batches of each epoch and extrapolate",
+    )
+    gpu.add_argument(
         "--budget",
         type=float,
         help="seconds after which no new method is started (default: none)",
@@ -177,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             methods=list(dict.fromkeys(methods)),
             device=args.device,
             repeats=args.repeats,
+            batches=args.batches,
             budget=args.budget,
             workers=args.workers,
             root=args.root,

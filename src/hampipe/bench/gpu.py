@@ -154,6 +154,7 @@ def run(
     methods: Sequence[str] = tuple(BENCH_METHODS),
     device: str = "auto",
     repeats: int = 3,
+    batches: int | None = None,
     budget: float | None = None,
     workers: int = 1,
     root: str | Path = ".",
@@ -161,9 +162,11 @@ def run(
 ) -> int:
     """Measure everything the module docstring lists into folder ``out``.
 
-    Returns the number of stages that failed (their tracebacks are in ``log.txt``); a
-    method skipped for the ``budget`` is recorded with ``"skipped": "budget"`` and is
-    not a failure.
+    ``batches`` times only the first batches of each epoch and extrapolates (see
+    :func:`~hampipe.bench.timing.time_training`): a paper-scale SANN epoch of the
+    reference takes minutes on one GPU. Returns the number of stages that failed (their
+    tracebacks are in ``log.txt``); a method skipped for the ``budget`` is recorded with
+    ``"skipped": "budget"`` and is not a failure.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -215,7 +218,13 @@ def run(
                 else:
                     try:
                         (record,) = run_train(
-                            [method], scale, device, repeats=repeats, root=root, data=pair
+                            [method],
+                            scale,
+                            device,
+                            repeats=repeats,
+                            batches=batches,
+                            root=root,
+                            data=pair,
                         )
                         timed.append(record)
                         log.info(
