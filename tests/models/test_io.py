@@ -36,10 +36,11 @@ def format_1_file(path, features: str):
     """A model file as hampipe wrote it before format 2, and the model it holds.
 
     A separable model only (no ``model`` key), no shifts, rate or time scales, and the
-    pair incidence buffer at the top level (``incidence``, not ``features.incidence``).
+    pair incidence buffer at the top level (``incidence``, not ``features.incidence``);
+    no ``output_bias`` in its config (the output layer always had a bias then).
     """
     config = {**FORMAT_1_CONFIG, "features": features}
-    model = SeparableHamiltonian(**config, scales=FORMAT_1_SCALES)
+    model = SeparableHamiltonian(**config, output_bias=True, scales=FORMAT_1_SCALES)
     with torch.no_grad():
         for param in model.parameters():
             param.add_(0.1 * torch.randn_like(param))

@@ -16,7 +16,11 @@ RATIONAL_SHARINGS: tuple[str, ...] = ("layer", "unit")
 #: ``methods.<entry>.features``: what the network sees of q.
 FEATURES: tuple[str, ...] = ("coordinates", "pairwise_distances")
 #: ``methods.<entry>.scaling``: the data scales of the network's inputs.
-SCALINGS: tuple[str, ...] = ("rms", "range")
+SCALINGS: tuple[str, ...] = ("rms", "range", "none")
+#: ``methods.<entry>.lr_schedule``: how the learning rate moves over the epochs.
+LR_SCHEDULES: tuple[str, ...] = ("cosine", "constant")
+#: ``methods.<entry>.init``: how the network's linear layers start.
+INITS: tuple[str, ...] = ("default", "orthogonal")
 #: ``methods.<entry>.dtype``: the training precision (a torch dtype's name).
 DTYPES: tuple[str, ...] = ("float32", "float64")
 #: ``methods.<hnn entry>.targets``: the time derivatives HNN's field is matched to.

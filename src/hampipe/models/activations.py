@@ -207,7 +207,8 @@ class MLP(nn.Module):
     """φ: R^in → R^out, ``depth`` hidden layers of ``width`` units and activation σ.
 
     With ``out_features=1`` (a scalar potential or Hamiltonian) the output has shape
-    ``(batch,)``, otherwise ``(batch, out_features)``.
+    ``(batch,)``, otherwise ``(batch, out_features)``; ``output_bias=False`` drops the
+    output layer's bias (the HNN paper's networks).
 
     ``value_and_gradient(x)`` returns φ(x) and ∇ₓφ(x) by the chain rule written out,
     ∇φ = W₁ᵀ diag σ'(z₁) ⋯ W_Lᵀ diag σ'(z_L) w_out, so training differentiates a
@@ -222,6 +223,7 @@ class MLP(nn.Module):
         activation: str = "rational",
         sharing: str = "layer",
         out_features: int = 1,
+        output_bias: bool = True,
     ) -> None:
         super().__init__()
         act = ACTIVATIONS.get_class(activation)
@@ -230,7 +232,7 @@ class MLP(nn.Module):
             nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)
         )
         self.activations = nn.ModuleList(act(width, sharing) for _ in range(depth))
-        self.out = nn.Linear(sizes[-1], out_features)
+        self.out = nn.Linear(sizes[-1], out_features, bias=output_bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for linear, act in zip(self.linears, self.activations, strict=True):

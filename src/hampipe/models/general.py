@@ -32,13 +32,16 @@ class GeneralHamiltonian(Model):
         depth: int,
         activation: str,
         rational_sharing: str,
+        output_bias: bool,
         features: str,
         spatial_dim: int,
         scales: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__(dof, scales)
         self.features = PositionFeatures(dof, features, spatial_dim)
-        self.phi = MLP(self.features.size + dof, width, depth, activation, rational_sharing)
+        self.phi = MLP(
+            self.features.size + dof, width, depth, activation, rational_sharing, 1, output_bias
+        )
         self._remember(locals())
 
     def _inputs(self, q, p):

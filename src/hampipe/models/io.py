@@ -113,6 +113,9 @@ def load_model(path: str | os.PathLike, dtype: torch.dtype = torch.float64) -> M
     payload = read_model_file(path)
     model_cls = MODELS.get_class(payload.get("model", "separable"))
     config = dict(payload["model_config"])
+    if "output_bias" in model_cls.spec.arguments:
+        # files written before output_bias was a setting all had the bias
+        config.setdefault("output_bias", True)
     # in the target dtype first, so that float64 weights are not rounded on the way in
     model = model_cls(config.pop("dof"), **config).to(dtype)
     state = payload["state_dict"]

@@ -33,12 +33,15 @@ def build_model(settings: Any, train: xr.Dataset) -> Model:
 
     ``settings`` are a learner's typed settings (:meth:`LearnerSpec.typed`). The number
     of degrees of freedom comes from the data and the scales from the observed states
-    (:func:`data_scales`); nothing is read from the true system.
+    (:func:`data_scales`); nothing is read from the true system. Its linear layers start
+    as ``settings.init`` says (:meth:`Model.initialise`).
     """
     model_cls = MODELS.get_class(settings.model)
     scales = data_scales(train.q.values, train.p.values, train.time.values, settings.scaling)
     options = model_options(model_cls, settings.as_dict())
-    return model_cls(train.sizes["dof"], **options, scales=scales)
+    model = model_cls(train.sizes["dof"], **options, scales=scales)
+    model.initialise(settings.init)
+    return model
 
 
 def integrator_options(name: str, settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from hampipe.core.choices import INITS
 from hampipe.integrators import Field
 from hampipe.models.scales import SCALE_NAMES
 from hampipe.plan.learners import ModelSpec
@@ -58,6 +59,27 @@ class Model(nn.Module):
             value = float((scales or {}).get(key, neutral))
             self.register_buffer(key, torch.tensor(value, dtype=torch.float64))
         self.config: dict[str, Any] = {"dof": dof}
+
+    def initialise(self, scheme: str) -> None:
+        """Re-draw the weights of every linear layer by ``scheme`` (``methods.<entry>.init``).
+
+        ``default`` keeps torch's (uniform in ±1/√fan_in, as constructed); ``orthogonal``
+        draws each weight matrix orthogonal (Saxe et al. 2014; ``torch.nn.init.orthogonal_``,
+        rows or columns orthonormal, whichever are fewer) and sets every bias to 0, as the
+        HNN (Greydanus et al. 2019) and DGNet (Matsubara et al. 2020) code do. Parameters
+        that are not linear layers (SANN's mass matrix M, rational coefficients) keep
+        their initial values. Draws from torch's global generator, in module order.
+        """
+        if scheme not in INITS:
+            raise ValueError(f"unknown init {scheme!r}; valid: {', '.join(INITS)}")
+        if scheme == "default":
+            return
+        with torch.no_grad():
+            for module in self.modules():
+                if isinstance(module, nn.Linear):
+                    nn.init.orthogonal_(module.weight)
+                    if module.bias is not None:
+                        module.bias.zero_()
 
     def _remember(self, arguments: Mapping[str, Any]) -> None:
         """Keep the constructor's options in ``config``; call as ``_remember(locals())``."""

@@ -37,6 +37,7 @@ class ResNetHamiltonian(Model):
         depth: int,
         activation: str,
         rational_sharing: str,
+        output_bias: bool,
         time_input: bool,
         scales: Mapping[str, float] | None = None,
     ) -> None:
@@ -47,7 +48,7 @@ class ResNetHamiltonian(Model):
         self.opening_activation = act(width, rational_sharing)
         self.layers = nn.ModuleList(nn.Linear(width, width) for _ in range(depth))
         self.activations = nn.ModuleList(act(width, rational_sharing) for _ in range(depth))
-        self.out = nn.Linear(width, 1)
+        self.out = nn.Linear(width, 1, bias=output_bias)
         self.h = 1.0 / depth
         self._remember(locals())
 

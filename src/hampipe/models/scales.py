@@ -29,6 +29,9 @@ def data_scales(
     """Typical sizes of the training data, estimated once before training.
 
     - ``scaling="rms"``: q_s, p_s are the RMS of q and p and the shifts are 0;
+    - ``scaling="none"``: no scaling at all: every scale is 1 and every shift 0 (the
+      neutral :data:`SCALE_NAMES`), the network sees and returns raw units, as in the
+      HNN and DGNet code; the data are not read;
     - ``scaling="range"``: the spring study's normalisation of the data into [−1, 1]
       (seed 001, §4.3–4.4): the shift is the middle of the data's range and the scale
       its half-width, one value for all coordinates and one for all momenta (an affine
@@ -47,6 +50,8 @@ def data_scales(
     """
     if scaling not in SCALINGS:
         raise ValueError(f"unknown scaling {scaling!r}; valid: {', '.join(SCALINGS)}")
+    if scaling == "none":
+        return dict(SCALE_NAMES)
     dt = np.diff(t)[None, :, None]
     v, f = np.diff(q, axis=1) / dt, np.diff(p, axis=1) / dt
     if scaling == "rms":

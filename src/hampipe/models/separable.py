@@ -37,6 +37,7 @@ class SeparableHamiltonian(Model):
         depth: int,
         activation: str,
         rational_sharing: str,
+        output_bias: bool,
         features: str,
         spatial_dim: int,
         scales: Mapping[str, float] | None = None,
@@ -44,7 +45,9 @@ class SeparableHamiltonian(Model):
         super().__init__(dof, scales)
         self.features = PositionFeatures(dof, features, spatial_dim)
         self.M = nn.Parameter(0.5 * torch.eye(dof))
-        self.phi = MLP(self.features.size, width, depth, activation, rational_sharing)
+        self.phi = MLP(
+            self.features.size, width, depth, activation, rational_sharing, 1, output_bias
+        )
         self._remember(locals())
 
     def _p_tilde(self, p):

@@ -30,10 +30,11 @@ class VectorFieldNetwork(Model):
         depth: int,
         activation: str,
         rational_sharing: str,
+        output_bias: bool,
         scales: Mapping[str, float] | None = None,
     ) -> None:
         super().__init__(dof, scales)
-        self.g = MLP(2 * dof, width, depth, activation, rational_sharing, out_features=2 * dof)
+        self.g = MLP(2 * dof, width, depth, activation, rational_sharing, 2 * dof, output_bias)
         self._remember(locals())
 
     def vector_field(self, q, p, t=None) -> tuple[torch.Tensor, torch.Tensor]:

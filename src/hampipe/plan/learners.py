@@ -51,7 +51,7 @@ class ModelSpec:
 
 
 #: Settings every network takes.
-NETWORK = ("width", "depth", "activation", "rational_sharing")
+NETWORK = ("width", "depth", "activation", "rational_sharing", "output_bias")
 #: Settings only some models take.
 MODEL_OPTIONS = ("features", "spatial_dim", "time_input")
 
@@ -131,6 +131,15 @@ LEARNING = Block(
     rational_sharing=choice(
         "rational_sharings", "layer", "one rational coefficient set per layer or per unit"
     ),
+    output_bias=boolean(
+        True, "a bias on the network's output layer (the HNN paper's networks have none)"
+    ),
+    init=choice(
+        "inits",
+        "default",
+        "initial weights: torch's default, or orthogonal weights and zero biases in every "
+        "linear layer (the HNN and DGNet code)",
+    ),
     features=choice(
         "features",
         "coordinates",
@@ -142,12 +151,24 @@ LEARNING = Block(
     scaling=choice(
         "scalings",
         "rms",
-        "data scales of the network's inputs: RMS, or the spring study's normalisation "
-        "into [-1, 1]",
+        "data scales of the network's inputs and outputs: RMS, the spring study's "
+        "normalisation into [-1, 1], or none (raw units, as the HNN and DGNet code)",
     ),
     epochs=integer(3000, "training epochs", minimum=1),
     batch_size=integer(1024, "examples per mini-batch", minimum=1),
-    learning_rate=number(1.0e-3, "initial Adam learning rate (cosine decay)", exclusive_minimum=0),
+    learning_rate=number(1.0e-3, "initial Adam learning rate", exclusive_minimum=0),
+    lr_schedule=choice(
+        "lr_schedules",
+        "cosine",
+        "the learning rate over the epochs: cosine decay to 0 (SANN §4.1), or constant "
+        "(the HNN and DGNet code)",
+    ),
+    weight_decay=number(
+        0.0,
+        "Adam's L2 penalty: weight_decay * theta added to every gradient (HNN and DGNet: "
+        "1e-4 on the spring and pendulum)",
+        minimum=0,
+    ),
     dtype=choice("dtypes", "float32", "training precision"),
     validation=number(
         0.1,

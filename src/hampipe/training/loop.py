@@ -1,4 +1,4 @@
-"""The training loop: Adam with cosine learning-rate decay, validation, one run per seed."""
+"""The training loop: Adam with a learning-rate schedule, validation, one run per seed."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import torch
 import xarray as xr
 
 from hampipe.core import logs
+from hampipe.core.choices import LR_SCHEDULES
 from hampipe.models import METHODS
 from hampipe.models.device import pick_device
 from hampipe.models.io import save_model
@@ -50,6 +51,33 @@ def _non_finite_causes(where: str, learning_rate: float, settings: Mapping[str, 
     return "Likely causes: " + "; ".join(causes)
 
 
+def optimiser(
+    parameters,
+    learning_rate: float,
+    epochs: int,
+    lr_schedule: str,
+    weight_decay: float,
+) -> tuple[torch.optim.Adam, torch.optim.lr_scheduler.LRScheduler]:
+    """Adam and its learning-rate schedule (``methods.<entry>`` keys of the same names).
+
+    ``lr_schedule``: ``cosine`` decays the rate along a cosine from ``learning_rate`` to 0
+    over ``epochs`` (SANN §4.1); ``constant`` keeps it (the HNN and DGNet code).
+    ``weight_decay`` is Adam's coupled L2 penalty (``torch.optim.Adam``'s, as the HNN and
+    DGNet code use): ``weight_decay · θ`` is added to the gradient before Adam's moments,
+    unlike AdamW's decoupled decay. The scheduler steps once per epoch.
+    """
+    if lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"unknown lr_schedule {lr_schedule!r}; valid: {', '.join(LR_SCHEDULES)}")
+    optimizer = torch.optim.Adam(parameters, lr=learning_rate, weight_decay=weight_decay)
+    if lr_schedule == "cosine":
+        scheduler: torch.optim.lr_scheduler.LRScheduler = (
+            torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+        )
+    else:
+        scheduler = torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
+    return optimizer, scheduler
+
+
 def fit(
     method: Method,
     examples: Batch,
@@ -62,11 +90,15 @@ def fit(
     validation: Batch | None = None,
     key: str | None = None,
     checkpoints: Checkpointer | None = None,
+    *,
+    lr_schedule: str = "cosine",
+    weight_decay: float = 0.0,
 ) -> dict[str, list[float]]:
     """Minimise ``method.loss`` over shuffled mini-batches of ``examples``.
 
     Adam (Kingma & Ba 2014) with the learning rate decaying along a cosine from
-    ``learning_rate`` to 0 over ``epochs`` (SANN §4.1). Batches are drawn from a
+    ``learning_rate`` to 0 over ``epochs`` (SANN §4.1), or another ``lr_schedule``, and
+    ``weight_decay`` (see :func:`optimiser`). Batches are drawn from a
     permutation seeded by ``seed``; a non-finite loss stops training with a
     ``FloatingPointError`` naming the epoch, the config ``key`` of the method
     (``methods.<name>``) and the likely causes. After each epoch the loss on the
@@ -108,8 +140,9 @@ def fit(
     data = {k: v.to(device) for k, v in examples.items()}
     held_out = {k: v.to(device) for k, v in (validation or {}).items()}
     n = next(iter(data.values())).shape[0]
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    optimizer, scheduler = optimiser(
+        model.parameters(), learning_rate, epochs, lr_schedule, weight_decay
+    )
     generator = torch.Generator().manual_seed(seed)
     history: dict[str, list[float]] = {
         "loss": [],
@@ -235,6 +268,8 @@ def train(
         validation,
         key=key,
         checkpoints=checkpoints,
+        lr_schedule=settings.lr_schedule,
+        weight_decay=settings.weight_decay,
     )
     history.update(
         device=str(device),
