@@ -11,7 +11,9 @@ from hampipe.data import (
     write_dataset,
 )
 from hampipe.evaluation import (
+    derivative_mse,
     energy_error,
+    energy_mse,
     evaluate,
     evaluate_file,
     mse,
@@ -65,6 +67,46 @@ def test_metrics_by_hand():
     assert H[0] < H[1] < 0
     np.testing.assert_allclose(energy_error(kepler, q, p), [[0.0, (H[1] - H[0]) / -H[0]]])
     assert energy_error(kepler, q, p)[0, 1] > 0
+
+
+def test_peer_metrics_by_hand():
+    """derivative_mse (the HNN paper's test loss) and energy_mse (its energy MSE) on
+    values worked out by hand."""
+    spring = make_system("spring")  # k = m = 2: dq/dt = p/2, dp/dt = −2q
+    model = exact_spring_model(k=3.0, m=1.0)  # learned: dq/dt = p, dp/dt = −3q
+    q = np.array([[[1.0], [0.0]]])
+    p = np.array([[[0.0], [2.0]]])
+    # (q, p) = (1, 0): errors (0 − 0)², (−3 + 2)² = 0, 1; (0, 2): (2 − 1)², 0 = 1, 0
+    np.testing.assert_allclose(derivative_mse(model, q, p, np.array([0.0, 1.0]), spring), [0.5])
+    # noisy inputs against the field at the clean states: at (q, p) = (1, 0) the learned
+    # field is (0, −3), the true one at the clean (1, 1) is (1/2, −2): 1/4 + 1; at
+    # (0, 2) against the clean (0, 2): 1 + 0
+    np.testing.assert_allclose(
+        derivative_mse(
+            model, q, p, np.array([0.0, 1.0]), spring, q_clean=q, p_clean=np.array([[[1.0], [2.0]]])
+        ),
+        [(0.25 + 1 + 1) / 4],
+    )
+    exact = exact_spring_model()
+    assert derivative_mse(exact, q, p, np.array([0.0, 1.0]), spring)[0] < 1e-28
+    H = np.array([[1.0, 2.0, 3.0], [5.0, 5.0, np.nan]])
+    np.testing.assert_allclose(energy_mse(H, np.array([1.0, 5.0])), [5 / 3, np.nan])
+
+
+def test_evaluation_stores_the_peer_metrics():
+    spring = make_system("spring")
+    test = simulate(spring, 3, 30, 0.1, seed=8)
+    ev = evaluate(exact_spring_model(), test, step=0.01, system=spring)
+    assert ev.derivative_mse.dims == ev.energy_mse.dims == ("trajectory",)
+    assert float(ev.derivative_mse.max()) < 1e-20 * float((test.q**2).mean())
+    H0 = spring.hamiltonian(test.q.values[:, 0], test.p.values[:, 0])
+    np.testing.assert_allclose(
+        ev.energy_mse, np.mean((ev.energy_pred.values - H0[:, None]) ** 2, axis=-1)
+    )
+    assert 0 < float(ev.energy_mse.max()) < 1e-8 * float(H0.max()) ** 2
+    assert ev.energy_mse.attrs["units"] == "J2"
+    wrong = evaluate(exact_spring_model(k=3.0), test, step=0.01, system=spring)
+    assert float(wrong.derivative_mse.min()) > 1e-3
 
 
 def test_substeps_must_divide_intervals():

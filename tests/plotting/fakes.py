@@ -50,6 +50,8 @@ def fake_evaluation(
             "mse": (dims2, 0.5 * ((q - test.q.values) ** 2 + (p - test.p.values) ** 2).mean(-1)),
             "energy_pred": (dims2, H, {"units": test.energy.attrs.get("units", "1")}),
             "energy_error": (dims2, (H - H[:, :1]) / np.abs(H[:, :1])),
+            "derivative_mse": ("trajectory", error * (1 + seed) * (1 + np.arange(n))),
+            "energy_mse": ("trajectory", np.mean((H - H[:, :1]) ** 2, axis=-1)),
             "diverged": ("trajectory", flags.astype(np.int8)),
             "diverged_time": ("trajectory", when),
             "train_loss": ("epoch", np.geomspace(1.0, error, epochs)),

@@ -20,6 +20,9 @@ def test_run_metrics_follow_their_definitions(collected):
     np.testing.assert_allclose(
         table.energy_error, np.abs(runs.energy_error).mean(("trajectory", "time"))
     )
+    np.testing.assert_allclose(table.derivative_mse, runs.derivative_mse.mean("trajectory"))
+    np.testing.assert_allclose(table.energy_mse, runs.energy_mse.mean("trajectory"))
+    assert (table.energy_mse > 0).all()
     # the last epoch actually trained (srnn trained 4 of the 5 padded epochs)
     np.testing.assert_allclose(table.train_loss, runs.train_loss.isel(epoch=3))
     np.testing.assert_allclose(table.seconds_per_epoch, [0.5, 1.5])
@@ -45,6 +48,8 @@ def test_diverged_counts_are_the_evaluations_own_flags(collected, tmp_path):
     assert np.isfinite(table.test_mse).all()  # NaN rows are left out of the means
     with pytest.raises(ValueError, match="lacks 'diverged'"):
         run_metrics(ds.drop_vars("diverged"), "hnn")
+    with pytest.raises(ValueError, match="lacks 'derivative_mse', 'energy_mse'.*rerun evaluate"):
+        run_metrics(ds.drop_vars(["derivative_mse", "energy_mse"]), "hnn")
 
 
 def test_summary_reports_sanns_improvement(collected):
@@ -57,6 +62,8 @@ def test_summary_reports_sanns_improvement(collected):
     assert sann.sann_vs_srnn_energy_error_pct > 0  # the fake SANN is the most accurate
     assert np.isnan(table.set_index("method").loc["hnn", "sann_vs_hnn_energy_error_pct"])
     assert (table.seeds == SEEDS).all() and (table.energy_error_std > 0).all()
+    for metric in ("derivative_mse", "energy_mse"):
+        assert (table[metric] > 0).all() and (table[f"{metric}_std"] > 0).all()
 
 
 def test_ablation_reads_settings_from_the_runs(collected):

@@ -2,8 +2,10 @@
 
 from hampipe.evaluation.probe import field_probe, potential_probe, probe_file
 from hampipe.evaluation.rollout import (
+    derivative_mse,
     divergence,
     energy_error,
+    energy_mse,
     evaluate,
     evaluate_file,
     mse,
@@ -14,7 +16,9 @@ from hampipe.evaluation.rollout import (
 
 __all__ = [
     "divergence",
+    "derivative_mse",
     "energy_error",
+    "energy_mse",
     "evaluate",
     "evaluate_file",
     "field_probe",

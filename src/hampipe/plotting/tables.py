@@ -10,6 +10,11 @@ deviation across seeds:
 - *test MSE*: the evaluation's ``mse`` averaged over test trajectories and time;
 - *last-step MSE*: ``mse`` at the final test time, averaged over test trajectories;
 - *energy error*: |relative energy error| averaged over test trajectories and time;
+- *derivative MSE*: the evaluation's ``derivative_mse`` (the learned field's squared
+  error at the test states; the HNN paper's test loss) averaged over test trajectories;
+- *energy MSE*: the evaluation's ``energy_mse`` (mean over time of (H(x̂(t)) − H(x₀))²
+  in the system's energy units squared; the HNN paper's energy MSE) averaged over test
+  trajectories;
 - *train loss*: the last epoch's mean training loss (for SRNN/SANN the one-interval
   squared error of Eq. 7, i.e. the training MSE; for HNN the vector-field error);
 - *s / epoch*: the mean wall time of a training epoch.
@@ -38,12 +43,14 @@ TABLES: Registry[TableFunction] = Registry("table")
 
 
 def run_metrics(collected: xr.Dataset, method: str) -> pd.DataFrame:
-    """Per seed of ``method``: test MSE, last-step MSE, energy error, train loss, s/epoch,
-    diverged rollouts (see the module docstring for the definitions)."""
-    if "diverged" not in collected:
+    """Per seed of ``method``: test MSE, last-step MSE, energy error, derivative MSE,
+    energy MSE, train loss, s/epoch, diverged rollouts (see the module docstring for the
+    definitions)."""
+    missing = [v for v in ("diverged", "derivative_mse", "energy_mse") if v not in collected]
+    if missing:
         raise ValueError(
-            "the collected dataset lacks 'diverged' (collected from evaluations that did "
-            "not store it): rerun evaluate and collect"
+            f"the collected dataset lacks {', '.join(map(repr, missing))} (collected from "
+            "evaluations that did not store it): rerun evaluate and collect"
         )
     runs = collected.sel({"method": method})
     energy = np.abs(runs.energy_error)
@@ -53,6 +60,8 @@ def run_metrics(collected: xr.Dataset, method: str) -> pd.DataFrame:
             "test_mse": runs.mse.mean(("trajectory", "time"), skipna=True).values,
             "last_step_mse": runs.mse.isel(time=-1).mean("trajectory", skipna=True).values,
             "energy_error": energy.mean(("trajectory", "time"), skipna=True).values,
+            "derivative_mse": runs.derivative_mse.mean("trajectory", skipna=True).values,
+            "energy_mse": runs.energy_mse.mean("trajectory", skipna=True).values,
             "diverged": runs.diverged.sum("trajectory").values,
         }
     )
@@ -94,9 +103,10 @@ def improvement(baseline: float, ours: float) -> float:
 
 @TABLES.register("summary")
 def summary(collected: Mapping[str, xr.Dataset], methods: Mapping[str, Sequence[str]]):
-    """Per system and method: energy error, last-step MSE and test MSE with their spread
-    across seeds, and SANN's improvement over SRNN and HNN in percent (SANN §4 quotes
-    these improvements for the billiard and the three-body problem).
+    """Per system and method: energy error, last-step MSE, test MSE, derivative MSE and
+    energy MSE with their spread across seeds, and SANN's improvement over SRNN and HNN
+    in percent (SANN §4 quotes these improvements for the billiard and the three-body
+    problem).
 
     ``methods`` maps each system to the entries to list.
     """
@@ -105,7 +115,8 @@ def summary(collected: Mapping[str, xr.Dataset], methods: Mapping[str, Sequence[
         per_method = {}
         for method in methods[system]:
             stats = across_seeds(
-                run_metrics(ds, method), ("energy_error", "last_step_mse", "test_mse")
+                run_metrics(ds, method),
+                ("energy_error", "last_step_mse", "test_mse", "derivative_mse", "energy_mse"),
             )
             per_method[method] = stats
             label = label_of(ds, method)
