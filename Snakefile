@@ -28,3 +28,9 @@ rule all:
     input:
         get_final_output(),
     localrule: True
+
+
+rule peers:
+    input:
+        get_peer_output(),
+    localrule: True

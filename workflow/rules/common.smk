@@ -34,6 +34,12 @@ def get_final_output():
     return PLAN.final_outputs()
 
 
+def get_peer_output():
+    """The peers table and figure (baselines against their published numbers); nothing
+    without peers.comparisons (the overlays in peers/ set it)."""
+    return PLAN.peer_outputs()
+
+
 def get_threads(rule):
     """Threads of a job of ``rule`` (hampipe.plan.job_resources: scaled from the config's
     sizes; the job passes them to torch or to its process pool)."""

@@ -324,6 +324,7 @@ def check_consistency(config: dict) -> dict:
       ``experiments`` of its systems (``partition_search``: a configured method);
     - every ``presentation.labels`` / ``presentation.colours`` key names a method;
     - every ``figures.animations`` entry names a configured system;
+    - every ``peers.comparisons`` entry names a configured system and methods;
     - every ``integrator_drift`` key names a configured system, its ``rtol`` and ``atol``
       lists pair up (same length), and it takes no more trajectories than the system's
       test split holds.
@@ -374,6 +375,18 @@ def check_consistency(config: dict) -> dict:
     for i, system in enumerate(config.get("figures", {}).get("animations", [])):
         if system not in systems:
             problems.append(unknown_name(f"figures.animations[{i}]", system, "systems", systems))
+    for name, comparison in config.get("peers", {}).get("comparisons", {}).items():
+        where = f"peers.comparisons.{name}"
+        if comparison["system"] not in systems:
+            problems.append(
+                unknown_name(f"{where}.system", comparison["system"], "systems", systems)
+            )
+        for row, entries in comparison["rows"].items():
+            for recipe, method in entries.items():
+                if method not in methods:
+                    problems.append(
+                        unknown_name(f"{where}.rows.{row}.{recipe}", method, "methods", methods)
+                    )
     for name, drift in config.get("integrator_drift", {}).items():
         if name not in systems:
             problems.append(unknown_name(f"integrator_drift.{name}", name, "systems", systems))

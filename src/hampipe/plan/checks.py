@@ -24,6 +24,7 @@ from hampipe.core.config import (
 from hampipe.core.methods import check_methods, override_systems, resolve_method, setting_owner
 from hampipe.integrators import INTEGRATORS
 from hampipe.plan.learners import LEARNERS, LEARNING, MODEL_OPTIONS, MODEL_SPECS, model_spec
+from hampipe.plan.peers import peer_problems
 from hampipe.plan.schema import load_schema
 from hampipe.systems import SYSTEMS, HamiltonianSystem, check_systems
 from hampipe.systems.symbolic import DEFINITION_KEYS
@@ -206,7 +207,9 @@ def check_outputs(config: Mapping[str, Any], built: Mapping[str, HamiltonianSyst
       replication);
     - ``tables.partition_search`` names an entry that takes partitions (SANN), holds out
       validation trajectories (the pairs are ranked by the validation loss), and has a
-      pair with stiff >= nonstiff.
+      pair with stiff >= nonstiff;
+    - ``peers``: its published file (relative to the working directory, as every path
+      of the config) holds every comparison and row the block names.
     """
     methods = config.get("methods", {})
     systems = config.get("systems", {})
@@ -281,6 +284,7 @@ def check_outputs(config: Mapping[str, Any], built: Mapping[str, HamiltonianSyst
                 )
     if search and search["system"] in systems and search["method"] in valid:
         problems += _search_problems(config, search)
+    problems += peer_problems(config)
     raise_problems(problems)
 
 

@@ -21,6 +21,7 @@ from hampipe.core.methods import resolve_method
 from hampipe.plan.checks import checked_systems
 from hampipe.plan.families import learner_families, setting_family
 from hampipe.plan.learners import LEARNERS, requires_sai
+from hampipe.plan.peers import peer_entries
 from hampipe.plan.styles import presentation
 from hampipe.systems import HamiltonianSystem, system_definition
 
@@ -33,6 +34,7 @@ SELECTIONS = (
     "epochs",
     "ablation",
     "inseparable",
+    "peers",
     "all",
 )
 #: What a selection's figures need, said when it is empty for a system.
@@ -139,8 +141,8 @@ class Plan:
         learners: the entries the per-system figures compare; activation, replication:
         SANN entries differing only in that setting; noise, epochs: each learner's
         entries differing only in that setting (epochs: beside SANN's own run);
-        ablation, inseparable: the entries of the ``tables`` block; all: every entry of
-        ``experiments``.
+        ablation, inseparable: the entries of the ``tables`` block; peers: the entries of
+        the ``peers`` comparisons on the system; all: every entry of ``experiments``.
         """
         if name == "learners":
             return self.shown(system)
@@ -156,6 +158,8 @@ class Plan:
             ]
             sann = [m for m in self.shown(system) if self.learner(m, system) == "sann"]
             return longer + sann if longer else []
+        if name == "peers":
+            return peer_entries(self.config, system)
         if name in ("ablation", "inseparable"):
             block = self.config["tables"].get(name)  # None: the table is left out
             return list(block["methods"]) if block else []
@@ -310,6 +314,17 @@ class Plan:
                     for i in range(self.seeds)
                 ]
             outputs += [FIGURES[name].path(system) for name in self.figures_of(system)]
-        outputs += [FIGURES[name].path() for name, s in FIGURES.items() if not s.per_system]
+        outputs += [
+            s.path() for s in FIGURES.values() if not s.per_system and s.applies(self, None)
+        ]
         outputs += [f"results/tables/{name}.csv" for name in self.tables()]
         return outputs
+
+    def peer_outputs(self) -> list[str]:
+        """What the target ``peers`` makes: the peers table (CSV and Markdown) and its
+        figure; none without ``peers.comparisons``."""
+        from hampipe.plan.outputs import FIGURES
+
+        if not self.config["peers"]["comparisons"]:
+            return []
+        return ["results/tables/peers.csv", "results/tables/peers.md", FIGURES["peers"].path()]

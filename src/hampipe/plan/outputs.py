@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hampipe.plan.experiment import Plan
+from hampipe.plan.peers import peer_systems
 
 Inputs = Mapping[str, Any]
 
@@ -384,5 +385,40 @@ table(
         inputs=_search,
         options=lambda plan: {},
         applies=_configured("partition_search"),
+    )
+)
+
+
+# ------------------------------------------------------------------------- peers
+def _compares(plan: Plan, system: str | None = None) -> bool:
+    return bool(plan.config["peers"]["comparisons"])
+
+
+def _peer_inputs(plan: Plan) -> Inputs:
+    block = plan.config["peers"]
+    return {
+        **{s: plan.collected(s, "peers") for s in peer_systems(plan.config)},
+        "published": block["published"],
+    }
+
+
+table(
+    TableSpec(
+        "peers",
+        inputs=_peer_inputs,
+        options=lambda plan: {
+            "comparisons": dict(plan.config["peers"]["comparisons"]),
+            "bands": dict(plan.config["peers"]["bands"]),
+        },
+        applies=_compares,
+    )
+)
+figure(
+    FigureSpec(
+        "peers",
+        lambda plan, system: {"table": "results/tables/peers.csv"},
+        _no_options,
+        applies=_compares,
+        per_system=False,
     )
 )

@@ -37,6 +37,7 @@ from hampipe.plotting.figures import (
     save_figure,
     set_style,
 )
+from hampipe.plotting.peers import peers_figure
 from hampipe.plotting.probe_figures import learned_potential_figure, meshgrid_error_figure
 from hampipe.plotting.sai_figures import (
     billiard_potential_figure,
@@ -338,3 +339,9 @@ def resampling(inputs: Inputs, methods: Sequence[str]):
     system = str(collected.attrs["system"]).replace("_", "-")
     fig, table = metric_pair(collected, methods, f"{system}: resampling of stiff intervals", labels)
     return fig, table.assign(replication=table["method"].map(replication))
+
+
+@FIGURES.register("peers")
+def peers(inputs: Inputs):
+    """Our baselines beside their papers' published numbers (``results/tables/peers.csv``)."""
+    return peers_figure(pd.read_csv(inputs["table"]))

@@ -224,7 +224,13 @@ def save_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
 
 
 def make_table(name: str, inputs: Mapping[str, Any], output: str | os.PathLike, **options) -> Path:
-    """Read the input files (``inputs``: system or input name → NetCDF path) and write
-    table ``name``."""
+    """Read the input files (``inputs``: system or input name → NetCDF path; the input
+    ``published``, a YAML file of published numbers, goes to the table as that option)
+    and write table ``name``."""
+    from hampipe.plan.peers import read_published
+
+    inputs = dict(inputs)
+    if "published" in inputs:
+        options["published"] = read_published(inputs.pop("published"))
     collected = {s: read_dataset(p) for s, p in inputs.items()}
     return save_table(TABLES[name](collected, **options), output)
