@@ -28,10 +28,11 @@ TINY_TABLES = _SCENARIO["tables"]
 
 
 def copy_project(dest: Path) -> Path:
-    """Copy the workflow, its configs and the test scenarios (``.test/``) into ``dest``."""
+    """Copy the workflow, its configs, the peer overlays and the test scenarios
+    (``.test/``) into ``dest``."""
     for name in ("Snakefile", "config.yaml", "config.quick.yaml"):
         shutil.copy(ROOT / name, dest / name)
-    for name in ("workflow", ".test", "profiles"):
+    for name in ("workflow", ".test", "profiles", "peers"):
         shutil.copytree(ROOT / name, dest / name)
     return dest
 

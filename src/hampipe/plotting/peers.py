@@ -172,7 +172,7 @@ def peers_figure(table: pd.DataFrame) -> tuple[plt.Figure, pd.DataFrame]:
         ax.set_xlim(-0.6, len(labels) - 0.4)
         ax.set_title(f"{comparison}: {metric}")
         ax.set_ylabel(metric.replace("_", " "))
-    legend_outside(axes[0][-1], "value")
+    legend_outside(axes[0][-1], "published and ours")
     seeds = int(table.seeds.max()) if len(table) else 0
     fig.suptitle(
         f"Baselines against their published numbers (geometric mean over {seeds} seeds, "
