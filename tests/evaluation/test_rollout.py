@@ -109,6 +109,23 @@ def test_evaluation_stores_the_peer_metrics():
     assert float(wrong.derivative_mse.min()) > 1e-3
 
 
+def test_noisy_test_inputs_measure_the_noise_floor():
+    """evaluation.noise (DGNet's derivative metric): the exact spring model at inputs with
+    noise σ against the true field at the clean states errs by σ²(1/m² + k²)/2 per
+    coordinate on average (the field is linear); the rollouts are untouched."""
+    spring = make_system("spring")  # k = m = 2
+    test = simulate(spring, 20, 50, 0.1, seed=8)
+    clean = evaluate(exact_spring_model(), test, step=0.01, system=spring)
+    noisy = evaluate(exact_spring_model(), test, step=0.01, system=spring, noise=0.1, seed=3)
+    floor = 0.1**2 * (1 / 2**2 + 2**2) / 2
+    assert float(noisy.derivative_mse.mean()) == pytest.approx(floor, rel=0.1)
+    assert float(clean.derivative_mse.max()) < 1e-20
+    assert noisy.derivative_mse.attrs["input_noise"] == 0.1
+    np.testing.assert_array_equal(noisy.q_pred, clean.q_pred)
+    again = evaluate(exact_spring_model(), test, step=0.01, system=spring, noise=0.1, seed=3)
+    np.testing.assert_array_equal(again.derivative_mse, noisy.derivative_mse)
+
+
 def test_substeps_must_divide_intervals():
     np.testing.assert_array_equal(substeps_per_interval(np.array([0.0, 0.1, 0.3]), 0.01), [10, 20])
     with pytest.raises(ValueError, match="does not divide"):

@@ -3,6 +3,7 @@ the planning traits and the torch classes all read those declarations."""
 
 import inspect
 
+import numpy as np
 import pytest
 
 from hampipe.core import choices
@@ -72,6 +73,18 @@ def test_every_declared_name_has_an_implementation():
         data_scales(q, q + 1.0, torch.arange(3.0).numpy(), scaling)
     for ranking in choices.RANKINGS:
         stiff_mask(q[:, :, 0], 0.5, ranking)
+    from hampipe.training.loop import optimiser
+    from tests.helpers import make_model
+
+    for schedule in choices.LR_SCHEDULES:
+        optimiser([torch.nn.Parameter(torch.ones(1))], 1e-3, 2, schedule, 0.0)
+    for scheme in choices.INITS:
+        make_model("vector_field", 1, width=4, depth=1).initialise(scheme)
+    from hampipe.systems import make_system
+
+    for sampling in choices.RADIUS_SAMPLINGS:
+        spring = make_system("spring", initial_state={"sampling": sampling})
+        spring.sample_initial_states(np.random.default_rng(0), 2)
 
 
 @pytest.mark.parametrize("name", list(LEARNERS))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from hampipe.core import ConfigError
 from hampipe.plan import FIGURES, SELECTIONS, TABLES, Plan, load_config
 from hampipe.systems.base import HamiltonianSystem
 from tests.helpers import DUFFING, ROOT
@@ -212,3 +213,17 @@ def test_settings_the_config_leaves_out_take_the_schema_default():
     assert plan.setting("ode", None, "model") == "vector_field"  # the learner's own default
     with pytest.raises(KeyError, match="methods.sann: no setting 'colour'"):
         plan.setting("sann", None, "colour")
+
+
+def test_the_test_split_can_have_its_own_initial_states():
+    """systems.<name>.test_initial_state: keys merged over initial_state for the test
+    split only (a peer's separate evaluation starts); checked before any job."""
+    change = {"radius": [0.2, 1.0], "sampling": "radius"}
+    plan = plan_of(overrides={"systems": {"spring": {"test_initial_state": change}}})
+    assert plan.initial_state("spring", "train") == {"radius": [10.0, 100.0], "sampling": "energy"}
+    assert plan.initial_state("spring", "test") == change
+    assert QUICK.initial_state("spring", "test") == QUICK.initial_state("spring", "train")
+    with pytest.raises(ConfigError, match=r"'systems.spring.test_initial_state': unknown key"):
+        plan_of(overrides={"systems": {"spring": {"test_initial_state": {"radiu": [1, 2]}}}})
+    with pytest.raises(ConfigError, match=r"'systems.billiard.test_initial_state'"):
+        plan_of(overrides={"systems": {"billiard": {"test_initial_state": {"speed": [0.5, 9.0]}}}})

@@ -89,6 +89,33 @@ def test_spring_ground_truth_matches_closed_form_and_conserves_energy():
     assert ds.attrs["max_relative_energy_drift"] <= 1e-8
 
 
+def test_spring_radius_sampling_is_hnns_recipe():
+    """sampling: radius (HNN's spring): with H = q² + p² (k = 2, m = 1/2) each start lies
+    at a radius r = sqrt(H) uniform in the range, in a direction drawn from the square
+    (so the diagonals, where the square reaches furthest, are over-represented); the
+    default keeps the energy uniform between the range's ends."""
+    hnn = make_system(
+        "spring", parameters={"k": 2.0, "m": 0.5}, initial_state={"radius": [0.1, 1.0],
+                                                               "sampling": "radius"}
+    )  # fmt: skip
+    q, p = hnn.sample_initial_states(np.random.default_rng(1), 20000)
+    r = np.hypot(q[:, 0], p[:, 0])
+    np.testing.assert_allclose(hnn.hamiltonian(q, p), r**2)
+    assert 0.1 <= r.min() and r.max() <= 1.0
+    # uniform in r: each tenth of the range holds a tenth of the starts (±1.5 %)
+    counts = np.histogram(r, bins=10, range=(0.1, 1.0))[0] / r.size
+    np.testing.assert_allclose(counts, 0.1, atol=0.015)
+    angle = np.mod(np.arctan2(p[:, 0], q[:, 0]), np.pi / 2)
+    diagonal = np.abs(angle - np.pi / 4) < np.pi / 16
+    axis = (angle < np.pi / 16) | (angle > np.pi / 2 - np.pi / 16)
+    assert diagonal.mean() > 1.5 * axis.mean()  # 1/8 of the angles each; ratio about 2
+    energy = make_system("spring", initial_state={"radius": [1.0, 2.0]})
+    q, p = energy.sample_initial_states(np.random.default_rng(1), 20000)
+    H = energy.hamiltonian(q, p)  # k = 2: E = r² between 1 and 4, uniform
+    np.testing.assert_allclose(np.histogram(H, bins=3, range=(1.0, 4.0))[0] / H.size, 1 / 3,
+                               atol=0.015)  # fmt: skip
+
+
 def test_three_body_ground_truth_conserves_energy():
     three = make_system("three_body")
     ds = simulate(three, 10, 100, 0.1, seed=4, solver=GroundTruthSolver(max_energy_drift=1e-6))

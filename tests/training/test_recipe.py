@@ -149,3 +149,37 @@ def test_scaling_none_is_neutral(spring):
     out = model.g(torch.cat([q, p], -1))
     assert torch.equal(dq, out[:, :1]) and torch.equal(dp, out[:, 1:])
     assert np.isfinite(list(scales.values())).all()
+
+
+# -- targets: exact_clean ---------------------------------------------------------------
+
+
+def test_exact_clean_targets_are_the_true_field_at_the_clean_states(spring):
+    """HNN's noisy tasks: the inputs carry the noise, the targets are the true field at
+    the states the noisy observations were made of; 'exact' takes it at the noisy ones."""
+    from hampipe.training.observations import add_noise
+
+    system = make_system("spring", initial_state={"radius": [1.0, 2.0]})
+    noisy = add_noise(spring, 0.1, np.random.default_rng(0))
+    examples = {}
+    for targets in ("exact", "exact_clean"):
+        h = hyperparameters("hnn", targets=targets, dtype="float64")
+        method = METHODS["hnn"].build(h, noisy, system)
+        examples[targets] = method.examples(noisy)
+    clean = examples["exact_clean"]
+    dq, dp = system.time_derivative(
+        spring.q.values[:, 1:-1].reshape(-1, 1), spring.p.values[:, 1:-1].reshape(-1, 1)
+    )
+    np.testing.assert_allclose(clean["dq_dt"].numpy(), dq)
+    np.testing.assert_allclose(clean["dp_dt"].numpy(), dp)
+    # inputs are the noisy observations in both
+    np.testing.assert_array_equal(clean["q"].numpy(), noisy.q.values[:, 1:-1].reshape(-1, 1))
+    np.testing.assert_array_equal(clean["q"].numpy(), examples["exact"]["q"].numpy())
+    assert not np.allclose(examples["exact"]["dq_dt"].numpy(), dq)
+    # without noise the two agree
+    quiet = {
+        t: METHODS["hnn"].build(hyperparameters("hnn", targets=t), spring, system).examples(spring)
+        for t in ("exact", "exact_clean")
+    }
+    for key in quiet["exact"]:
+        assert torch.equal(quiet["exact"][key], quiet["exact_clean"][key])

@@ -74,8 +74,19 @@ def get_system_definition(wildcards):
     return PLAN.system_spec(wildcards.system)["definition"]
 
 
+def get_initial_state(wildcards):
+    """The split's initial-state recipe (test_initial_state merged over initial_state
+    for the test split)."""
+    return PLAN.initial_state(wildcards.system, wildcards.split)
+
+
 def get_simulate_seed(wildcards):
     return PLAN.seed("simulate", wildcards.system, wildcards.split)
+
+
+def get_evaluate_seed(wildcards):
+    """The test-input noise's seed: from the system only, so every run sees one draw."""
+    return PLAN.seed("evaluate", wildcards.system)
 
 
 def get_train_seed(wildcards):

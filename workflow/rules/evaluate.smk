@@ -16,6 +16,8 @@ rule evaluate:
     params:
         system=get_system,
         step=lookup(dpath="systems/{system}/evaluation/step", within=config),
+        noise=lookup(dpath="systems/{system}/evaluation/noise", within=config),
+        seed=get_evaluate_seed,
         prediction=get_prediction,
         device=config["device"],
     script:

@@ -14,9 +14,7 @@ rule simulate:
         parameters=lookup(
             dpath="systems/{system}/parameters", within=config, default={}
         ),
-        initial_state=lookup(
-            dpath="systems/{system}/initial_state", within=config, default={}
-        ),
+        initial_state=get_initial_state,
         dt=lookup(dpath="systems/{system}/dt", within=config),
         n_trajectories=lookup(
             dpath="systems/{system}/trajectories/{split}", within=config

@@ -13,6 +13,8 @@ evaluate_file(
     model=snakemake.input.model,
     test=snakemake.input.test,
     step=snakemake.params.step,
+    noise=snakemake.params.noise,
+    seed=snakemake.params.seed,
     prediction=snakemake.params.prediction,
     output=snakemake.output.evaluation,
     threads=snakemake.threads,

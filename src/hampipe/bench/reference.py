@@ -248,7 +248,7 @@ def hnn_reference(
     """
     q_obs, p_obs = torch.as_tensor(ds.q.values), torch.as_tensor(ds.p.values)
     t_obs = ds.time.values
-    system = system_from_attrs(ds.attrs) if h["targets"] == "exact" else None
+    system = system_from_attrs(ds.attrs) if h["targets"] in ("exact", "exact_clean") else None
     field = autograd_field(model)
     total, count = 0.0, 0
     for j in range(q_obs.shape[0]):

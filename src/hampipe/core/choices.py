@@ -21,9 +21,11 @@ SCALINGS: tuple[str, ...] = ("rms", "range", "none")
 LR_SCHEDULES: tuple[str, ...] = ("cosine", "constant")
 #: ``methods.<entry>.init``: how the network's linear layers start.
 INITS: tuple[str, ...] = ("default", "orthogonal")
+#: ``systems.spring.initial_state.sampling``: how a radius range becomes initial states.
+RADIUS_SAMPLINGS: tuple[str, ...] = ("energy", "radius")
 #: ``methods.<entry>.dtype``: the training precision (a torch dtype's name).
 DTYPES: tuple[str, ...] = ("float32", "float64")
 #: ``methods.<hnn entry>.targets``: the time derivatives HNN's field is matched to.
-TARGETS: tuple[str, ...] = ("central_differences", "exact")
+TARGETS: tuple[str, ...] = ("central_differences", "exact", "exact_clean")
 #: ``methods.<sann entry>.ranking``: where SAI is ranked to pick the stiff intervals.
 RANKINGS: tuple[str, ...] = ("trajectory", "dataset")

@@ -259,6 +259,8 @@ def evaluate(
     options: Mapping[str, Any] | None = None,
     *,
     system: HamiltonianSystem,
+    noise: float = 0.0,
+    seed: int = 0,
 ) -> xr.Dataset:
     """Roll out ``model`` from the test split's initial states on its time grid.
 
@@ -267,8 +269,12 @@ def evaluate(
     contract's evaluation dataset: ``q_pred``, ``p_pred`` ``(trajectory, time, dof)``,
     ``mse``, ``energy_pred`` (the true H on the predicted states) and ``energy_error``
     ``(trajectory, time)``, ``diverged`` and ``diverged_time`` ``(trajectory,)``
-    (:func:`divergence`), and the model's training history ``train_loss``,
-    ``validation_loss``, ``epoch_seconds`` ``(epoch,)`` (:func:`training_history`).
+    (:func:`divergence`), ``derivative_mse`` and ``energy_mse`` ``(trajectory,)``
+    (:func:`derivative_mse`, :func:`energy_mse`), and the model's training history
+    ``train_loss``, ``validation_loss``, ``epoch_seconds`` ``(epoch,)``
+    (:func:`training_history`). ``noise`` > 0 evaluates ``derivative_mse`` at the test
+    states plus Gaussian noise of that std (drawn from ``seed``), against the true field
+    at the clean states; the rollouts always start from the clean states.
     """
     meta = getattr(model, "checkpoint", {})
     if meta.get("system", system.name) != system.name:
@@ -291,6 +297,11 @@ def evaluate(
     _, floor = energy_scale(H_start, ENERGY_SCALE_FLOOR)
     H = true_energy(system, q_pred, p_pred)
     energy_units = test.energy.attrs.get("units", "1")
+    if noise < 0:
+        raise ValueError(f"evaluation noise must be >= 0, got {noise}")
+    rng = np.random.default_rng(seed)
+    q_in = q_true + rng.normal(0.0, noise, q_true.shape) if noise else q_true
+    p_in = p_true + rng.normal(0.0, noise, p_true.shape) if noise else p_true
     dims3, dims2 = ("trajectory", "time", "dof"), ("trajectory", "time")
     ds = xr.Dataset(
         {
@@ -326,9 +337,10 @@ def evaluate(
             ),
             "derivative_mse": (
                 ("trajectory",),
-                derivative_mse(model, q_true, p_true, t, system),
+                derivative_mse(model, q_in, p_in, t, system, q_true, p_true),
                 {
                     "units": "1",
+                    "input_noise": noise,
                     "long_name": "mean over time and the 2n coordinates of the squared error "
                     "of the learned vector field against the true one at the test states",
                     "comment": "squared units of dq/dt and dp/dt, mixed over the "
@@ -416,12 +428,16 @@ def evaluate_file(
     device: str = "auto",
     *,
     system: Mapping[str, Any],
+    noise: float = 0.0,
+    seed: int = 0,
 ) -> None:
     """The ``evaluate`` stage: roll out a model file over a test split file.
 
     ``prediction`` is the method's ``prediction`` block: ``integrator`` and its options
     (what it leaves out takes the declared defaults, :data:`hampipe.plan.learners.LEARNING`);
     ``device`` the config's ``device`` (``auto``: CUDA when this process sees a GPU);
+    ``noise`` and ``seed`` the test inputs' noise of ``derivative_mse`` (the system's
+    ``evaluation.noise`` and the stage's seed; see :func:`evaluate`);
     ``system`` the stage's ``system`` param (:func:`hampipe.systems.system_from_spec`): the
     true system is built from it and ``test`` checked against it
     (:func:`hampipe.data.io.check_system`).
@@ -438,7 +454,9 @@ def evaluate_file(
     true_system = system_from_spec(system)
     test_data = read_dataset(test, "data", system=true_system)
     learned = load_model(model).to(pick_device(device))
-    ds = evaluate(learned, test_data, step, integrator, settings, system=true_system)
+    ds = evaluate(
+        learned, test_data, step, integrator, settings, system=true_system, noise=noise, seed=seed
+    )
     log.info(
         "mean MSE at the last step %.4e, mean |energy error| %.4e",
         float(ds.mse.isel(time=-1).mean()),

@@ -267,6 +267,15 @@ class Plan:
             "definition": system_definition(spec),
         }
 
+    def initial_state(self, system: str, split: str) -> dict[str, Any]:
+        """The initial-state recipe of one split: ``initial_state``, with the system's
+        ``test_initial_state`` merged over it for the test split."""
+        spec = self.config["systems"][system]
+        recipe = dict(spec.get("initial_state", {}))
+        if split == "test":
+            recipe.update(spec.get("test_initial_state", {}))
+        return recipe
+
     def seed(self, stage: str, *keys: Any) -> int:
         """The seed of a stage's job, derived from the config's root ``seed``."""
         return derive_seed(self.config["seed"], stage, *keys)

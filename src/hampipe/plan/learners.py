@@ -258,7 +258,9 @@ LEARNERS: dict[str, LearnerSpec] = {
                     "targets",
                     "central_differences",
                     "time derivatives the field is matched to: central differences of the "
-                    "trajectories, or the true system's",
+                    "trajectories, the true system's at the observed states (exact), or at "
+                    "the noise-free states while the inputs carry the noise (exact_clean, "
+                    "the HNN paper's noisy tasks)",
                 ),
             ),
             label="HNN",

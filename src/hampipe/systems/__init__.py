@@ -114,7 +114,8 @@ def check_systems(systems: Mapping[str, Mapping[str, Any]]) -> dict[str, Hamilto
     Run before any job: a user system's expression is parsed and differentiated, and a
     built-in system's options reach the checks of its constructor and sampler (e.g. the
     billiard's speed bound), so a bad value fails here, naming its key, instead of in
-    the ``simulate`` job.
+    the ``simulate`` job; so does the test split's recipe (``test_initial_state`` merged
+    over ``initial_state``).
     """
     built = {}
     for name, spec in systems.items():
@@ -126,6 +127,15 @@ def check_systems(systems: Mapping[str, Mapping[str, Any]]) -> dict[str, Hamilto
             system.sample_initial_states(np.random.default_rng(0), 1)
         except ValueError as error:
             raise ConfigError(f"config key 'systems.{name}': {error}") from None
+        if spec.get("test_initial_state"):
+            recipe = {**(spec.get("initial_state") or {}), **spec["test_initial_state"]}
+            try:
+                test = make_system(name, spec.get("parameters"), recipe)
+                test.sample_initial_states(np.random.default_rng(0), 1)
+            except ValueError as error:
+                raise ConfigError(
+                    f"config key 'systems.{name}.test_initial_state': {error}"
+                ) from None
         built[name] = system
     return built
 

@@ -73,13 +73,24 @@ class HamiltonianSystem:
     @classmethod
     def schema(cls, common: Mapping[str, Any]) -> dict[str, Any]:
         """The config schema of ``systems.<name>``: the ``common`` keys of every system
-        (``dt``, ``steps``, ...) and the declared ``parameters`` and ``initial_state``."""
+        (``dt``, ``steps``, ...), the declared ``parameters`` and ``initial_state``, and
+        ``test_initial_state``: keys of ``initial_state`` that differ for the test split
+        (no defaults of its own; the test split's recipe is ``initial_state`` with them
+        merged over it)."""
         blocks = {}
         for key, fields in (
             ("parameters", cls.parameter_fields),
             ("initial_state", cls.initial_state_fields),
         ):
             blocks[key] = {**fields.schema(), "default": {}}
+        test = fields.schema()
+        for node in test["properties"].values():
+            node.pop("default", None)
+        blocks["test_initial_state"] = {
+            **test,
+            "description": "keys of initial_state that differ for the test split (e.g. a "
+            "peer's separate evaluation starts); the rest is initial_state's",
+        }
         return {
             "type": "object",
             "additionalProperties": False,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from hampipe.core.settings import Block, number, value_range
+from hampipe.core.settings import Block, choice, number, value_range
 from hampipe.systems.base import HamiltonianSystem
 from hampipe.systems.registry import SYSTEMS
+from hampipe.systems.sampling import point_at_random_radius
 
 
 @SYSTEMS.register("spring")
@@ -16,11 +17,17 @@ class Spring(HamiltonianSystem):
     Spring study (seed 001, Eq. 4) with k = m = 2; the exact solution is
     q(t) = A cos(ωt + φ), p = m dq/dt, ω = sqrt(k/m).
 
-    Initial states (``initial_state``): the energy is drawn uniformly between the
-    energies of amplitudes ``radius[0]`` and ``radius[1]`` (E = k r²/2, "energies sampled
-    uniformly", seed 001) and the phase uniformly on [0, 2π):
-    q0 = r cos θ, p0 = sqrt(k m) r sin θ. The default radius range [10, 100] is HNN's
-    [0.1, 1] scaled to the study's radius of 100.
+    Initial states (``initial_state``), by ``sampling``:
+
+    - ``energy`` (default): the energy is drawn uniformly between the energies of
+      amplitudes ``radius[0]`` and ``radius[1]`` (E = k r²/2, "energies sampled
+      uniformly", seed 001) and the phase uniformly on [0, 2π):
+      q0 = r cos θ, p0 = sqrt(k m) r sin θ. The default radius range [10, 100] is HNN's
+      [0.1, 1] scaled to the study's radius of 100;
+    - ``radius``: the HNN paper's recipe (Greydanus et al. 2019, ``experiment-spring``;
+      DGNet reuses it): a direction in the (q, p) plane from U[−1, 1]², normalised, times
+      a radius r ~ U[``radius``] (uniform in r, not in energy; the direction not uniform
+      on the circle). With HNN's H = q² + p² (k = 2, m = 1/2) r is the orbit's radius.
     """
 
     separable = True
@@ -31,7 +38,18 @@ class Spring(HamiltonianSystem):
         m=number(2.0, "mass", exclusive_minimum=0),
     )
     initial_state_fields = Block(
-        radius=value_range([10.0, 100.0], "amplitude range; energy uniform between its ends"),
+        radius=value_range(
+            [10.0, 100.0],
+            "amplitude range: the energy uniform between its ends (sampling: energy), or "
+            "the phase-plane radius uniform in it (sampling: radius)",
+        ),
+        sampling=choice(
+            "radius_samplings",
+            "energy",
+            "energy: energy uniform between the radius range's ends, phase uniform "
+            "(spring study); radius: HNN's recipe, (q, p) a direction from U[-1, 1]^2 "
+            "scaled to a radius uniform in the range",
+        ),
     )
     units = {"q": "m", "p": "kg m s-1", "energy": "J"}
 
@@ -59,6 +77,9 @@ class Spring(HamiltonianSystem):
     def _sample_initial_states(self, rng, n):
         k, m = self.parameters["k"], self.parameters["m"]
         r_min, r_max = self.initial_state["radius"]
+        if self.initial_state["sampling"] == "radius":
+            state, _ = point_at_random_radius(rng, n, (r_min, r_max))
+            return state[:, :1], state[:, 1:]
         energy = rng.uniform(k * r_min**2 / 2, k * r_max**2 / 2, size=n)
         theta = rng.uniform(0.0, 2 * np.pi, size=n)
         r = np.sqrt(2 * energy / k)

@@ -14,7 +14,9 @@ def add_noise(data: xr.Dataset, std: float, rng: np.random.Generator) -> xr.Data
 
     SANN Appendix F: "we add the Gaussian noise with different noise levels (standard
     deviation) to the clean training data". A copy is returned; ``data`` (and the file
-    it came from) is untouched. ``std = 0`` returns ``data`` itself.
+    it came from) is untouched. ``std = 0`` returns ``data`` itself. The copy keeps the
+    clean states as ``q_clean`` and ``p_clean`` (HNN's ``targets: exact_clean`` takes
+    its targets there); every method reads its inputs from ``q`` and ``p``.
     """
     if std < 0:
         raise ValueError(f"noise must be >= 0, got {std}")
@@ -23,6 +25,7 @@ def add_noise(data: xr.Dataset, std: float, rng: np.random.Generator) -> xr.Data
     noisy = data.copy(deep=True)
     noisy["q"] = data.q + rng.normal(0.0, std, data.q.shape)
     noisy["p"] = data.p + rng.normal(0.0, std, data.p.shape)
+    noisy["q_clean"], noisy["p_clean"] = data.q, data.p
     return noisy.assign_attrs(observation_noise=std)
 
 
