@@ -92,7 +92,8 @@ def test_spring_ground_truth_matches_closed_form_and_conserves_energy():
 def test_spring_radius_sampling_is_hnns_recipe():
     """sampling: radius (HNN's spring): with H = q² + p² (k = 2, m = 1/2) each start lies
     at a radius r = sqrt(H) uniform in the range, in a direction drawn from the square
-    (so the diagonals, where the square reaches furthest, are over-represented); the
+    (so the diagonals, where the square reaches furthest, are over-represented); box
+    (DGNet's evaluation starts): |q|, |p| uniform in the range, random signs; the
     default keeps the energy uniform between the range's ends."""
     hnn = make_system(
         "spring", parameters={"k": 2.0, "m": 0.5}, initial_state={"radius": [0.1, 1.0],
@@ -109,6 +110,14 @@ def test_spring_radius_sampling_is_hnns_recipe():
     diagonal = np.abs(angle - np.pi / 4) < np.pi / 16
     axis = (angle < np.pi / 16) | (angle > np.pi / 2 - np.pi / 16)
     assert diagonal.mean() > 1.5 * axis.mean()  # 1/8 of the angles each; ratio about 2
+    box = make_system("spring", initial_state={"radius": [0.2, 1.0], "sampling": "box"})
+    q, p = box.sample_initial_states(np.random.default_rng(1), 20000)
+    for x in (q[:, 0], p[:, 0]):  # |x| uniform in [0.2, 1], each sign half the time
+        assert 0.2 <= np.abs(x).min() and np.abs(x).max() <= 1.0
+        assert np.mean(x > 0) == pytest.approx(0.5, abs=0.02)
+        np.testing.assert_allclose(
+            np.histogram(np.abs(x), bins=4, range=(0.2, 1.0))[0] / x.size, 0.25, atol=0.015
+        )
     energy = make_system("spring", initial_state={"radius": [1.0, 2.0]})
     q, p = energy.sample_initial_states(np.random.default_rng(1), 20000)
     H = energy.hamiltonian(q, p)  # k = 2: E = r² between 1 and 4, uniform

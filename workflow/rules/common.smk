@@ -69,6 +69,11 @@ def get_system(wildcards):
     return PLAN.system_spec(wildcards.system)
 
 
+def get_system_name(wildcards):
+    """The system's class: its own name, or the built-in a named variant is."""
+    return PLAN.system_spec(wildcards.system)["name"]
+
+
 def get_system_definition(wildcards):
     """Hamiltonian, coordinates and momenta of a user-written system; {} if built in."""
     return PLAN.system_spec(wildcards.system)["definition"]

@@ -11,6 +11,7 @@ rule simulate:
     resources:
         **get_resources("simulate"),
     params:
+        name=get_system_name,
         parameters=lookup(
             dpath="systems/{system}/parameters", within=config, default={}
         ),

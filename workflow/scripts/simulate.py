@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 start_job(snakemake)
 simulate_to_file(
-    system=snakemake.wildcards.system,
+    system=snakemake.params.name,
     parameters=snakemake.params.parameters,
     initial_state=snakemake.params.initial_state,
     dt=snakemake.params.dt,

@@ -22,7 +22,7 @@ LR_SCHEDULES: tuple[str, ...] = ("cosine", "constant")
 #: ``methods.<entry>.init``: how the network's linear layers start.
 INITS: tuple[str, ...] = ("default", "orthogonal")
 #: ``systems.spring.initial_state.sampling``: how a radius range becomes initial states.
-RADIUS_SAMPLINGS: tuple[str, ...] = ("energy", "radius")
+RADIUS_SAMPLINGS: tuple[str, ...] = ("energy", "radius", "box")
 #: ``methods.<entry>.dtype``: the training precision (a torch dtype's name).
 DTYPES: tuple[str, ...] = ("float32", "float64")
 #: ``methods.<hnn entry>.targets``: the time derivatives HNN's field is matched to.

@@ -335,14 +335,14 @@ def _misnamed(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str,
     systems = config.get("systems")
     if isinstance(systems, Mapping):
         for name, spec in systems.items():
-            if name in SYSTEMS or not isinstance(spec, Mapping):
+            if name in SYSTEMS or not isinstance(spec, Mapping) or "system" in spec:
                 continue
             if not any(key in spec for key in DEFINITION_KEYS):
                 problems[f"systems.{name}"] = (
                     f"config key 'systems.{name}': {name!r} is not a built-in system"
                     f"{suggest(name, SYSTEMS)} and defines none of its own (a user-defined "
-                    f"system needs {', '.join(DEFINITION_KEYS)}); built-in systems: "
-                    f"{', '.join(SYSTEMS)}"
+                    f"system needs {', '.join(DEFINITION_KEYS)}; a variant of a built-in one "
+                    f"needs 'system: <built-in>'); built-in systems: {', '.join(SYSTEMS)}"
                 )
     methods = config.get("methods")
     learners = list(schema["properties"]["methods"]["properties"])

@@ -23,7 +23,7 @@ from hampipe.plan.families import learner_families, setting_family
 from hampipe.plan.learners import LEARNERS, requires_sai
 from hampipe.plan.peers import peer_entries
 from hampipe.plan.styles import presentation
-from hampipe.systems import HamiltonianSystem, system_definition
+from hampipe.systems import HamiltonianSystem, builtin_of, system_definition
 
 #: Method selections a collected dataset holds: ``results/collected/{system}/{selection}.nc``.
 SELECTIONS = (
@@ -254,15 +254,16 @@ class Plan:
 
     # -------------------------------------------------------------- stage params
     def system_spec(self, system: str) -> dict[str, Any]:
-        """What defines the true system: ``name``, the config's ``parameters`` and, for
-        a user-written one, its ``definition`` (Hamiltonian, coordinates, momenta).
+        """What defines the true system: ``name`` (the built-in one for a named variant,
+        :func:`~hampipe.systems.builtin_of`), the config's ``parameters`` and, for a
+        user-written one, its ``definition`` (Hamiltonian, coordinates, momenta).
 
         Every stage that needs the true system gets this as params and checks its input
         files' attributes against it.
         """
         spec = self.config["systems"][system]
         return {
-            "name": system,
+            "name": builtin_of(system, spec) or system,
             "parameters": dict(spec["parameters"]),
             "definition": system_definition(spec),
         }

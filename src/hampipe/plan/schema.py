@@ -79,6 +79,7 @@ def _fill_declared(node: Any, schema: dict) -> None:
         elif kind == "systems":
             common = schema["$defs"]["system_common"]
             node["properties"] = {name: SYSTEMS.get_class(name).schema(common) for name in SYSTEMS}
+            node["additionalProperties"] = _variant_or_user(node["additionalProperties"], schema)
         elif kind is not None:
             raise ValueError(
                 f"config schema: unknown x-declared {kind!r}; valid: learners, systems"
@@ -88,6 +89,36 @@ def _fill_declared(node: Any, schema: dict) -> None:
     elif isinstance(node, list):
         for value in node:
             _fill_declared(value, schema)
+
+
+def _variant_or_user(user: dict, schema: dict) -> dict:
+    """The schema of a ``systems`` entry with another name than the built-ins': with a
+    ``system`` key, a named variant of that built-in (its own block, plus ``system``);
+    without, ``user`` (a user-written system)."""
+    common = schema["$defs"]["system_common"]
+    branches = []
+    for name in SYSTEMS:
+        block = SYSTEMS.get_class(name).schema(common)
+        block["properties"]["system"] = {"const": name, "description": "the built-in system"}
+        schema["$defs"][f"{name}_variant"] = block
+        branches.append(
+            {
+                "if": {"properties": {"system": {"const": name}}, "required": ["system"]},
+                "then": {"$ref": f"#/$defs/{name}_variant"},
+            }
+        )
+    kinds = {
+        "properties": {
+            "system": {
+                "enum": list(SYSTEMS),
+                "description": "the built-in system this entry is a named variant of (its "
+                "Hamiltonian and samplers; every other key as for that built-in's own "
+                "entry, nothing inherited from it)",
+            }
+        },
+        "required": ["system"],
+    }
+    return {"if": {"required": ["system"]}, "then": {"allOf": [kinds, *branches]}, "else": user}
 
 
 def _fill_enums(node: Any) -> None:

@@ -49,6 +49,20 @@ def make_system(
     return SymbolicSystem.from_mapping(name, definition, parameters, initial_state)
 
 
+def builtin_of(name: str, spec: Mapping[str, Any] | None = None) -> str | None:
+    """The built-in system a ``systems.<name>`` entry is, or None for a user-written one.
+
+    A built-in name is itself; any other entry with a ``system`` key is a *named variant*
+    of that built-in (e.g. ``dgnet_spring: {system: spring, ...}``): the same Hamiltonian
+    and samplers under another ``{system}`` wildcard, with its own settings.
+    """
+    if name in SYSTEMS:
+        return name
+    if isinstance(spec, Mapping) and isinstance(spec.get("system"), str):
+        return spec["system"]
+    return None
+
+
 def system_definition(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The keys of a ``systems.<name>`` config entry that define a user system, else ``{}``."""
     return {key: spec[key] for key in DEFINITION_KEYS if key in spec}
@@ -112,25 +126,27 @@ def check_systems(systems: Mapping[str, Mapping[str, Any]]) -> dict[str, Hamilto
     """Build every configured system and draw one initial state; raise ``ConfigError``.
 
     Run before any job: a user system's expression is parsed and differentiated, and a
-    built-in system's options reach the checks of its constructor and sampler (e.g. the
-    billiard's speed bound), so a bad value fails here, naming its key, instead of in
+    built-in system's (or a named variant's, :func:`builtin_of`) options reach the
+    checks of its constructor and sampler (e.g. the billiard's speed bound), so a bad
+    value fails here, naming its key, instead of in
     the ``simulate`` job; so does the test split's recipe (``test_initial_state`` merged
     over ``initial_state``).
     """
     built = {}
     for name, spec in systems.items():
-        if name not in SYSTEMS:
+        builtin = builtin_of(name, spec)
+        if builtin is None:
             built[name] = check_user_system(name, spec)
             continue
         try:
-            system = make_system(name, spec.get("parameters"), spec.get("initial_state"))
+            system = make_system(builtin, spec.get("parameters"), spec.get("initial_state"))
             system.sample_initial_states(np.random.default_rng(0), 1)
         except ValueError as error:
             raise ConfigError(f"config key 'systems.{name}': {error}") from None
         if spec.get("test_initial_state"):
             recipe = {**(spec.get("initial_state") or {}), **spec["test_initial_state"]}
             try:
-                test = make_system(name, spec.get("parameters"), recipe)
+                test = make_system(builtin, spec.get("parameters"), recipe)
                 test.sample_initial_states(np.random.default_rng(0), 1)
             except ValueError as error:
                 raise ConfigError(
@@ -141,6 +157,7 @@ def check_systems(systems: Mapping[str, Mapping[str, Any]]) -> dict[str, Hamilto
 
 
 __all__ = [
+    "builtin_of",
     "SPEC_KEYS",
     "SYSTEMS",
     "HamiltonianSystem",

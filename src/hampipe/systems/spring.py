@@ -27,7 +27,10 @@ class Spring(HamiltonianSystem):
     - ``radius``: the HNN paper's recipe (Greydanus et al. 2019, ``experiment-spring``;
       DGNet reuses it): a direction in the (q, p) plane from U[−1, 1]², normalised, times
       a radius r ~ U[``radius``] (uniform in r, not in energy; the direction not uniform
-      on the circle). With HNN's H = q² + p² (k = 2, m = 1/2) r is the orbit's radius.
+      on the circle). With HNN's H = q² + p² (k = 2, m = 1/2) r is the orbit's radius;
+    - ``box``: q and p each of magnitude uniform in ``radius`` with a random sign, i.e.
+      uniform in the square ±[r₀, r₁]² without its centre (DGNet's energy-evaluation
+      starts, ±[0.2, 1]² per coordinate).
     """
 
     separable = True
@@ -48,7 +51,8 @@ class Spring(HamiltonianSystem):
             "energy",
             "energy: energy uniform between the radius range's ends, phase uniform "
             "(spring study); radius: HNN's recipe, (q, p) a direction from U[-1, 1]^2 "
-            "scaled to a radius uniform in the range",
+            "scaled to a radius uniform in the range; box: |q| and |p| each uniform in the "
+            "range, random signs (DGNet's evaluation starts)",
         ),
     )
     units = {"q": "m", "p": "kg m s-1", "energy": "J"}
@@ -79,6 +83,9 @@ class Spring(HamiltonianSystem):
         r_min, r_max = self.initial_state["radius"]
         if self.initial_state["sampling"] == "radius":
             state, _ = point_at_random_radius(rng, n, (r_min, r_max))
+            return state[:, :1], state[:, 1:]
+        if self.initial_state["sampling"] == "box":
+            state = rng.uniform(r_min, r_max, size=(n, 2)) * rng.choice([-1.0, 1.0], size=(n, 2))
             return state[:, :1], state[:, 1:]
         energy = rng.uniform(k * r_min**2 / 2, k * r_max**2 / 2, size=n)
         theta = rng.uniform(0.0, 2 * np.pi, size=n)
