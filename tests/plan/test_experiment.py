@@ -227,3 +227,38 @@ def test_the_test_split_can_have_its_own_initial_states():
         plan_of(overrides={"systems": {"spring": {"test_initial_state": {"radiu": [1, 2]}}}})
     with pytest.raises(ConfigError, match=r"'systems.billiard.test_initial_state'"):
         plan_of(overrides={"systems": {"billiard": {"test_initial_state": {"speed": [0.5, 9.0]}}}})
+
+
+#: A named variant of the built-in spring (DGNet's), beside the spring study's own entry.
+VARIANT = {
+    "system": "spring",
+    "parameters": {"k": 2.0, "m": 0.5},
+    "initial_state": {"radius": [0.1, 1.0], "sampling": "radius"},
+    "dt": 0.2,
+    "steps": {"train": 10, "test": 10},
+    "trajectories": {"train": 4, "test": 2},
+}
+
+
+def test_a_named_variant_of_a_built_in_system():
+    """systems.<name>: {system: <built-in>, ...} is that built-in under another wildcard,
+    with its own settings and the built-in's defaults, checked as the built-in's entry."""
+    plan = plan_of(overrides={"systems": {"dgnet_spring": VARIANT}})
+    spec = plan.config["systems"]["dgnet_spring"]
+    assert spec["evaluation"] == {"step": 0.01, "noise": 0.0}  # defaults filled
+    assert plan.system_spec("dgnet_spring") == {
+        "name": "spring",
+        "parameters": {"k": 2.0, "m": 0.5},
+        "definition": {},
+    }
+    assert plan.system_spec("spring")["parameters"] == {"k": 2.0, "m": 2.0}  # untouched
+    assert type(plan.systems["dgnet_spring"]).__name__ == "Spring"
+    for change, message in [
+        ({"system": "sprng"}, "'systems.dgnet_spring.system': 'sprng' is not allowed"),
+        ({"parameters": {"kk": 1.0}}, "'systems.dgnet_spring.parameters': unknown key 'kk'"),
+        ({"initial_state": {"radius": [1.0, 0.5]}}, "'systems.dgnet_spring.initial_state"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            plan_of(overrides={"systems": {"dgnet_spring": {**VARIANT, **change}}})
+    with pytest.raises(ConfigError, match="missing key 'dt'"):
+        plan_of(overrides={"systems": {"dgnet_spring": {"system": "spring"}}})

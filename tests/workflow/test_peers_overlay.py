@@ -1,8 +1,11 @@
-"""A peer overlay end to end at a tiny size: ``snakemake peers`` with
-peers/hnn_two_body.yaml trains and evaluates its four entries, writes the peers table
-with the published numbers beside ours, and draws its figure."""
+"""The peer overlays end to end at a tiny size: ``snakemake peers`` with each overlay of
+peers/ trains and evaluates its entries, writes the peers table with the published
+numbers beside ours, and draws its figure; the DGNet one on a named variant of the
+built-in spring."""
 
 from __future__ import annotations
+
+import json
 
 import pandas as pd
 import pytest
@@ -11,38 +14,63 @@ import yaml
 from hampipe.plan.peers import read_published
 from tests.workflow.test_workflow import assert_figure, copy_project, planned_jobs, snakemake
 
-#: The overlay shrunk to seconds: two seeds, a few orbits, two epochs of a narrow net.
-SHRINK = {
-    "seeds": 2,
-    "systems": {"two_body": {"trajectories": {"train": 4, "test": 2}}},
-    "methods": {"hnn_2body_peer": {"width": 8, "epochs": 2, "batch_size": 64}},
+TINY = {"width": 8, "epochs": 2, "batch_size": 64}
+#: Each overlay shrunk to seconds (two seeds, a few trajectories, two epochs of a narrow
+#: net): comparison, system, the shrinking overlay, entries, published rows.
+OVERLAYS = {
+    "hnn_two_body": (
+        "two_body",
+        {"methods": {"hnn_2body_peer": TINY}},
+        {"hnn_2body_peer", "hnn_2body_hampipe", "baseline_2body_peer", "baseline_2body_hampipe"},
+        2,
+    ),
+    "dgnet_spring": (
+        "dgnet_spring",
+        {"methods": {"node_dgnet_peer": TINY, "srnn_dgnet_peer": TINY}},
+        {f"{m}_dgnet_{r}" for m in ("node", "hnn", "srnn") for r in ("peer", "hampipe")},
+        3,
+    ),
 }
 
 
 @pytest.mark.slow
-def test_tiny_peer_overlay_end_to_end(tmp_path):
+@pytest.mark.parametrize("comparison", list(OVERLAYS))
+def test_tiny_peer_overlay_end_to_end(tmp_path, comparison):
+    system, methods, entries, rows = OVERLAYS[comparison]
+    shrink = {
+        "seeds": 2,
+        "systems": {system: {"trajectories": {"train": 4, "test": 2}}},
+        **methods,
+    }
     workdir = copy_project(tmp_path)
-    (workdir / "shrink.yaml").write_text(yaml.safe_dump(SHRINK))
-    overlays = ("--configfile", "peers/hnn_two_body.yaml", "shrink.yaml")
+    (workdir / "shrink.yaml").write_text(yaml.safe_dump(shrink))
+    overlays = ("--configfile", f"peers/{comparison}.yaml", "shrink.yaml")
     jobs = planned_jobs(snakemake(workdir, "-n", "peers", *overlays))
-    # the two splits, 4 entries x 2 seeds trained and evaluated, nothing of config.yaml's
+    # the two splits, every entry x 2 seeds trained and evaluated, nothing of config.yaml's
+    n = 2 * len(entries)
     assert jobs == {
-        "simulate": 2, "train": 8, "evaluate": 8, "collect": 1,
+        "simulate": 2, "train": n, "evaluate": n, "collect": 1,
         "table_peers": 1, "figure_peers": 1, "peers": 1,
     }  # fmt: skip
     snakemake(workdir, "peers", *overlays)
     table = pd.read_csv(workdir / "results/tables/peers.csv")
-    published = read_published(workdir / "peers/published.yaml")["hnn_two_body"]["rows"]
-    assert len(table) == 2 * 2 * 2  # rows hnn, baseline x 2 metrics x 2 recipes
+    published = read_published(workdir / "peers/published.yaml")[comparison]["rows"]
+    assert len(table) == rows * 2 * 2  # rows x 2 metrics x 2 recipes
     for r in table.itertuples():
         assert r.published == published[r.row][r.metric][0]
         assert r.seeds == 2 and r.ours > 0
         assert r.ratio == pytest.approx(r.ours / r.published)
         assert r.within_band == (1 / r.band <= r.ratio <= r.band)
-    assert set(table.entry) == {
-        "hnn_2body_peer", "hnn_2body_hampipe", "baseline_2body_peer", "baseline_2body_hampipe",
-    }  # fmt: skip
+    assert set(table.entry) == entries
     assert (workdir / "results/tables/peers.md").read_text().startswith("|")
     assert_figure(workdir, "peers")
+    if system == "dgnet_spring":  # a named variant: files of the built-in spring
+        import xarray as xr
+
+        with xr.open_dataset(workdir / f"results/data/{system}/test.nc") as test:
+            assert test.attrs["system"] == "spring"
+            assert json.loads(test.attrs["initial_state"])["sampling"] == "box"
+        with xr.open_dataset(workdir / f"results/data/{system}/train.nc") as train:
+            assert json.loads(train.attrs["initial_state"])["sampling"] == "radius"
     # done: nothing left to plan
     assert planned_jobs(snakemake(workdir, "-n", "peers", *overlays)) == {}
