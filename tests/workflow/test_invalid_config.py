@@ -571,6 +571,14 @@ def test_snakemake_stops_with_one_message_and_touches_nothing(project, tmp_path,
     assert "Traceback" not in output and not FRAME.search(output), output
     assert snapshot(project) == before
     assert {p.name for p in project.iterdir()} - {".snakemake"} == {
-        *("Snakefile", "config.yaml", "config.quick.yaml", "workflow", ".test", "profiles"),
+        *(
+            "Snakefile",
+            "config.yaml",
+            "config.quick.yaml",
+            "workflow",
+            ".test",
+            "profiles",
+            "peers",
+        ),
         *("results", "logs"),
     }
