@@ -41,6 +41,11 @@ def _methods(text: str) -> list[str]:
     return names
 
 
+def _chosen(groups: list[list[str]] | None) -> list[str]:
+    """The ``--method`` values in order, each once (default: every benchmark method)."""
+    return list(dict.fromkeys([m for group in groups for m in group] if groups else BENCH_METHODS))
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -175,11 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     check, or a config file is missing or invalid)."""
     args = parser().parse_args(argv)
     if args.command == "gpu":
-        methods = [m for group in args.method for m in group] if args.method else BENCH_METHODS
         failures = gpu_run.run(
             args.out,
             scales=args.scale or ("paper", "cpu"),
-            methods=list(dict.fromkeys(methods)),
+            methods=_chosen(args.method),
             device=args.device,
             repeats=args.repeats,
             batches=args.batches,
@@ -196,11 +200,10 @@ def main(argv: list[str] | None = None) -> int:
         except (FileNotFoundError, ValueError) as error:
             return _error("ground_truth", error)
         return 0
-    methods = [m for group in args.method for m in group] if args.method else list(BENCH_METHODS)
     records = []
     try:
         for record in run(
-            list(dict.fromkeys(methods)),
+            _chosen(args.method),
             scale=args.scale,
             device=args.device,
             threads=args.threads,

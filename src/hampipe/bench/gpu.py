@@ -40,6 +40,7 @@ from typing import Any
 
 import torch
 
+from hampipe.bench.timing import synchronize
 from hampipe.bench.train import format_table
 from hampipe.bench.train import run as run_train
 from hampipe.bench.workload import BENCH_METHODS, benchmark_data, scale_config
@@ -55,11 +56,6 @@ MATMUL_SHAPES: tuple[tuple[int, int, int], ...] = ((8192, 8192, 8192), (1024, 25
 #: Element types of the timed products: the models' (float32, TF32 off as in torch's
 #: default) and the tensor cores' fastest common one (bfloat16).
 MATMUL_DTYPES: tuple[torch.dtype, ...] = (torch.float32, torch.bfloat16)
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def matmul_throughput(
@@ -88,11 +84,11 @@ def matmul_throughput(
                 a @ b
             seconds = []
             for _ in range(repeats):
-                _synchronize(device)
+                synchronize(device)
                 start = time.perf_counter()
                 for _ in range(count):
                     a @ b
-                _synchronize(device)
+                synchronize(device)
                 seconds.append(time.perf_counter() - start)
             median = statistics.median(seconds)
             records.append(

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 import xarray as xr
 
+from hampipe.core.choices import EXACT_TARGETS
 from hampipe.models.model import Model
 from hampipe.plan.learners import LEARNERS
 from hampipe.sai import stiff_mask
@@ -248,7 +249,7 @@ def hnn_reference(
     """
     q_obs, p_obs = torch.as_tensor(ds.q.values), torch.as_tensor(ds.p.values)
     t_obs = ds.time.values
-    system = system_from_attrs(ds.attrs) if h["targets"] in ("exact", "exact_clean") else None
+    system = system_from_attrs(ds.attrs) if h["targets"] in EXACT_TARGETS else None
     field = autograd_field(model)
     total, count = 0.0, 0
     for j in range(q_obs.shape[0]):

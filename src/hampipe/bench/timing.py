@@ -25,7 +25,8 @@ from hampipe.bench.workload import batch_order, prepare
 from hampipe.models.method import Batch
 
 
-def _synchronize(device: torch.device) -> None:
+def synchronize(device: torch.device) -> None:
+    """Wait for the device's queued work (CUDA), so a wall-clock timer measures it."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
@@ -129,11 +130,11 @@ def time_training(
         out["peak_memory"] = _reset_peak_memory(device)
         seconds = []
         for _ in range(repeats):
-            _synchronize(device)
+            synchronize(device)
             start = time.perf_counter()
             for index in timed:
                 step(loss_of, index)
-            _synchronize(device)
+            synchronize(device)
             seconds.append((time.perf_counter() - start) * n / timed_examples)
         out[f"{key}seconds_per_epoch"] = statistics.median(seconds)
         out[f"{key}peak_memory_bytes"] = _peak_memory(device)

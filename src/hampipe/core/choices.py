@@ -27,5 +27,7 @@ RADIUS_SAMPLINGS: tuple[str, ...] = ("energy", "radius", "box")
 DTYPES: tuple[str, ...] = ("float32", "float64")
 #: ``methods.<hnn entry>.targets``: the time derivatives HNN's field is matched to.
 TARGETS: tuple[str, ...] = ("central_differences", "exact", "exact_clean")
+#: The targets taken from the true system (HNN is then built with it).
+EXACT_TARGETS: tuple[str, ...] = ("exact", "exact_clean")
 #: ``methods.<sann entry>.ranking``: where SAI is ranked to pick the stiff intervals.
 RANKINGS: tuple[str, ...] = ("trajectory", "dataset")

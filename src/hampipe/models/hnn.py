@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hampipe.core.choices import TARGETS
+from hampipe.core.choices import EXACT_TARGETS, TARGETS
 from hampipe.models.method import Batch, Method
 from hampipe.models.registry import METHODS
 
@@ -46,7 +46,7 @@ class HNN(Method):
         targets = self.settings.targets
         if targets not in TARGETS:
             raise ValueError(f"unknown HNN targets {targets!r}; valid: {', '.join(TARGETS)}")
-        if targets in ("exact", "exact_clean") and self.system is None:
+        if targets in EXACT_TARGETS and self.system is None:
             raise ValueError(
                 f"HNN targets {targets!r} are the true system's derivatives: build the method "
                 "with the true system (system=...; the train stage's 'system' param)"
@@ -56,7 +56,7 @@ class HNN(Method):
         t = train.time.values
         q, p = train.q.values, train.p.values
         n_traj, n_time, dof = q.shape
-        if self.settings.targets in ("exact", "exact_clean"):
+        if self.settings.targets in EXACT_TARGETS:
             at_q, at_p = q, p
             if self.settings.targets == "exact_clean" and "q_clean" in train:
                 at_q, at_p = train.q_clean.values, train.p_clean.values

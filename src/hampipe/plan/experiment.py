@@ -23,7 +23,12 @@ from hampipe.plan.families import learner_families, setting_family
 from hampipe.plan.learners import LEARNERS, requires_sai
 from hampipe.plan.peers import peer_entries
 from hampipe.plan.styles import presentation
-from hampipe.systems import HamiltonianSystem, builtin_of, system_definition
+from hampipe.systems import (
+    HamiltonianSystem,
+    builtin_of,
+    split_initial_state,
+    system_definition,
+)
 
 #: Method selections a collected dataset holds: ``results/collected/{system}/{selection}.nc``.
 SELECTIONS = (
@@ -269,13 +274,9 @@ class Plan:
         }
 
     def initial_state(self, system: str, split: str) -> dict[str, Any]:
-        """The initial-state recipe of one split: ``initial_state``, with the system's
-        ``test_initial_state`` merged over it for the test split."""
-        spec = self.config["systems"][system]
-        recipe = dict(spec.get("initial_state", {}))
-        if split == "test":
-            recipe.update(spec.get("test_initial_state", {}))
-        return recipe
+        """The initial-state recipe of one split (:func:`~hampipe.systems.split_initial_state`:
+        the test split's ``test_initial_state`` merged over ``initial_state``)."""
+        return split_initial_state(self.config["systems"][system], split)
 
     def seed(self, stage: str, *keys: Any) -> int:
         """The seed of a stage's job, derived from the config's root ``seed``."""
@@ -335,6 +336,6 @@ class Plan:
         figure; none without ``peers.comparisons``."""
         from hampipe.plan.outputs import FIGURES
 
-        if not self.config["peers"]["comparisons"]:
+        if "peers" not in self.tables():
             return []
         return ["results/tables/peers.csv", "results/tables/peers.md", FIGURES["peers"].path()]

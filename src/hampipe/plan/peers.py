@@ -41,12 +41,20 @@ _VALUE = {
     "description": "the published value, or [value, its stated uncertainty or null]",
 }
 
+
+def _named(value: dict[str, Any]) -> dict[str, Any]:
+    """A non-empty mapping from lower-case names to ``value``s."""
+    return {
+        "type": "object",
+        "minProperties": 1,
+        "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
+        "additionalProperties": value,
+    }
+
+
 #: The published file's schema (JSON Schema 2020-12).
-PUBLISHED_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "minProperties": 1,
-    "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
-    "additionalProperties": {
+PUBLISHED_SCHEMA: dict[str, Any] = _named(
+    {
         "type": "object",
         "additionalProperties": False,
         "required": ["source", "rows"],
@@ -54,11 +62,8 @@ PUBLISHED_SCHEMA: dict[str, Any] = {
             "source": {"type": "string", "minLength": 1},
             "recipe": {"type": "string"},
             "evaluation": {"type": "string"},
-            "rows": {
-                "type": "object",
-                "minProperties": 1,
-                "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
-                "additionalProperties": {
+            "rows": _named(
+                {
                     "type": "object",
                     "additionalProperties": False,
                     "required": ["label"],
@@ -67,11 +72,11 @@ PUBLISHED_SCHEMA: dict[str, Any] = {
                         "label": {"type": "string", "minLength": 1},
                         **{metric: _VALUE for metric in PEER_METRICS},
                     },
-                },
-            },
+                }
+            ),
         },
-    },
-}
+    }
+)
 
 
 def read_published(path: str | os.PathLike) -> dict[str, Any]:

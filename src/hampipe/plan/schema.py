@@ -4,6 +4,7 @@ with the declared blocks (learners, built-in systems) and the registries' names 
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,9 @@ def _fill_declared(node: Any, schema: dict) -> None:
         elif kind == "systems":
             common = schema["$defs"]["system_common"]
             node["properties"] = {name: SYSTEMS.get_class(name).schema(common) for name in SYSTEMS}
-            node["additionalProperties"] = _variant_or_user(node["additionalProperties"], schema)
+            node["additionalProperties"] = _variant_or_user(
+                node["properties"], node["additionalProperties"], schema
+            )
         elif kind is not None:
             raise ValueError(
                 f"config schema: unknown x-declared {kind!r}; valid: learners, systems"
@@ -91,14 +94,13 @@ def _fill_declared(node: Any, schema: dict) -> None:
             _fill_declared(value, schema)
 
 
-def _variant_or_user(user: dict, schema: dict) -> dict:
+def _variant_or_user(builtins: dict, user: dict, schema: dict) -> dict:
     """The schema of a ``systems`` entry with another name than the built-ins': with a
-    ``system`` key, a named variant of that built-in (its own block, plus ``system``);
-    without, ``user`` (a user-written system)."""
-    common = schema["$defs"]["system_common"]
+    ``system`` key, a named variant of that built-in (a copy of its block ``builtins``
+    holds, plus ``system``); without, ``user`` (a user-written system)."""
     branches = []
     for name in SYSTEMS:
-        block = SYSTEMS.get_class(name).schema(common)
+        block = copy.deepcopy(builtins[name])
         block["properties"]["system"] = {"const": name, "description": "the built-in system"}
         schema["$defs"][f"{name}_variant"] = block
         branches.append(

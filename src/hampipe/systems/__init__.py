@@ -63,6 +63,15 @@ def builtin_of(name: str, spec: Mapping[str, Any] | None = None) -> str | None:
     return None
 
 
+def split_initial_state(spec: Mapping[str, Any], split: str) -> dict[str, Any]:
+    """The initial-state recipe of one split of a ``systems.<name>`` entry: its
+    ``initial_state``, with ``test_initial_state`` merged over it for the test split."""
+    recipe = dict(spec.get("initial_state") or {})
+    if split == "test":
+        recipe.update(spec.get("test_initial_state") or {})
+    return recipe
+
+
 def system_definition(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The keys of a ``systems.<name>`` config entry that define a user system, else ``{}``."""
     return {key: spec[key] for key in DEFINITION_KEYS if key in spec}
@@ -128,9 +137,8 @@ def check_systems(systems: Mapping[str, Mapping[str, Any]]) -> dict[str, Hamilto
     Run before any job: a user system's expression is parsed and differentiated, and a
     built-in system's (or a named variant's, :func:`builtin_of`) options reach the
     checks of its constructor and sampler (e.g. the billiard's speed bound), so a bad
-    value fails here, naming its key, instead of in
-    the ``simulate`` job; so does the test split's recipe (``test_initial_state`` merged
-    over ``initial_state``).
+    value fails here, naming its key, instead of in the ``simulate`` job; so does the
+    test split's recipe (:func:`split_initial_state`).
     """
     built = {}
     for name, spec in systems.items():
@@ -138,26 +146,23 @@ def check_systems(systems: Mapping[str, Mapping[str, Any]]) -> dict[str, Hamilto
         if builtin is None:
             built[name] = check_user_system(name, spec)
             continue
-        try:
-            system = make_system(builtin, spec.get("parameters"), spec.get("initial_state"))
-            system.sample_initial_states(np.random.default_rng(0), 1)
-        except ValueError as error:
-            raise ConfigError(f"config key 'systems.{name}': {error}") from None
+        splits = [("", "train")]
         if spec.get("test_initial_state"):
-            recipe = {**(spec.get("initial_state") or {}), **spec["test_initial_state"]}
+            splits.append((".test_initial_state", "test"))
+        for key, split in splits:
+            recipe = split_initial_state(spec, split)
             try:
-                test = make_system(builtin, spec.get("parameters"), recipe)
-                test.sample_initial_states(np.random.default_rng(0), 1)
+                system = make_system(builtin, spec.get("parameters"), recipe)
+                system.sample_initial_states(np.random.default_rng(0), 1)
             except ValueError as error:
-                raise ConfigError(
-                    f"config key 'systems.{name}.test_initial_state': {error}"
-                ) from None
-        built[name] = system
+                raise ConfigError(f"config key 'systems.{name}{key}': {error}") from None
+            built.setdefault(name, system)
     return built
 
 
 __all__ = [
     "builtin_of",
+    "split_initial_state",
     "SPEC_KEYS",
     "SYSTEMS",
     "HamiltonianSystem",
