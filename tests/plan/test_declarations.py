@@ -77,7 +77,7 @@ def test_every_declared_name_has_an_implementation():
     from tests.helpers import make_model
 
     for schedule in choices.LR_SCHEDULES:
-        optimiser([torch.nn.Parameter(torch.ones(1))], 1e-3, 2, schedule, 0.0)
+        optimiser([torch.nn.Parameter(torch.ones(1))], 1e-3, 2, schedule, 0.0, patience=2)
     for scheme in choices.INITS:
         make_model("vector_field", 1, width=4, depth=1).initialise(scheme)
     from hampipe.systems import make_system

@@ -61,6 +61,15 @@ CASES = [
         ),
     ),
     Case(
+        "patience_without_validation",
+        {"methods": {"hnn": {"patience": 5, "validation": 0.0}}},
+        (
+            "config key 'methods.hnn.patience': 5 epochs",
+            "early stopping watches the validation loss and validation is 0",
+            "allowed: a validation fraction > 0, or patience 0",
+        ),
+    ),
+    Case(
         "prediction_key_typo",
         {"methods": {"hnn": {"prediction": {"integrater": "leapfrog"}}}},
         (

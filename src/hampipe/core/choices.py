@@ -18,7 +18,7 @@ FEATURES: tuple[str, ...] = ("coordinates", "pairwise_distances")
 #: ``methods.<entry>.scaling``: the data scales of the network's inputs.
 SCALINGS: tuple[str, ...] = ("rms", "range", "none")
 #: ``methods.<entry>.lr_schedule``: how the learning rate moves over the epochs.
-LR_SCHEDULES: tuple[str, ...] = ("cosine", "constant")
+LR_SCHEDULES: tuple[str, ...] = ("cosine", "constant", "plateau")
 #: ``methods.<entry>.init``: how the network's linear layers start.
 INITS: tuple[str, ...] = ("default", "orthogonal")
 #: ``systems.spring.initial_state.sampling``: how a radius range becomes initial states.

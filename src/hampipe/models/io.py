@@ -30,6 +30,34 @@ READABLE_FORMATS = ("hampipe-model-1", MODEL_FORMAT)
 _SCALE_BUFFERS = {"q_shift", "p_shift", "velocity_scale", "force_scale", "time_scale"}
 
 
+#: ``stopped`` of a run that trained its fixed epochs, or hit its cap without converging.
+STOPPED_AT_CAP = "epochs"
+#: ``stopped`` of a run stopped early because its validation loss stopped improving.
+STOPPED_CONVERGED = "converged"
+
+
+def fixed_epochs_reason(epochs: int) -> str:
+    """The ``stop_reason`` of a run without early stopping."""
+    return f"trained the fixed {epochs} epochs (no early stopping)"
+
+
+def training_end(history: Mapping[str, Any]) -> dict[str, Any]:
+    """How a model's training ended, from its file's ``history``.
+
+    ``epochs_run``, ``best_epoch`` (the epoch whose weights the file holds), ``stopped``
+    (:data:`STOPPED_CONVERGED` or :data:`STOPPED_AT_CAP`) and ``stop_reason`` (a
+    sentence); see :class:`hampipe.training.stopping.EarlyStopping`. A file written
+    before early stopping existed trained its fixed epochs, and says so.
+    """
+    epochs = len(history.get("loss") or [])
+    return {
+        "epochs_run": int(history.get("epochs_run", epochs)),
+        "best_epoch": int(history.get("best_epoch", epochs)),
+        "stopped": str(history.get("stopped", STOPPED_AT_CAP)),
+        "stop_reason": str(history.get("stop_reason", fixed_epochs_reason(epochs))),
+    }
+
+
 def save_model(
     path: str | os.PathLike,
     method: Method,

@@ -57,6 +57,17 @@ def _settings_problems(h: Mapping[str, Any]) -> dict[str, str]:
                     f"allowed: the default {show(default)}, or a model that takes it "
                     f"({', '.join(takers)})"
                 )
+    if h.get("lr_schedule") == "plateau" and not h.get("patience", 0):
+        problems["lr_schedule"] = (
+            "'plateau' lowers the rate when the validation loss stalls, which early "
+            "stopping watches, but patience is 0; allowed: patience > 0 with it, or "
+            "cosine or constant"
+        )
+    if h.get("patience", 0) > 0 and not h.get("validation", 0.1):
+        problems["patience"] = (
+            f"{show(h['patience'])} epochs, but early stopping watches the validation loss "
+            "and validation is 0; allowed: a validation fraction > 0, or patience 0"
+        )
     integrators = {
         "integrator": h.get("integrator"),
         "prediction.integrator": (h.get("prediction") or {}).get("integrator"),

@@ -154,14 +154,29 @@ LEARNING = Block(
         "data scales of the network's inputs and outputs: RMS, the spring study's "
         "normalisation into [-1, 1], or none (raw units, as the HNN and DGNet code)",
     ),
-    epochs=integer(3000, "training epochs", minimum=1),
+    epochs=integer(3000, "training epochs (the cap, with early stopping)", minimum=1),
+    patience=integer(
+        0,
+        "early stopping: stop once the validation loss has not improved for this many "
+        "epochs and keep the best epoch's weights (needs validation > 0); 0 trains all "
+        "the epochs (the paper's fixed-epoch recipe)",
+        minimum=0,
+    ),
+    min_improvement=number(
+        1.0e-3,
+        "early stopping: the relative drop of the validation loss below its best that "
+        "counts as an improvement",
+        minimum=0,
+        exclusive_maximum=1,
+    ),
     batch_size=integer(1024, "examples per mini-batch", minimum=1),
     learning_rate=number(1.0e-3, "initial Adam learning rate", exclusive_minimum=0),
     lr_schedule=choice(
         "lr_schedules",
         "cosine",
-        "the learning rate over the epochs: cosine decay to 0 (SANN §4.1), or constant "
-        "(the HNN and DGNet code)",
+        "the learning rate over the epochs: cosine decay to 0 (SANN §4.1), constant "
+        "(the HNN and DGNet code), or plateau: halved whenever the validation loss has not "
+        "improved for half the patience (with early stopping)",
     ),
     weight_decay=number(
         0.0,

@@ -20,6 +20,7 @@ from hampipe.models.method import Batch, Method
 from hampipe.systems import HamiltonianSystem
 from hampipe.training.observations import add_noise, observed_annotation, split_validation
 from hampipe.training.resume import Checkpointer, checkpoint_key
+from hampipe.training.stopping import EarlyStopping
 
 log = logging.getLogger(__name__)
 
@@ -57,21 +58,36 @@ def optimiser(
     epochs: int,
     lr_schedule: str,
     weight_decay: float,
+    patience: int = 0,
+    min_improvement: float = 0.0,
 ) -> tuple[torch.optim.Adam, torch.optim.lr_scheduler.LRScheduler]:
     """Adam and its learning-rate schedule (``methods.<entry>`` keys of the same names).
 
     ``lr_schedule``: ``cosine`` decays the rate along a cosine from ``learning_rate`` to 0
-    over ``epochs`` (SANN §4.1); ``constant`` keeps it (the HNN and DGNet code).
+    over ``epochs`` (SANN §4.1); ``constant`` keeps it (the HNN and DGNet code);
+    ``plateau`` halves it whenever the validation loss has not improved (by the relative
+    margin ``min_improvement``) for more than ``patience // 2`` epochs, the usual
+    companion of early stopping (``torch.optim.lr_scheduler.ReduceLROnPlateau``).
     ``weight_decay`` is Adam's coupled L2 penalty (``torch.optim.Adam``'s, as the HNN and
     DGNet code use): ``weight_decay · θ`` is added to the gradient before Adam's moments,
-    unlike AdamW's decoupled decay. The scheduler steps once per epoch.
+    unlike AdamW's decoupled decay. The scheduler steps once per epoch (``plateau``
+    with the epoch's validation loss).
     """
     if lr_schedule not in LR_SCHEDULES:
         raise ValueError(f"unknown lr_schedule {lr_schedule!r}; valid: {', '.join(LR_SCHEDULES)}")
     optimizer = torch.optim.Adam(parameters, lr=learning_rate, weight_decay=weight_decay)
+    scheduler: torch.optim.lr_scheduler.LRScheduler
     if lr_schedule == "cosine":
-        scheduler: torch.optim.lr_scheduler.LRScheduler = (
-            torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    elif lr_schedule == "plateau":
+        if patience < 1:
+            raise ValueError("lr_schedule 'plateau' needs early stopping (patience > 0)")
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer,
+            factor=0.5,
+            patience=patience // 2,
+            threshold=min_improvement,
+            threshold_mode="rel",
         )
     else:
         scheduler = torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0, total_iters=0)
@@ -93,7 +109,9 @@ def fit(
     *,
     lr_schedule: str = "cosine",
     weight_decay: float = 0.0,
-) -> dict[str, list[float]]:
+    patience: int = 0,
+    min_improvement: float = 0.0,
+) -> dict[str, Any]:
     """Minimise ``method.loss`` over shuffled mini-batches of ``examples``.
 
     Adam (Kingma & Ba 2014) with the learning rate decaying along a cosine from
@@ -103,6 +121,12 @@ def fit(
     ``FloatingPointError`` naming the epoch, the config ``key`` of the method
     (``methods.<name>``) and the likely causes. After each epoch the loss on the
     ``validation`` examples (if any) is recorded.
+
+    With ``patience`` > 0 the run stops early once the validation loss has not improved
+    by the relative margin ``min_improvement`` for ``patience`` epochs, and the model
+    ends with the weights of its best validation epoch
+    (:class:`~hampipe.training.stopping.EarlyStopping`); ``epochs`` is then a cap. The
+    learning-rate schedule runs over ``epochs`` either way.
 
     With ``checkpoints``, training resumes from the job's checkpoint if there is one and
     saves one every ``checkpoints.every`` epochs. Everything an epoch reads from the
@@ -131,7 +155,9 @@ def fit(
     -------
     dict
         The history: per-epoch mean loss, validation loss, learning rate and wall
-        seconds (``seconds`` of resumed epochs are those of the run that did them).
+        seconds (``seconds`` of resumed epochs are those of the run that did them), and
+        how training ended: ``epochs_run``, ``best_epoch`` (whose weights the model
+        holds), ``stopped`` (``converged`` or ``epochs``) and ``stop_reason``.
     """
     device = device or pick_device()
     where = key or f"methods.{method.name}"
@@ -140,9 +166,16 @@ def fit(
     data = {k: v.to(device) for k, v in examples.items()}
     held_out = {k: v.to(device) for k, v in (validation or {}).items()}
     n = next(iter(data.values())).shape[0]
+    stopping = EarlyStopping(patience, min_improvement)
+    if stopping.enabled and not held_out:
+        raise ValueError(
+            f"{where}.patience: {patience}, but early stopping needs validation examples "
+            f"({where}.validation is 0)"
+        )
     optimizer, scheduler = optimiser(
-        model.parameters(), learning_rate, epochs, lr_schedule, weight_decay
-    )
+        model.parameters(), learning_rate, epochs, lr_schedule, weight_decay, patience,
+        min_improvement,
+    )  # fmt: skip
     generator = torch.Generator().manual_seed(seed)
     history: dict[str, list[float]] = {
         "loss": [],
@@ -152,7 +185,9 @@ def fit(
     }
     first = 0
     if checkpoints is not None:
-        resumed = checkpoints.restore(model, optimizer, scheduler, generator, epochs, device)
+        resumed = checkpoints.restore(
+            model, optimizer, scheduler, generator, epochs, device, stopping
+        )
         if resumed is not None:
             first, history = resumed
     # a bar on a terminal; elsewhere (a job's log) a line every 5 % of the epochs
@@ -163,6 +198,8 @@ def fit(
         initial=first,
         enabled=progress,
     )
+    converged = False
+    epochs_run = first
     for epoch in bar:
         start = time.perf_counter()
         order = torch.randperm(n, generator=generator).to(device)
@@ -179,20 +216,30 @@ def fit(
             loss.backward()
             optimizer.step()
             total += loss.item() * idx.numel()
-        history["learning_rate"].append(scheduler.get_last_lr()[0])
-        scheduler.step()
+        history["learning_rate"].append(optimizer.param_groups[0]["lr"])
         history["loss"].append(total / n)
         if held_out:
             history["validation_loss"].append(_mean_loss(method, held_out, batch_size))
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(history["validation_loss"][-1])
+        else:
+            scheduler.step()
         history["seconds"].append(time.perf_counter() - start)
         bar.set_postfix(
             loss=f"{history['loss'][-1]:.4e}",
             **({"validation": f"{history['validation_loss'][-1]:.4e}"} if held_out else {}),
         )
-        if checkpoints is not None and checkpoints.due(epoch + 1, epochs):
-            checkpoints.save(epoch + 1, model, optimizer, scheduler, generator, history, device)
+        epochs_run = epoch + 1
+        if held_out and stopping.update(epochs_run, history["validation_loss"][-1], model):
+            converged = True
+            break
+        if checkpoints is not None and checkpoints.due(epochs_run, epochs):
+            checkpoints.save(
+                epochs_run, model, optimizer, scheduler, generator, history, device, stopping
+            )
+    stopping.restore_best(model)
     model.eval()
-    return history
+    return {**history, **stopping.summary(epochs_run, epochs, converged)}
 
 
 def train(
@@ -270,6 +317,8 @@ def train(
         checkpoints=checkpoints,
         lr_schedule=settings.lr_schedule,
         weight_decay=settings.weight_decay,
+        patience=settings.patience,
+        min_improvement=settings.min_improvement,
     )
     history.update(
         device=str(device),
@@ -356,11 +405,12 @@ def train_to_file(
         system=true_system,
     )
     log.info(
-        "%s: final loss %.4e after %d epochs (%.1f s)",
+        "%s: final loss %.4e after %d epochs (%.1f s); %s",
         entry or learner,
         history["loss"][-1],
         len(history["loss"]),
         sum(history["seconds"]),
+        history["stop_reason"],
     )
     save_model(output, trained, history, true_system.name, seed, entry=entry)
     if checkpoints is not None:

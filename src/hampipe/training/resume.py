@@ -5,7 +5,8 @@ run again continues from its last checkpoint instead of epoch 0, and ends with t
 weights and history as a run that was never interrupted. A checkpoint holds everything
 the epoch loop of :func:`hampipe.training.loop.fit` carries from one epoch to the next:
 model, optimiser and learning-rate-scheduler states, the batch-order generator, the
-global torch RNG (and the CUDA one on a GPU), the epochs done and the history so far.
+global torch RNG (and the CUDA one on a GPU), the epochs done, the history so far and
+the early-stopping state (best validation epoch and its weights).
 
 Its file name is a key (:func:`checkpoint_key`) hashing everything the run's result
 depends on: learner, ``methods`` entry, hyperparameters, seed, device and the SHA-256 of
@@ -29,6 +30,7 @@ from typing import Any
 import torch
 
 from hampipe.core.provenance import __version__, file_checksum
+from hampipe.training.stopping import EarlyStopping
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +200,7 @@ class Checkpointer:
         generator: torch.Generator,
         history: Mapping[str, list[float]],
         device: torch.device,
+        stopping: EarlyStopping | None = None,
     ) -> Path:
         """Write the state after ``epochs_done`` epochs to :attr:`path`, atomically.
 
@@ -217,6 +220,7 @@ class Checkpointer:
             "generator": generator.get_state(),
             "rng": _rng_states(device),
             "history": {k: list(v) for k, v in history.items()},
+            "stopping": stopping.state_dict() if stopping is not None else None,
             "hampipe_version": __version__,
         }
         fd, tmp = tempfile.mkstemp(prefix=f".{self.key}.", suffix=".tmp", dir=self.directory)
@@ -273,13 +277,14 @@ class Checkpointer:
         generator: torch.Generator,
         epochs: int,
         device: torch.device,
+        stopping: EarlyStopping | None = None,
     ) -> tuple[int, dict[str, list[float]]] | None:
         """Load this job's checkpoint into the training state, if there is a usable one.
 
         Returns the epochs done and the history so far, or ``None`` (nothing touched)
         when there is no checkpoint or it cannot be applied; such a file is logged as a
         warning. The objects must be freshly built as for epoch 0, with ``model`` on
-        ``device``.
+        ``device``; ``stopping``, if given, gets the checkpoint's early-stopping state.
         """
         payload = self.load()
         if payload is None:
@@ -296,12 +301,13 @@ class Checkpointer:
                 "scheduler": scheduler.state_dict() if scheduler is not None else None,
                 "generator": generator.get_state(),
                 "rng": _rng_states(device),
+                "stopping": stopping.state_dict() if stopping is not None else None,
             }
         )
         try:
-            self._apply(payload, model, optimizer, scheduler, generator, device)
+            self._apply(payload, model, optimizer, scheduler, generator, device, stopping)
         except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as error:
-            self._apply(before, model, optimizer, scheduler, generator, device)
+            self._apply(before, model, optimizer, scheduler, generator, device, stopping)
             log.warning(
                 "ignoring checkpoint %s: it does not fit this run (%s: %s); training from epoch 0",
                 self.path,
@@ -320,7 +326,12 @@ class Checkpointer:
         scheduler: torch.optim.lr_scheduler.LRScheduler | None,
         generator: torch.Generator,
         device: torch.device,
+        stopping: EarlyStopping | None = None,
     ) -> None:
+        if stopping is not None and stopping.enabled:
+            if state.get("stopping") is None:
+                raise KeyError("no early-stopping state for a run with patience")
+            stopping.load_state_dict(state["stopping"])
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None:
