@@ -115,9 +115,13 @@ def test_final_outputs_list_every_figure_table_and_evaluation_once():
     assert "results/figs/billiard_potential.pdf" in outputs
     assert "results/figs/three_body_orbits.gif" in outputs
     assert "results/figs/valid_prediction_time.pdf" in outputs
+    # where stiffness helps: every system that trains SANN, and no other
+    assert "results/figs/three_body_error_by_stiffness.pdf" in outputs
+    assert "results/figs/billiard_error_by_stiffness.pdf" in outputs
+    assert "results/figs/spring_error_by_stiffness.pdf" not in outputs
     assert [o for o in outputs if o.startswith("results/tables/")] == [
         f"results/tables/{name}.csv"
-        for name in ("summary", "ablation", "inseparable", "partition_search")
+        for name in ("summary", "stiffness", "ablation", "inseparable", "partition_search")
     ]
 
 
@@ -125,7 +129,7 @@ def test_tables_are_written_when_configured():
     config = load_config("config.yaml", "config.quick.yaml", root=ROOT)
     config["tables"] = {}
     plan = Plan.from_config(config, SCHEMA)
-    assert plan.tables() == ["summary"]
+    assert plan.tables() == ["summary", "stiffness"]  # both need no tables block
     with pytest.raises(ValueError, match="needs the config block 'tables.ablation'"):
         TABLES["ablation"].inputs(plan)
 
@@ -262,3 +266,28 @@ def test_a_named_variant_of_a_built_in_system():
             plan_of(overrides={"systems": {"dgnet_spring": {**VARIANT, **change}}})
     with pytest.raises(ConfigError, match="missing key 'dt'"):
         plan_of(overrides={"systems": {"dgnet_spring": {"system": "spring"}}})
+
+
+def test_identical_entries_train_once():
+    """``sann_exp5`` is ``sann`` (SANN Table 1's row 5 is the default setting): one
+    training job and model per seed, each entry still evaluated under its own name."""
+    paper = plan_of()
+    assert paper.trained_as("sann_exp5", "three_body") == "sann"
+    assert paper.trained_as("sann", "three_body") == "sann"
+    shared = "results/models/three_body/sann/seed2.pt"
+    assert paper.model_file("three_body", "sann_exp5", 2) == shared
+    # a setting that differs splits them; one spelled out at its default does not
+    assert paper.trained_as("sann_exp6", "three_body") == "sann_exp6"
+    spelled = plan_of(overrides={"methods": {"hnn_twin": {"method": "hnn", "weight_decay": 0.0}}})
+    assert spelled.trained_as("hnn_twin", "three_body") == "hnn"
+    # the prediction block does not enter training: a different one still shares
+    other = plan_of(
+        overrides={"methods": {"hnn_rk4": {"method": "hnn", "prediction": {"integrator": "rk4"}}}}
+    )
+    assert other.trained_as("hnn_rk4", "spring") == "hnn"
+    assert other.prediction("hnn_rk4", "spring")["integrator"] == "rk4"
+    # a per-system override splits them on that system only
+    split = plan_of(
+        overrides={"methods": {"sann_exp5": {"per_system": {"three_body": {"epochs": 7}}}}}
+    )
+    assert split.trained_as("sann_exp5", "three_body") == "sann_exp5"

@@ -107,6 +107,11 @@ def get_train_input(wildcards):
     return PLAN.train_input(wildcards.system, wildcards.method)
 
 
+def get_model(wildcards):
+    """The model file of the run: its own, or that of the identical entry it trains as."""
+    return PLAN.model_file(wildcards.system, wildcards.method, wildcards.seed)
+
+
 def get_learner(wildcards):
     return PLAN.learner(wildcards.method, wildcards.system)
 

@@ -1,6 +1,6 @@
 rule evaluate:
     input:
-        model="results/models/{system}/{method}/seed{seed}.pt",
+        model=get_model,
         test="results/data/{system}/test.nc",
     output:
         evaluation="results/eval/{system}/{method}/seed{seed}.nc",
@@ -19,6 +19,7 @@ rule evaluate:
         noise=lookup(dpath="systems/{system}/evaluation/noise", within=config),
         seed=get_evaluate_seed,
         prediction=get_prediction,
+        entry="{method}",
         device=config["device"],
     script:
         "../scripts/evaluate.py"

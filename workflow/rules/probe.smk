@@ -1,6 +1,6 @@
 rule probe:
     input:
-        model="results/models/{system}/{method}/seed{seed}.pt",
+        model=get_model,
     output:
         probe="results/probe/{system}/{method}/{kind}/seed{seed}.nc",
     log:

@@ -16,6 +16,7 @@ evaluate_file(
     noise=snakemake.params.noise,
     seed=snakemake.params.seed,
     prediction=snakemake.params.prediction,
+    entry=snakemake.params.entry,
     output=snakemake.output.evaluation,
     threads=snakemake.threads,
     device=snakemake.params.device,

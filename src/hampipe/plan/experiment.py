@@ -11,6 +11,7 @@ every file ``all`` makes (:meth:`Plan.final_outputs`). It is torch-free and test
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from functools import cached_property
@@ -67,6 +68,7 @@ class Plan:
         self.config = config
         self.systems = dict(systems)
         self._entries: dict[tuple[str, str | None], tuple[str, dict[str, Any]]] = {}
+        self._shared: dict[str, dict[str, str]] = {}
 
     @classmethod
     def from_config(cls, config: dict, schema: str | os.PathLike) -> Plan:
@@ -105,6 +107,32 @@ class Plan:
         block (which reaches ``evaluate`` alone: changing it reruns no training)."""
         settings = self.entry(method, system)[1]
         return {k: v for k, v in settings.items() if k != "prediction"}
+
+    def trained_as(self, method: str, system: str) -> str:
+        """The entry whose training jobs make entry ``method``'s models on ``system``.
+
+        Identical runs train once: entries with the same learner and the same training
+        settings (declared defaults filled in, ``prediction`` left out) share one
+        training job per seed, named after the first of them in the config's order
+        (in ``config.yaml``, ``sann_exp5`` trains as ``sann``). Each entry is still
+        evaluated and listed under its own name.
+        """
+        return self._trained_as(system).get(method, method)
+
+    def _trained_as(self, system: str) -> dict[str, str]:
+        if system not in self._shared:
+            first: dict[str, str] = {}
+            shared = {}
+            for name in self.config["methods"]:
+                learner, settings = self.entry(name, system)
+                if learner not in LEARNERS:
+                    continue
+                filled = {**LEARNERS[learner].defaults(), **self.hyperparameters(name, system)}
+                filled.pop("prediction", None)
+                key = json.dumps([learner, filled], sort_keys=True, default=str)
+                shared[name] = first.setdefault(key, name)
+            self._shared[system] = shared
+        return self._shared[system]
 
     def prediction(self, method: str, system: str) -> dict[str, Any]:
         """The entry's prediction block (integrator and its options) for the system."""
@@ -288,6 +316,11 @@ class Plan:
         if requires_sai(self.learner(method, system)):
             inputs["sai"] = f"results/sai/{system}.nc"
         return inputs
+
+    def model_file(self, system: str, method: str, seed: int | str) -> str:
+        """The model file that entry ``method``'s seed-``seed`` run on ``system`` uses:
+        its own, or that of the entry it trains as (:meth:`trained_as`)."""
+        return f"results/models/{system}/{self.trained_as(method, system)}/seed{seed}.pt"
 
     def checkpoint(self, system: str, method: str, seed: int | str) -> dict[str, Any]:
         """Where a training job keeps its resumable checkpoints, and how often it saves one
