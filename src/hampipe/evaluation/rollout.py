@@ -15,6 +15,7 @@ from hampipe.core.config import divides
 from hampipe.core.provenance import __version__
 from hampipe.data.energy import ENERGY_SCALE_FLOOR, energy_scale, relative_energy_error
 from hampipe.integrators import StepSizeError
+from hampipe.models.io import training_end
 from hampipe.models.method import integrator_options, make_integrator
 from hampipe.plan.learners import LEARNING
 from hampipe.systems import HamiltonianSystem
@@ -90,6 +91,50 @@ def rollout(
     bad = np.logical_or.accumulate(bad, axis=1)
     q_out[bad], p_out[bad] = np.nan, np.nan
     return q_out, p_out
+
+
+def interval_errors(
+    model: torch.nn.Module,
+    q: np.ndarray,
+    p: np.ndarray,
+    t: np.ndarray,
+    step: float,
+    integrator: str = "leapfrog",
+    options: Mapping[str, Any] | None = None,
+) -> np.ndarray:
+    """The error of one observed interval at a time, from every observed state.
+
+    For each trajectory and each interval i, the model is integrated from the observed
+    state u_i = (q(t_i), p(t_i)) to t_{i+1} exactly as in :func:`rollout` (same
+    ``integrator``, ``step`` and ``options``), and the result û_{i+1} compared with the
+    observed u_{i+1}: the mean over the 2n coordinates of (û_{i+1} − u_{i+1})², as
+    :func:`mse`. Unlike a rollout's error, which carries everything before it, this
+    error belongs to the interval alone, so it can be binned by the interval's
+    stiffness (SAI, SANN Eq. 5): the error-by-stiffness figure and table.
+
+    ``q``, ``p`` have shape ``(trajectory, time, dof)``; returns
+    ``(trajectory, time − 1)``, NaN where the one-interval integration diverged.
+    """
+    n_sub = substeps_per_interval(t, step)
+    param = next(model.parameters())
+    stepper = make_integrator(integrator, model, options or {})
+    q_all = torch.as_tensor(np.asarray(q), dtype=param.dtype, device=param.device)
+    p_all = torch.as_tensor(np.asarray(p), dtype=param.dtype, device=param.device)
+    model.eval()
+    ends_q, ends_p = [], []
+    for i, n in enumerate(n_sub):
+        q0, p0 = q_all[:, i], p_all[:, i]
+        with torch.no_grad():
+            q1, p1, _ = _advance(stepper, q0, p0, _finite(q0, p0), step, int(n), float(t[i]))
+        ends_q.append(q1.cpu().double().numpy())
+        ends_p.append(p1.cpu().double().numpy())
+    with np.errstate(over="ignore", invalid="ignore"):
+        return mse(
+            np.stack(ends_q, axis=1),
+            np.stack(ends_p, axis=1),
+            np.asarray(q, np.float64)[:, 1:],
+            np.asarray(p, np.float64)[:, 1:],
+        )
 
 
 def _finite(q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
@@ -261,6 +306,7 @@ def evaluate(
     system: HamiltonianSystem,
     noise: float = 0.0,
     seed: int = 0,
+    entry: str | None = None,
 ) -> xr.Dataset:
     """Roll out ``model`` from the test split's initial states on its time grid.
 
@@ -270,11 +316,18 @@ def evaluate(
     ``mse``, ``energy_pred`` (the true H on the predicted states) and ``energy_error``
     ``(trajectory, time)``, ``diverged`` and ``diverged_time`` ``(trajectory,)``
     (:func:`divergence`), ``derivative_mse`` and ``energy_mse`` ``(trajectory,)``
-    (:func:`derivative_mse`, :func:`energy_mse`), and the model's training history
+    (:func:`derivative_mse`, :func:`energy_mse`), ``interval_error``
+    ``(trajectory, interval)`` (:func:`interval_errors`), and the model's training history
     ``train_loss``, ``validation_loss``, ``epoch_seconds`` ``(epoch,)``
     (:func:`training_history`). ``noise`` > 0 evaluates ``derivative_mse`` at the test
     states plus Gaussian noise of that std (drawn from ``seed``), against the true field
     at the clean states; the rollouts always start from the clean states.
+
+    ``entry`` is the ``methods`` entry evaluated (attribute ``method``; default the
+    model file's); ``trained_as`` records the entry whose training job made the model
+    (another one when identical entries share a model), and ``epochs_run``,
+    ``best_epoch``, ``stopped`` and ``stop_reason`` how its training ended
+    (:func:`hampipe.models.io.training_end`).
     """
     meta = getattr(model, "checkpoint", {})
     if meta.get("system", system.name) != system.name:
@@ -347,6 +400,15 @@ def evaluate(
                     "coordinates as in mse (HNN paper's test loss)",
                 },
             ),
+            "interval_error": (
+                ("trajectory", "interval"),
+                interval_errors(model, q_true, p_true, t, step, integrator, options),
+                {
+                    "units": "1",
+                    "long_name": "mean over dof of the squared error of (q, p) after one "
+                    "observed interval integrated from the observed state at its start",
+                },
+            ),
             "energy_mse": (
                 ("trajectory",),
                 energy_mse(H, H_start),
@@ -374,17 +436,27 @@ def evaluate(
                 },
             ),
         },
-        coords={k: test.coords[k] for k in ("trajectory", "time", "dof")},
+        coords={
+            **{k: test.coords[k] for k in ("trajectory", "time", "dof")},
+            "interval": np.arange(len(t) - 1),
+            "interval_start": (
+                "interval",
+                t[:-1],
+                {"units": test.time.attrs.get("units", "s"), "long_name": "start of the interval"},
+            ),
+        },
         attrs={
             "Conventions": "CF-1.10",
             "system": system.name,
-            "method": meta.get("method", ""),
+            "method": entry or meta.get("method", ""),
+            "trained_as": meta.get("method", entry or ""),
             "model": meta.get("model", getattr(model, "name", "")),
             "seed": meta.get("seed", -1),
             "integrator": integrator,
             "integrator_options": json.dumps(dict(options or {}), sort_keys=True),
             "step": step,
             "n_diverged": diverged,
+            **training_end(meta.get("history", {})),
             "hampipe_version": __version__,
         },
     )
@@ -430,6 +502,7 @@ def evaluate_file(
     system: Mapping[str, Any],
     noise: float = 0.0,
     seed: int = 0,
+    entry: str | None = None,
 ) -> None:
     """The ``evaluate`` stage: roll out a model file over a test split file.
 
@@ -440,7 +513,7 @@ def evaluate_file(
     ``evaluation.noise`` and the stage's seed; see :func:`evaluate`);
     ``system`` the stage's ``system`` param (:func:`hampipe.systems.system_from_spec`): the
     true system is built from it and ``test`` checked against it
-    (:func:`hampipe.data.io.check_system`).
+    (:func:`hampipe.data.io.check_system`); ``entry`` the ``{method}`` evaluated.
     """
     from hampipe.data.io import read_dataset, write_dataset
     from hampipe.models.device import pick_device
@@ -455,7 +528,15 @@ def evaluate_file(
     test_data = read_dataset(test, "data", system=true_system)
     learned = load_model(model).to(pick_device(device))
     ds = evaluate(
-        learned, test_data, step, integrator, settings, system=true_system, noise=noise, seed=seed
+        learned,
+        test_data,
+        step,
+        integrator,
+        settings,
+        system=true_system,
+        noise=noise,
+        seed=seed,
+        entry=entry,
     )
     log.info(
         "mean MSE at the last step %.4e, mean |energy error| %.4e",

@@ -309,6 +309,14 @@ figure(
 )
 figure(
     FigureSpec(
+        "error_by_stiffness",
+        _collected("learners"),
+        lambda plan, system: {"methods": plan.shown(system), **plan.stiffness(system)},
+        applies=_trains_sann,
+    )
+)
+figure(
+    FigureSpec(
         "integrator_drift",
         lambda plan, system: {"drift": f"results/drift/{system}.nc"},
         _no_options,
@@ -359,8 +367,29 @@ table(
     TableSpec(
         "summary",
         inputs=lambda plan: {s: plan.collected(s, "all") for s in plan.config["experiments"]},
-        options=lambda plan: {"methods": dict(plan.config["experiments"])},
+        options=lambda plan: {
+            "methods": dict(plan.config["experiments"]),
+            "seed": plan.seed("summary"),
+        },
         applies=lambda plan: True,
+    )
+)
+
+
+def _sann_systems(plan: Plan) -> list[str]:
+    return [s for s in plan.config["experiments"] if plan.sann_entries(s)]
+
+
+table(
+    TableSpec(
+        "stiffness",
+        inputs=lambda plan: {s: plan.collected(s, "learners") for s in _sann_systems(plan)},
+        options=lambda plan: {
+            "methods": {s: plan.shown(s) for s in _sann_systems(plan)},
+            "stiffness": {s: plan.stiffness(s) for s in _sann_systems(plan)},
+            "seed": plan.seed("stiffness"),
+        },
+        applies=lambda plan: bool(_sann_systems(plan)),
     )
 )
 for _name in ("ablation", "inseparable"):

@@ -17,7 +17,9 @@ Layout of ``results/collected/{system}.nc``::
                                                          (the evaluations' energy_pred)
     diverged, diverged_time (method, seed, trajectory)   as in the evaluation files
     train_loss, validation_loss, epoch_seconds (method, seed, epoch)   NaN-padded
-    coords: method, seed, trajectory, time, dof, epoch,
+    interval_error    (method, seed, trajectory, interval)  as in the evaluation files
+    epochs_run, best_epoch, converged (method, seed)     how each training ended
+    coords: method, seed, trajectory, time, dof, epoch, interval, interval_start,
             label(method), colour(method), learner(method), settings(method) (JSON)
     attrs:  system, spatial_dim (2 for bodies in the plane, else 0), bodies,
             n_diverged (JSON: method -> diverged rollouts over the seeds)
@@ -47,6 +49,30 @@ def spatial_layout(dof_names: Sequence[str]) -> tuple[int, int]:
     """
     names = [str(name) for name in dof_names]
     return (2, len(names) // 2) if planar_bodies(names) else (0, 0)
+
+
+def training_end_of(evaluation: xr.Dataset) -> dict[str, xr.DataArray]:
+    """How the evaluated model's training ended, as scalar variables to stack by method
+    and seed: ``epochs_run``, ``best_epoch`` and ``converged`` (1: stopped by early
+    stopping, 0: ran its epochs). An evaluation written before these were recorded
+    trained its fixed epochs."""
+    attrs = evaluation.attrs
+    epochs = int(attrs.get("epochs_run", evaluation.sizes.get("epoch", 0)))
+    return {
+        "epochs_run": xr.DataArray(epochs, attrs={"long_name": "epochs trained"}),
+        "best_epoch": xr.DataArray(
+            int(attrs.get("best_epoch", epochs)),
+            attrs={"long_name": "epoch whose weights were evaluated"},
+        ),
+        "converged": xr.DataArray(
+            np.int8(attrs.get("stopped") == "converged"),
+            attrs={
+                "long_name": "whether training stopped by early stopping",
+                "flag_values": np.array([0, 1], dtype=np.int8),
+                "flag_meanings": "epochs converged",
+            },
+        ),
+    }
 
 
 def collect(
@@ -82,7 +108,9 @@ def collect(
                     f"{path}: evaluation file lacks 'energy_pred' (the true H on its "
                     "predictions; written before evaluate stored it): rerun evaluate"
                 )
-            ds = ds.drop_vars(["trajectory", "time", "dof"], errors="ignore")
+            ds = ds.drop_vars(["trajectory", "time", "dof"], errors="ignore").assign(
+                training_end_of(ds)
+            )
             if "epoch" in ds.dims:  # histories of different lengths align by epoch number
                 ds = ds.assign_coords(epoch=np.arange(1, ds.sizes["epoch"] + 1))
             seeds.append(ds)

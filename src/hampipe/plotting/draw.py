@@ -45,6 +45,7 @@ from hampipe.plotting.sai_figures import (
     sai_si_figure,
     sai_translation_figure,
 )
+from hampipe.plotting.stiffness import error_by_stiffness_figure
 from hampipe.plotting.trajectory_figures import (
     energy_heatmap_figure,
     orbits_figure,
@@ -339,6 +340,14 @@ def resampling(inputs: Inputs, methods: Sequence[str]):
     system = str(collected.attrs["system"]).replace("_", "-")
     fig, table = metric_pair(collected, methods, f"{system}: resampling of stiff intervals", labels)
     return fig, table.assign(replication=table["method"].map(replication))
+
+
+@FIGURES.register("error_by_stiffness")
+def error_by_stiffness(
+    inputs: Inputs, methods: Sequence[str], gamma: float, ranking: str = "trajectory"
+):
+    """One-interval error of each method against the interval's SAI decile (issue 21)."""
+    return error_by_stiffness_figure(load(inputs["collected"]), methods, ranking, gamma)
 
 
 @FIGURES.register("peers")
