@@ -10,6 +10,7 @@ from hampipe.plotting.stiffness import (
     errors_by_bin,
     sai_of_split,
     sai_percentile,
+    stiff_share,
     stiffness_table,
 )
 
@@ -92,3 +93,21 @@ def test_the_table_splits_stiff_from_rest_and_compares_sann_with_the_baselines()
     assert bool(table.loc["sann", "ratio_to_srnn_stiff_clear"])
     assert not bool(table.loc["sann", "ratio_to_srnn_rest_clear"])  # equal: holds 1
     assert np.isnan(table.loc["srnn"].get("ratio_to_hnn_stiff", np.nan))  # SANN rows only
+
+
+def test_the_stiff_share_marks_when_the_test_trajectories_are_stiff():
+    """γ = 0.2 of ten intervals: the two stiffest (8 and 9) of the one trajectory."""
+    ds = collected_with({"a": np.ones((1, 1, 10))}, {"a": "hnn"})
+    assert stiff_share(ds, 0.2).tolist() == [0.0] * 8 + [1.0, 1.0]
+
+
+def test_the_energy_figure_draws_the_stiff_strip(tmp_path):
+    from hampipe.plotting.figures import metric_figure
+
+    ds = collected_with({"a": np.ones((1, 1, 10))}, {"a": "hnn"})
+    ds["energy_error"] = (("method", "seed", "trajectory", "time"), np.full((1, 1, 1, 11), 0.1))
+    ds["q_pred"] = (("method", "seed", "trajectory", "time", "dof"), np.zeros((1, 1, 1, 11, 1)))
+    fig, table = metric_figure(ds, "energy_error", ["a"], stiff_share(ds, 0.2))
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylim() == (0.0, 1.0)
+    strip = table[table.metric == "stiff_share"]
+    assert strip["mean"].tolist() == [0.0] * 8 + [1.0, 1.0]

@@ -16,15 +16,18 @@ from tests.workflow.test_workflow import assert_figure, copy_project, planned_jo
 
 TINY = {"width": 8, "epochs": 2, "batch_size": 64}
 #: Each overlay shrunk to seconds (two seeds, a few trajectories, two epochs of a narrow
-#: net): comparison, system, the shrinking overlay, entries, published rows.
+#: net): comparison, its overlay files, system, the shrinking overlay, entries, published
+#: rows. DGNet's hampipe-recipe rows come from a second overlay stacked on the first.
 OVERLAYS = {
     "hnn_two_body": (
+        ("peers/hnn_two_body.yaml",),
         "two_body",
         {"methods": {"hnn_2body_peer": TINY}},
         {"hnn_2body_peer", "hnn_2body_hampipe", "baseline_2body_peer", "baseline_2body_hampipe"},
         2,
     ),
     "dgnet_spring": (
+        ("peers/dgnet_spring.yaml", "peers/dgnet_spring_recipes.yaml"),
         "dgnet_spring",
         {"methods": {"node_dgnet_peer": TINY, "srnn_dgnet_peer": TINY}},
         {f"{m}_dgnet_{r}" for m in ("node", "hnn", "srnn") for r in ("peer", "hampipe")},
@@ -36,7 +39,7 @@ OVERLAYS = {
 @pytest.mark.slow
 @pytest.mark.parametrize("comparison", list(OVERLAYS))
 def test_tiny_peer_overlay_end_to_end(tmp_path, comparison):
-    system, methods, entries, rows = OVERLAYS[comparison]
+    files, system, methods, entries, rows = OVERLAYS[comparison]
     shrink = {
         "seeds": 2,
         "systems": {system: {"trajectories": {"train": 4, "test": 2}}},
@@ -44,7 +47,7 @@ def test_tiny_peer_overlay_end_to_end(tmp_path, comparison):
     }
     workdir = copy_project(tmp_path)
     (workdir / "shrink.yaml").write_text(yaml.safe_dump(shrink))
-    overlays = ("--configfile", f"peers/{comparison}.yaml", "shrink.yaml")
+    overlays = ("--configfile", *files, "shrink.yaml")
     jobs = planned_jobs(snakemake(workdir, "-n", "peers", *overlays))
     # the two splits, every entry x 2 seeds trained and evaluated, nothing of config.yaml's
     n = 2 * len(entries)
@@ -62,7 +65,8 @@ def test_tiny_peer_overlay_end_to_end(tmp_path, comparison):
         assert r.ratio == pytest.approx(r.ours / r.published)
         assert r.within_band == (1 / r.band <= r.ratio <= r.band)
     assert set(table.entry) == entries
-    assert (workdir / "results/tables/peers.md").read_text().startswith("|")
+    markdown = (workdir / "results/tables/peers.md").read_text()
+    assert markdown.startswith(f"Scale: config.yaml + {' + '.join(files)} + shrink.yaml · 2 seeds")
     assert_figure(workdir, "peers")
     if system == "dgnet_spring":  # a named variant: files of the built-in spring
         import xarray as xr

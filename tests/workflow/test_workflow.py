@@ -119,10 +119,23 @@ def test_end_to_end_outputs(tiny_run):
         # each figure's CSV holds the series it draws: every shown method, every time
         entries = yaml.safe_load((tiny_run / "config.yaml").read_text())["methods"]
         learners = [m for m in methods if "method" not in entries[m]] or methods
-        energy = pd.read_csv(tiny_run / f"results/figs/{system}_energy.csv")
+        drawn = pd.read_csv(tiny_run / f"results/figs/{system}_energy.csv")
+        energy = drawn[drawn.metric == "energy_error"]
         assert sorted(energy.method.unique()) == sorted(learners)
         assert (energy.groupby("method").size() == test.sizes["time"]).all()
         assert (energy.n == test.sizes["trajectory"]).all()  # one seed × test trajectories
+        # where SANN trains, a strip marks the test trajectories' stiff intervals
+        strip = drawn[drawn.metric == "stiff_share"]
+        assert len(strip) == (test.sizes["time"] - 1 if "sann" in methods else 0)
+        if "sann" in methods:
+            assert strip["mean"].between(0, 1).all() and strip["mean"].max() > 0
+            assert_figure(tiny_run, f"{system}_error_by_stiffness")
+            by_stiffness = pd.read_csv(tiny_run / f"results/figs/{system}_error_by_stiffness.csv")
+            assert set(by_stiffness.bin) == set(range(1, 11))
+        # how each training ended, in the evaluation file
+        ev = xr.load_dataset(tiny_run / f"results/eval/{system}/{methods[0]}/seed0.nc")
+        assert ev.attrs["stopped"] in ("converged", "epochs") and ev.attrs["epochs_run"] > 0
+        assert ev.interval_error.shape == (test.sizes["trajectory"], test.sizes["time"] - 1)
     general = xr.load_dataset(tiny_run / "results/eval/pendulum4/hnn_general/seed0.nc")
     assert general.attrs["integrator"] == "dopri5" and general.attrs["model"] == "general"
     sann = torch.load(tiny_run / "results/models/three_body/sann/seed0.pt", weights_only=True)
@@ -154,8 +167,15 @@ def test_end_to_end_outputs(tiny_run):
     assert list(inseparable.method) == ["hnn_general"] and inseparable.model[0] == "general"
     search = pd.read_csv(tiny_run / "results/tables/partition_search.csv")
     assert list(search.chosen) == [True, False] and set(search.s_nonstiff) == {1, 2}
-    for name in ("summary", "ablation", "inseparable", "partition_search"):
-        assert (tiny_run / f"results/tables/{name}.md").read_text().startswith("| ")
+    for name in ("summary", "stiffness", "ablation", "inseparable", "partition_search"):
+        markdown = (tiny_run / f"results/tables/{name}.md").read_text()
+        assert markdown.startswith("Scale: config.yaml + ") and "not the paper's scale" in markdown
+        assert "\n\n| " in markdown
+    stiffness = pd.read_csv(tiny_run / "results/tables/stiffness.csv")
+    assert {"three_body", "billiard"} <= set(stiffness.system)
+    assert np.isfinite(stiffness[["error_stiff", "error_rest"]].to_numpy()).all()
+    columns = [c for c in summary.columns if c.endswith("_pct_low") or c.endswith("_pct_high")]
+    assert columns and np.isfinite(summary[columns].dropna(how="all").to_numpy()).all()
     model_api = subprocess.run(
         [
             sys.executable,

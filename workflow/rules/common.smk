@@ -1,11 +1,12 @@
 # Config check and plan, then input/params functions that adapt wildcards to the plan.
 # No rules and no policy here: hampipe.plan.Plan decides (tested in tests/plan/).
 # Parsing imports hampipe.plan and the light layers only (no torch, matplotlib, xarray).
+import os
 import sys
 from pathlib import Path
 
 from hampipe.core import ConfigError
-from hampipe.plan import FIGURES, SELECTIONS, TABLES, Plan, job_resources
+from hampipe.plan import FIGURES, SELECTIONS, TABLES, Plan, Scale, job_resources, load_config
 
 SCHEMA = Path(workflow.current_basedir) / "../schemas/config.schema.yaml"
 try:
@@ -18,6 +19,26 @@ except ConfigError as error:
         "its bounds and default: hampipe settings NAME; the rest: "
         "workflow/schemas/config.schema.yaml)"
     )
+
+
+def _paper_plan():
+    """The plan of config.yaml alone: what "the paper's scale" is compared with."""
+    try:
+        return Plan.from_config(load_config(root=workflow.basedir), SCHEMA)
+    except (ConfigError, FileNotFoundError):
+        return None
+
+
+SCALE = Scale(
+    PLAN,
+    tuple(os.path.relpath(path) for path in workflow.configfiles),
+    _paper_plan(),
+)
+
+
+def get_scale(wildcards):
+    """The figure's or table's scale line (config files, seeds, sizes, budget)."""
+    return SCALE.note(wildcards.get("system"))
 
 
 wildcard_constraints:

@@ -62,5 +62,6 @@ for spec in FIGURES.values():
             params:
                 figure=spec.function,
                 options=get_figure_options(spec.name),
+                scale=get_scale,
             script:
                 "../scripts/figure.py"

@@ -29,5 +29,6 @@ for spec in TABLES.values():
         params:
             table=spec.name,
             options=get_table_options(spec.name),
+            scale=get_scale,
         script:
             "../scripts/table.py"

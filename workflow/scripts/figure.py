@@ -13,5 +13,6 @@ draw(
     snakemake.params.figure,
     dict(snakemake.input.items()),
     snakemake.output.figure,
+    footer=snakemake.params.scale,
     **snakemake.params.options,
 )

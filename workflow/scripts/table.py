@@ -13,5 +13,6 @@ make_table(
     snakemake.params.table,
     dict(snakemake.input.items()),
     snakemake.output.table,
+    header=snakemake.params.scale,
     **snakemake.params.options,
 )

@@ -22,6 +22,7 @@ from hampipe.plan.learners import (
 )
 from hampipe.plan.outputs import FIGURES, TABLES, FigureSpec, TableSpec
 from hampipe.plan.resources import Resources, job_resources
+from hampipe.plan.scale import Scale
 from hampipe.plan.schema import REGISTRY_NAMES, load_schema
 from hampipe.plan.styles import LEARNER_LABELS, PALETTE, presentation
 
@@ -41,6 +42,7 @@ __all__ = [
     "PALETTE",
     "REGISTRY_NAMES",
     "Resources",
+    "Scale",
     "check_config",
     "check_learning",
     "job_resources",

@@ -210,7 +210,16 @@ figure(
         applies=lambda plan, system: plan.systems[system].potential_extent() is not None,
     )
 )
-figure(FigureSpec("energy", _collected("learners"), _methods_of("learners")))
+figure(
+    FigureSpec(
+        "energy",
+        _collected("learners"),
+        lambda plan, system: {
+            "methods": plan.selection(system, "learners"),
+            **(plan.stiffness(system) if _trains_sann(plan, system) else {}),
+        },
+    )
+)
 figure(FigureSpec("mse", _collected("learners"), _methods_of("learners")))
 figure(
     FigureSpec(

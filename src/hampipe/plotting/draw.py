@@ -45,7 +45,7 @@ from hampipe.plotting.sai_figures import (
     sai_si_figure,
     sai_translation_figure,
 )
-from hampipe.plotting.stiffness import error_by_stiffness_figure
+from hampipe.plotting.stiffness import error_by_stiffness_figure, stiff_share
 from hampipe.plotting.trajectory_figures import (
     energy_heatmap_figure,
     orbits_figure,
@@ -64,16 +64,28 @@ def load(path: str | os.PathLike) -> xr.Dataset:
     return read_dataset(path)
 
 
-def draw(name: str, inputs: Inputs, output: str | os.PathLike, **options: Any) -> Path:
-    """Draw figure ``name`` from ``inputs`` into ``output`` (PDF; PNG and CSV beside it)."""
+def draw(
+    name: str, inputs: Inputs, output: str | os.PathLike, footer: str | None = None, **options: Any
+) -> Path:
+    """Draw figure ``name`` from ``inputs`` into ``output`` (PDF; PNG and CSV beside it),
+    with ``footer`` (the run's scale) along its bottom edge."""
     fig, table = FIGURES[name](inputs, **options)
-    return save_figure(fig, output, table)
+    return save_figure(fig, output, table, footer)
 
 
 @FIGURES.register("energy")
-def energy(inputs: Inputs, methods: Sequence[str] | None = None):
-    """|Relative energy error| of the test rollouts against time (SANN Figs. 3b, 5)."""
-    return metric_figure(load(inputs["collected"]), "energy_error", methods)
+def energy(
+    inputs: Inputs,
+    methods: Sequence[str] | None = None,
+    gamma: float | None = None,
+    ranking: str = "trajectory",
+):
+    """|Relative energy error| of the test rollouts against time (SANN Figs. 3b, 5); with
+    SANN's ``gamma`` and ``ranking``, a strip marks when the test trajectories pass
+    through their stiff intervals (:func:`~hampipe.plotting.stiffness.stiff_share`)."""
+    collected = load(inputs["collected"])
+    share = stiff_share(collected, gamma, ranking) if gamma else None
+    return metric_figure(collected, "energy_error", methods, share)
 
 
 @FIGURES.register("mse")

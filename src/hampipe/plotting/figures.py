@@ -132,24 +132,67 @@ def band_title(collected: xr.Dataset) -> str:
 
 
 def metric_figure(
-    collected: xr.Dataset, variable: str, methods: Sequence[str] | None = None
+    collected: xr.Dataset,
+    variable: str,
+    methods: Sequence[str] | None = None,
+    stiff_share: np.ndarray | None = None,
 ) -> tuple[plt.Figure, pd.DataFrame]:
-    """A metric of the test rollouts against time, one line per method (SANN Figs. 3, 5)."""
+    """A metric of the test rollouts against time, one line per method (SANN Figs. 3, 5).
+
+    ``stiff_share`` (per observed interval of the test split, the share of test
+    trajectories inside one of their stiff intervals) adds a strip below the axes that
+    shows when the test trajectories pass through their stiff intervals (close
+    encounters, wall hits).
+    """
     set_style()
     methods = list(collected.method.values) if methods is None else list(methods)
-    fig, ax = plt.subplots(figsize=(6.6, 3.4), layout="constrained")
+    if stiff_share is None:
+        fig, ax = plt.subplots(figsize=(6.6, 3.4), layout="constrained")
+    else:
+        fig, (ax, strip) = plt.subplots(
+            2, 1, figsize=(6.6, 4.1), layout="constrained", sharex=True,
+            gridspec_kw={"height_ratios": [4, 1]},
+        )  # fmt: skip
     table = metric_panel(ax, collected, variable, methods)
     system = str(collected.attrs.get("system", ""))
     ax.set_title(f"{system.replace('_', '-')}: {METRICS[variable][0]} on the test set")
     legend_outside(ax, band_title(collected))
+    if stiff_share is not None:
+        t = collected.time.values
+        strip.bar(t[:-1], stiff_share, width=np.diff(t), align="edge", color="0.55", lw=0)
+        strip.set_ylim(0, 1)
+        strip.set_ylabel("in a stiff\ninterval", fontsize="small")
+        strip.set_xlabel(ax.get_xlabel())
+        ax.set_xlabel("")
+        share = pd.DataFrame(
+            {"method": "", "metric": "stiff_share", "time": t[:-1], "mean": stiff_share}
+        )
+        table = pd.concat([table, share], ignore_index=True)
     return fig, table
 
 
+def add_footer(fig: plt.Figure, text: str) -> None:
+    """Write ``text`` (the run's scale) small along the figure's bottom edge, with room
+    made for it below the axes."""
+    engine = fig.get_layout_engine()
+    margin = 0.045 * 3.4 / fig.get_figheight()
+    if engine is not None and hasattr(engine, "set") and "rect" in engine.get():
+        engine.set(rect=(0, margin, 1, 1 - margin))
+    else:
+        fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, margin + 0.08))
+    fig.text(0.005, 0.004, text, fontsize=6.5, color="0.35", ha="left", va="bottom", wrap=True)
+
+
 def save_figure(
-    fig: plt.Figure, path: str | os.PathLike, table: pd.DataFrame | None = None
+    fig: plt.Figure,
+    path: str | os.PathLike,
+    table: pd.DataFrame | None = None,
+    footer: str | None = None,
 ) -> Path:
     """Save ``path`` (PDF, no creation date: same data, same bytes), a PNG beside it and,
     with ``table``, the plotted numbers as a tidy CSV beside it; close the figure.
+    ``footer`` (the run's scale, :class:`hampipe.plan.scale.Scale`) is written along the
+    bottom edge (:func:`add_footer`).
 
     The PDF and the PNG carry the job's provenance record
     (:func:`hampipe.core.provenance.provenance`) as JSON: in the PDF's ``Keywords`` (with
@@ -160,6 +203,8 @@ def save_figure(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if footer:
+        add_footer(fig, footer)
     record = provenance()
     text = json.dumps(record, sort_keys=True)
     summary = f"hampipe {record['hampipe_version']}" + (

@@ -64,6 +64,13 @@ def sai_of_split(collected: xr.Dataset) -> np.ndarray:
     return stiffness_aware_index(collected.q.values, collected.p.values, collected.time.values)
 
 
+def stiff_share(collected: xr.Dataset, gamma: float, ranking: str = "trajectory") -> np.ndarray:
+    """Per observed interval of the test split, the share of test trajectories inside one
+    of their top-γ stiff intervals (:func:`hampipe.sai.stiff_mask` on the test split's
+    SAI): when the test trajectories pass through their stiff parts."""
+    return stiff_mask(sai_of_split(collected), gamma, ranking).mean(axis=0)
+
+
 def errors_by_bin(collected: xr.Dataset, method: str, ranking: str, bins: int = BINS) -> np.ndarray:
     """Mean one-interval error per (seed, SAI-percentile bin) of ``method``.
 

@@ -247,28 +247,38 @@ def partition_search(inputs: Mapping[str, xr.Dataset]):
     return table.assign(chosen=table["rank"] == 1)
 
 
-def save_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write ``path`` (CSV) and the same table as Markdown beside it (``.md``), atomically."""
+def save_table(table: pd.DataFrame, path: str | os.PathLike, header: str | None = None) -> Path:
+    """Write ``path`` (CSV) and the same table as Markdown beside it (``.md``), atomically.
+
+    ``header`` (the run's scale, :class:`hampipe.plan.scale.Scale`) opens the Markdown
+    copy as a line of its own; the CSV stays plain.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for target, text in (
-        (path, table.to_csv(index=False)),
-        (path.with_suffix(".md"), table.to_markdown(index=False, floatfmt=".6g") + "\n"),
-    ):
+    markdown = table.to_markdown(index=False, floatfmt=".6g") + "\n"
+    if header:
+        markdown = f"Scale: {header}\n\n{markdown}"
+    for target, text in ((path, table.to_csv(index=False)), (path.with_suffix(".md"), markdown)):
         tmp = target.with_name(f".{target.name}.tmp")
         tmp.write_text(text)
         os.replace(tmp, target)
     return path
 
 
-def make_table(name: str, inputs: Mapping[str, Any], output: str | os.PathLike, **options) -> Path:
+def make_table(
+    name: str,
+    inputs: Mapping[str, Any],
+    output: str | os.PathLike,
+    header: str | None = None,
+    **options,
+) -> Path:
     """Read the input files (``inputs``: system or input name → NetCDF path; the input
     ``published``, a YAML file of published numbers, goes to the table as that option)
-    and write table ``name``."""
+    and write table ``name`` (``header``: see :func:`save_table`)."""
     from hampipe.plan.peers import read_published
 
     inputs = dict(inputs)
     if "published" in inputs:
         options["published"] = read_published(inputs.pop("published"))
     collected = {s: read_dataset(p) for s, p in inputs.items()}
-    return save_table(TABLES[name](collected, **options), output)
+    return save_table(TABLES[name](collected, **options), output, header)

@@ -1,0 +1,91 @@
+"""The scale a result was made at, in one line for every figure and table.
+
+A figure of a quick run looks like a figure of the paper's run. So every figure (a
+footer) and every table (a header line in its Markdown copy) names the config files
+that made it and its scale: seeds, training trajectories and their length, network
+width, the training budget (epochs, or convergence with its patience and cap), and
+"not the paper's scale" when those sizes differ from ``config.yaml``'s own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hampipe.plan.experiment import Plan
+
+
+def _span(values: Sequence[int]) -> str:
+    low, high = min(values), max(values)
+    return f"{low}" if low == high else f"{low}–{high}"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The scale of a run: its plan, its config files, and the paper's plan to compare.
+
+    ``paper`` is the plan of ``config.yaml`` alone (``None``: nothing to compare with).
+    """
+
+    plan: Plan
+    files: tuple[str, ...]
+    paper: Plan | None = None
+
+    def sizes(self, plan: Plan, system: str) -> dict[str, Any]:
+        """What makes a run of ``system`` bigger or smaller: seeds, data and the shown
+        entries' networks and budgets."""
+        config = plan.config
+        block = config["systems"][system]
+        return {
+            "seeds": config["seeds"],
+            "trajectories": dict(block["trajectories"]),
+            "steps": dict(block["steps"]),
+            "methods": {
+                m: {k: plan.setting(m, system, k) for k in ("width", "depth", "epochs", "patience")}
+                for m in plan.shown(system)
+            },
+        }
+
+    def paper_scale(self, system: str) -> bool | None:
+        """Whether ``system`` runs at ``config.yaml``'s sizes (None: not a system there)."""
+        if self.paper is None or system not in self.paper.config["experiments"]:
+            return None
+        if set(self.plan.shown(system)) != set(self.paper.shown(system)):
+            return False
+        return self.sizes(self.plan, system) == self.sizes(self.paper, system)
+
+    def budget(self, system: str) -> str:
+        """The shown entries' training budget: epochs, or convergence with patience."""
+        settings = self.sizes(self.plan, system)["methods"].values()
+        epochs = [s["epochs"] for s in settings]
+        patience = [s["patience"] for s in settings]
+        if all(patience):
+            cap = f"cap {_span(epochs)} epochs"
+            return f"trained to convergence (patience {_span(patience)}, {cap})"
+        if any(patience):
+            return f"{_span(epochs)} epochs, some to convergence"
+        return f"{_span(epochs)} epochs"
+
+    def note(self, system: str | None = None) -> str:
+        """One line: the config files and, for ``system`` (or every system of
+        ``experiments``), seeds, data, width, budget, and whether it is the paper's scale."""
+        files = " + ".join(self.files) or "config.yaml"
+        systems = [system] if system else list(self.plan.config["experiments"])
+        seeds = self.plan.config["seeds"]
+        parts = [files, f"{seeds} seed{'s' if seeds != 1 else ''}"]
+        if system:
+            size = self.sizes(self.plan, system)
+            widths = [s["width"] for s in size["methods"].values()]
+            parts += [
+                f"{size['trajectories']['train']} training trajectories × "
+                f"{size['steps']['train']} points",
+                f"width {_span(widths)}" if widths else "",
+                self.budget(system) if widths else "",
+            ]
+        verdicts = [self.paper_scale(s) for s in systems]
+        if any(v is False for v in verdicts):
+            parts.append("not the paper's scale")
+        elif verdicts and all(v is True for v in verdicts):
+            parts.append("the paper's scale")
+        return " · ".join(p for p in parts if p)

@@ -1,0 +1,58 @@
+"""The scale line of every figure and table (issue 21): config files, seeds, sizes,
+budget, and whether the sizes are config.yaml's own."""
+
+import pandas as pd
+
+from hampipe.plan import Plan, Scale, load_config
+from hampipe.plotting.tables import save_table
+from tests.helpers import ROOT
+
+SCHEMA = ROOT / "workflow/schemas/config.schema.yaml"
+PAPER = Plan.from_config(load_config(root=ROOT), SCHEMA)
+QUICK = Plan.from_config(load_config("config.yaml", "config.quick.yaml", root=ROOT), SCHEMA)
+
+
+def test_the_quick_run_says_it_is_not_the_papers_scale():
+    scale = Scale(QUICK, ("config.yaml", "config.quick.yaml"), PAPER)
+    note = scale.note("three_body")
+    assert note.startswith("config.yaml + config.quick.yaml · 1 seed · ")
+    assert "40 training trajectories × 30 points" in note and "width 32" in note
+    assert note.endswith("not the paper's scale")
+    assert scale.note().endswith("not the paper's scale")  # the tables' line
+
+
+def test_the_papers_config_says_it_is():
+    note = Scale(PAPER, ("config.yaml",), PAPER).note("three_body")
+    assert note.endswith(" · the paper's scale") and "3 seeds" in note
+    # an overlay that changes no size (here: a label) keeps it the paper's scale
+    relabelled = load_config(
+        root=ROOT, overrides={"presentation": {"labels": {"sann": "SANN (ours)"}}}
+    )
+    same = Scale(Plan.from_config(relabelled, SCHEMA), ("config.yaml", "my.yaml"), PAPER)
+    assert same.note("three_body").endswith(" · the paper's scale")
+    # one size changed is enough
+    smaller = load_config(root=ROOT, overrides={"methods": {"hnn": {"epochs": 10}}})
+    fewer = Scale(Plan.from_config(smaller, SCHEMA), ("config.yaml", "my.yaml"), PAPER)
+    assert fewer.note("three_body").endswith("not the paper's scale")
+
+
+def test_the_budget_says_convergence_with_its_patience_and_cap():
+    converging = load_config(
+        "config.yaml",
+        "config.quick.yaml",
+        root=ROOT,
+        overrides={"methods": {m: {"patience": 20} for m in ("hnn", "srnn", "sann", "ode")}},
+    )
+    note = Scale(Plan.from_config(converging, SCHEMA), ("a.yaml",), PAPER).note("three_body")
+    assert "trained to convergence (patience 20, cap 60–400 epochs)" in note
+
+
+def test_a_system_the_paper_does_not_have_makes_no_claim():
+    scale = Scale(QUICK, ("config.yaml",), None)
+    assert "paper" not in scale.note("three_body")
+
+
+def test_the_markdown_copy_opens_with_the_scale_and_the_csv_stays_plain(tmp_path):
+    path = save_table(pd.DataFrame({"a": [1.0]}), tmp_path / "t.csv", header="x · 1 seed")
+    assert (tmp_path / "t.md").read_text().startswith("Scale: x · 1 seed\n\n|")
+    assert path.read_text() == "a\n1.0\n"
