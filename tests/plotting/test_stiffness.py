@@ -111,3 +111,18 @@ def test_the_energy_figure_draws_the_stiff_strip(tmp_path):
     assert len(fig.axes) == 2 and fig.axes[1].get_ylim() == (0.0, 1.0)
     strip = table[table.metric == "stiff_share"]
     assert strip["mean"].tolist() == [0.0] * 8 + [1.0, 1.0]
+
+
+def test_without_an_entry_named_hnn_the_first_hnn_learner_is_the_baseline():
+    """The inseparable chains list hnn_general and sann_general only."""
+    ds = collected_with(
+        {"hnn_general": 2 * np.ones((1, 1, 10)), "sann_general": np.ones((1, 1, 10))},
+        {"hnn_general": "hnn", "sann_general": "sann"},
+    )
+    table = stiffness_table(
+        {"toy": ds},
+        {"toy": ["hnn_general", "sann_general"]},
+        {"toy": {"gamma": 0.2, "ranking": "trajectory"}},
+    ).set_index("method")
+    assert table.loc["sann_general", "ratio_to_hnn_rest"] == pytest.approx(0.5)
+    assert "ratio_to_srnn_rest" not in table.columns

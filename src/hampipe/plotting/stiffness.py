@@ -152,7 +152,8 @@ def stiffness_table(
 ) -> pd.DataFrame:
     """Per system and method: the mean one-interval error on the top-γ intervals of the
     test split and on the rest (mean over seeds, with the std across seeds), and for
-    SANN entries the ratio of their error to SRNN's and HNN's on each part with its 95 %
+    SANN entries the ratio of their error to SRNN's and HNN's (the entries ``srnn`` and
+    ``hnn``, else the first entry of that learner) on each part with its 95 %
     paired bootstrap interval (:func:`~hampipe.plotting.uncertainty.paired_ratio`) and
     ``..._clear``: whether that interval leaves out 1 (else the difference is inside
     the noise).
@@ -190,11 +191,15 @@ def stiffness_table(
             if row["system"] != system or learners[row["method"]] != "sann":
                 continue
             for base in BASELINES:
-                if base not in per_traj:
+                # the baseline: the entry of that name, else the first of that learner
+                named = [m for m in per_traj if m == base] or [
+                    m for m in per_traj if learners[m] == base
+                ]
+                if not named:
                     continue
                 for part in parts:
                     ratio = paired_ratio(
-                        per_traj[row["method"]][part], per_traj[base][part], seed=seed
+                        per_traj[row["method"]][part], per_traj[named[0]][part], seed=seed
                     )
                     row[f"ratio_to_{base}_{part}"] = ratio.estimate
                     row[f"ratio_to_{base}_{part}_low"] = ratio.low
