@@ -30,6 +30,7 @@ for spec in FIGURES.values():
                 **get_resources(f"figure_{spec.name}"),
             params:
                 options=get_figure_options(spec.name),
+                scale=get_scale,
             script:
                 "../scripts/animate.py"
 

@@ -9,4 +9,9 @@ if TYPE_CHECKING:
     from snakemake.script import snakemake
 
 start_job(snakemake)
-animate(snakemake.input.collected, snakemake.output.animation, **snakemake.params.options)
+animate(
+    snakemake.input.collected,
+    snakemake.output.animation,
+    footer=snakemake.params.scale,
+    **snakemake.params.options,
+)

@@ -22,6 +22,7 @@ from matplotlib.animation import FuncAnimation, PillowWriter  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 
+from hampipe.plotting.figures import add_footer
 from hampipe.plotting.rollout_helpers import (  # noqa: E402
     ORBIT_REACH,
     TRUE_COLOUR,
@@ -48,6 +49,7 @@ def write_orbit_animation(
     seed: int = 0,
     frames: int = 60,
     fps: int = 15,
+    footer: str | None = None,
 ) -> np.ndarray:
     """Write an animated GIF of one test trajectory: the reference and every method.
 
@@ -159,6 +161,8 @@ def write_orbit_animation(
             ax.set_xlabel(_unit_label("x", collected.q.attrs.get("units")))
         axes["reference"].set_ylabel(_unit_label("y", collected.q.attrs.get("units")))
         suptitle = fig.suptitle("")
+        if footer:  # the run's scale (hampipe.plan.scale)
+            add_footer(fig, footer)
         rgba = {name: np.array(to_rgba(colour[name])) for name in panels}
 
         def draw(frame: int) -> list:

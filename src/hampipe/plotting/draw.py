@@ -191,10 +191,16 @@ def animate(
     methods: Sequence[str] | None = None,
     trajectory: int = 0,
     frames: int = 60,
+    footer: str | None = None,
 ) -> Path:
-    """Write the animated orbits of one test trajectory, reference and every method (GIF)."""
+    """Write the animated orbits of one test trajectory, reference and every method (GIF),
+    with ``footer`` (the run's scale) along the bottom."""
     write_orbit_animation(
-        _subset(load(collected), methods), output, trajectory=trajectory, frames=frames
+        _subset(load(collected), methods),
+        output,
+        trajectory=trajectory,
+        frames=frames,
+        footer=footer,
     )
     return Path(output)
 
