@@ -15,7 +15,8 @@ QUICK = Plan.from_config(load_config("config.yaml", "config.quick.yaml", root=RO
 def test_the_quick_run_says_it_is_not_the_papers_scale():
     scale = Scale(QUICK, ("config.yaml", "config.quick.yaml"), PAPER)
     note = scale.note("three_body")
-    assert note.startswith("config.yaml + config.quick.yaml · 1 seed · ")
+    assert note.startswith("1 seed · ")
+    assert scale.files_line() == "config.yaml + config.quick.yaml"
     assert "40 training trajectories × 30 points" in note and "width 32" in note
     assert note.endswith("not the paper's scale")
     assert scale.note().endswith("not the paper's scale")  # the tables' line

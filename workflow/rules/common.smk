@@ -29,11 +29,14 @@ def _paper_plan():
         return None
 
 
-SCALE = Scale(
-    PLAN,
-    tuple(os.path.relpath(path) for path in workflow.configfiles),
-    _paper_plan(),
-)
+def _config_files():
+    """The config files in the order they were merged: the Snakefile's, then --configfile's."""
+    given = [os.path.relpath(path) for path in workflow.overwrite_configfiles or ()]
+    own = [os.path.relpath(path) for path in workflow.configfiles]
+    return tuple([path for path in own if path not in given] + given)
+
+
+SCALE = Scale(PLAN, _config_files(), _paper_plan())
 
 
 def get_scale(wildcards):

@@ -1,10 +1,16 @@
 """The scale a result was made at, in one line for every figure and table.
 
 A figure of a quick run looks like a figure of the paper's run. So every figure (a
-footer) and every table (a header line in its Markdown copy) names the config files
-that made it and its scale: seeds, training trajectories and their length, network
-width, the training budget (epochs, or convergence with its patience and cap), and
-"not the paper's scale" when those sizes differ from ``config.yaml``'s own.
+footer) and every table (a header line in its Markdown copy) states its scale: seeds,
+training trajectories and their length, network width, the training budget (epochs, or
+convergence with its patience and cap), and "not the paper's scale" when those sizes
+differ from ``config.yaml``'s own.
+
+The line is a param of the figure and table rules, so it holds only what the output
+depends on: a figure is redrawn when its scale changes, and not when an overlay that
+changes nothing it draws is added. The config files' names are therefore not in it
+(adding ``my.yaml`` with one learning rate would redraw every figure); they are in the
+report and in :meth:`Scale.files_line`.
 """
 
 from __future__ import annotations
@@ -67,13 +73,16 @@ class Scale:
             return f"{_span(epochs)} epochs, some to convergence"
         return f"{_span(epochs)} epochs"
 
+    def files_line(self) -> str:
+        """The config files in the order they were merged."""
+        return " + ".join(self.files) or "config.yaml"
+
     def note(self, system: str | None = None) -> str:
-        """One line: the config files and, for ``system`` (or every system of
-        ``experiments``), seeds, data, width, budget, and whether it is the paper's scale."""
-        files = " + ".join(self.files) or "config.yaml"
+        """One line: for ``system`` (or every system of ``experiments``), seeds, data,
+        width, budget, and whether it is the paper's scale."""
         systems = [system] if system else list(self.plan.config["experiments"])
         seeds = self.plan.config["seeds"]
-        parts = [files, f"{seeds} seed{'s' if seeds != 1 else ''}"]
+        parts = [f"{seeds} seed{'s' if seeds != 1 else ''}"]
         if system:
             size = self.sizes(self.plan, system)
             widths = [s["width"] for s in size["methods"].values()]

@@ -172,15 +172,18 @@ def metric_figure(
 
 
 def add_footer(fig: plt.Figure, text: str) -> None:
-    """Write ``text`` (the run's scale) small along the figure's bottom edge, with room
-    made for it below the axes."""
+    """Write "Scale: ``text``" (the run's scale, :class:`hampipe.plan.scale.Scale`) small
+    along the figure's bottom edge, with room made for it below the axes."""
     engine = fig.get_layout_engine()
     margin = 0.045 * 3.4 / fig.get_figheight()
     if engine is not None and hasattr(engine, "set") and "rect" in engine.get():
         engine.set(rect=(0, margin, 1, 1 - margin))
     else:
         fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, margin + 0.08))
-    fig.text(0.005, 0.004, text, fontsize=6.5, color="0.35", ha="left", va="bottom", wrap=True)
+    fig.text(
+        0.005, 0.004, f"Scale: {text}", fontsize=6.5, color="0.35", ha="left", va="bottom",
+        wrap=True,
+    )  # fmt: skip
 
 
 def save_figure(
