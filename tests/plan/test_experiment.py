@@ -146,8 +146,14 @@ def test_every_applicable_spec_gives_inputs_and_options():
 
 
 def test_figure_options_are_what_the_drawing_functions_take():
+    # SANN's gamma and ranking, for the strip of stiff intervals, where SANN trains
     assert FIGURES["energy"].options(QUICK, "three_body") == {
-        "methods": ["hnn", "srnn", "sann", "ode"]
+        "methods": ["hnn", "srnn", "sann", "ode"],
+        "gamma": 0.1,
+        "ranking": "trajectory",
+    }
+    assert FIGURES["energy"].options(QUICK, "spring") == {
+        "methods": ["hnn", "hinn", "ode"]
     }
     assert FIGURES["sai_si"].options(QUICK, "three_body") == {
         "gamma": 0.1,
