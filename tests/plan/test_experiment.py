@@ -152,9 +152,7 @@ def test_figure_options_are_what_the_drawing_functions_take():
         "gamma": 0.1,
         "ranking": "trajectory",
     }
-    assert FIGURES["energy"].options(QUICK, "spring") == {
-        "methods": ["hnn", "hinn", "ode"]
-    }
+    assert FIGURES["energy"].options(QUICK, "spring") == {"methods": ["hnn", "hinn", "ode"]}
     assert FIGURES["sai_si"].options(QUICK, "three_body") == {
         "gamma": 0.1,
         "ranking": "trajectory",
