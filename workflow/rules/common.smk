@@ -1,12 +1,11 @@
 # Config check and plan, then input/params functions that adapt wildcards to the plan.
 # No rules and no policy here: hampipe.plan.Plan decides (tested in tests/plan/).
 # Parsing imports hampipe.plan and the light layers only (no torch, matplotlib, xarray).
-import os
 import sys
 from pathlib import Path
 
 from hampipe.core import ConfigError
-from hampipe.plan import FIGURES, SELECTIONS, TABLES, Plan, Scale, job_resources, load_config
+from hampipe.plan import FIGURES, SELECTIONS, TABLES, Plan, Scale, job_resources
 
 SCHEMA = Path(workflow.current_basedir) / "../schemas/config.schema.yaml"
 try:
@@ -21,26 +20,11 @@ except ConfigError as error:
     )
 
 
-def _paper_plan():
-    """The plan of config.yaml alone: what "the paper's scale" is compared with."""
-    try:
-        return Plan.from_config(load_config(root=workflow.basedir), SCHEMA)
-    except (ConfigError, FileNotFoundError):
-        return None
-
-
-def _config_files():
-    """The config files in the order they were merged: the Snakefile's, then --configfile's."""
-    given = [os.path.relpath(path) for path in workflow.overwrite_configfiles or ()]
-    own = [os.path.relpath(path) for path in workflow.configfiles]
-    return tuple([path for path in own if path not in given] + given)
-
-
-SCALE = Scale(PLAN, _config_files(), _paper_plan())
+SCALE = Scale.of_run(PLAN, workflow, SCHEMA)  # the scale line of figures and tables
 
 
 def get_scale(wildcards):
-    """The figure's or table's scale line (config files, seeds, sizes, budget)."""
+    """The figure's or table's scale line (seeds, sizes, budget; hampipe.plan.scale)."""
     return SCALE.note(wildcards.get("system"))
 
 
@@ -59,14 +43,12 @@ def get_final_output():
 
 
 def get_peer_output():
-    """The peers table and figure (baselines against their published numbers); nothing
-    without peers.comparisons (the overlays in peers/ set it)."""
+    """The peers table and figure; nothing without peers.comparisons (set by peers/)."""
     return PLAN.peer_outputs()
 
 
 def get_threads(rule):
-    """Threads of a job of ``rule`` (hampipe.plan.job_resources: scaled from the config's
-    sizes; the job passes them to torch or to its process pool)."""
+    """Threads of a job of ``rule``, scaled from the config's sizes (job_resources)."""
 
     def threads(wildcards):
         return job_resources(config, rule, dict(wildcards.items())).threads
@@ -75,8 +57,7 @@ def get_threads(rule):
 
 
 def get_resources(rule):
-    """``mem_mb``, ``runtime`` (minutes) and ``gpu`` of a job of ``rule``; memory and
-    run time double on a retry (``--retries``)."""
+    """``mem_mb``, ``runtime`` (minutes), ``gpu`` of a ``rule`` job; x2 on each retry."""
 
     def resource(name):
         def value(wildcards, attempt):
@@ -104,8 +85,7 @@ def get_system_definition(wildcards):
 
 
 def get_initial_state(wildcards):
-    """The split's initial-state recipe (test_initial_state merged over initial_state
-    for the test split)."""
+    """The split's initial-state recipe (the test split's: test_initial_state merged)."""
     return PLAN.initial_state(wildcards.system, wildcards.split)
 
 
@@ -170,10 +150,9 @@ def get_collect_evals(wildcards):
 
 
 def get_collect_input(wildcards):
-    evals = get_collect_evals(wildcards)
     return {
         "test": f"results/data/{wildcards.system}/test.nc",
-        "evals": [path for paths in evals.values() for path in paths],
+        "evals": [path for paths in get_collect_evals(wildcards).values() for path in paths],
     }
 
 

@@ -15,10 +15,13 @@ report and in :meth:`Scale.files_line`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hampipe.core import ConfigError
+from hampipe.plan.config import load_config
 from hampipe.plan.experiment import Plan
 
 
@@ -37,6 +40,21 @@ class Scale:
     plan: Plan
     files: tuple[str, ...]
     paper: Plan | None = None
+
+    @classmethod
+    def of_run(cls, plan: Plan, workflow: Any, schema: str | os.PathLike) -> Scale:
+        """The scale of a Snakemake run: ``workflow.configfiles`` are all its config
+        files, ``workflow.overwrite_configfiles`` those of ``--configfile`` (merged last,
+        in order), ``workflow.basedir`` the project holding ``config.yaml`` (the paper's
+        sizes; none to compare with when it cannot be read)."""
+        given_paths = [os.path.relpath(path) for path in workflow.overwrite_configfiles or ()]
+        own = [os.path.relpath(path) for path in workflow.configfiles]
+        files = tuple([path for path in own if path not in given_paths] + given_paths)
+        try:
+            paper: Plan | None = Plan.from_config(load_config(root=workflow.basedir), schema)
+        except (ConfigError, FileNotFoundError):
+            paper = None
+        return cls(plan, files, paper)
 
     def sizes(self, plan: Plan, system: str) -> dict[str, Any]:
         """What makes a run of ``system`` bigger or smaller: seeds, data and the shown
