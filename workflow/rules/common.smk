@@ -152,7 +152,7 @@ def get_collect_evals(wildcards):
 def get_collect_input(wildcards):
     return {
         "test": f"results/data/{wildcards.system}/test.nc",
-        "evals": [path for paths in get_collect_evals(wildcards).values() for path in paths],
+        "evals": sum(get_collect_evals(wildcards).values(), []),  # every seed's file
     }
 
 
