@@ -21,9 +21,11 @@ def test_shipped_configs_are_valid(overlay):
 
 
 def test_quick_overlay_only_changes_sizes():
-    """config.quick.yaml may override sizes only, never the code path (the number of
-    seeds is a size: it repeats the same run)."""
+    """config.quick.yaml may override sizes and the training budget only, never the code
+    path of a method (the number of seeds is a size: it repeats the same run; early
+    stopping and its rate schedule are the budget that makes the quick run fair)."""
     sizes = {"trajectories", "steps", "epochs", "width", "train", "test", "seeds"}
+    sizes |= {"patience", "lr_schedule", "min_improvement"}
 
     def leaves(d, path=()):
         for k, v in d.items():

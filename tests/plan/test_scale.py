@@ -37,15 +37,26 @@ def test_the_papers_config_says_it_is():
     assert fewer.note("three_body").endswith("not the paper's scale")
 
 
-def test_the_budget_says_convergence_with_its_patience_and_cap():
-    converging = load_config(
+def test_the_budget_says_early_stopping_with_its_patience_and_cap():
+    # config.quick.yaml: one rule and one cap for every learner of a system
+    assert "early stopping (patience 50) within 100 epochs" in Scale(QUICK, ()).note("three_body")
+    raised = load_config(
         "config.yaml",
         "config.quick.yaml",
         root=ROOT,
-        overrides={"methods": {m: {"patience": 20} for m in ("hnn", "srnn", "sann", "ode")}},
+        overrides={"methods": {"hnn": {"per_system": {"three_body": {"epochs": 300}}}}},
     )
-    note = Scale(Plan.from_config(converging, SCHEMA), ("a.yaml",), PAPER).note("three_body")
-    assert "trained to convergence (patience 20, cap 60–400 epochs)" in note
+    note = Scale(Plan.from_config(raised, SCHEMA), ("a.yaml",), PAPER).note("three_body")
+    assert "early stopping (patience 50) within 100–300 epochs" in note
+    fixed = load_config(
+        "config.yaml",
+        "config.quick.yaml",
+        root=ROOT,
+        overrides={"methods": {"hnn": {"patience": 0, "lr_schedule": "cosine"}}},
+    )
+    note = Scale(Plan.from_config(fixed, SCHEMA), ("a.yaml",), PAPER).note("three_body")
+    assert "100 epochs, some with early stopping" in note
+    assert Scale(PAPER, ()).note("three_body").endswith(" · 3000 epochs")  # fixed: the paper
 
 
 def test_a_system_the_paper_does_not_have_makes_no_claim():
@@ -57,3 +68,12 @@ def test_the_markdown_copy_opens_with_the_scale_and_the_csv_stays_plain(tmp_path
     path = save_table(pd.DataFrame({"a": [1.0]}), tmp_path / "t.csv", header="x · 1 seed")
     assert (tmp_path / "t.md").read_text().startswith("Scale: x · 1 seed\n\n|")
     assert path.read_text() == "a\n1.0\n"
+
+
+def test_the_report_front_page_has_the_files_and_every_systems_line():
+    scale = Scale(QUICK, ("config.yaml", "config.quick.yaml"), PAPER)
+    page = scale.front_page()
+    assert page["files"] == "config.yaml + config.quick.yaml"
+    assert page["scale"] == scale.note()
+    assert set(page["systems"]) == set(QUICK.config["experiments"])
+    assert page["systems"]["billiard"] == scale.note("billiard")

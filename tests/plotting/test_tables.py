@@ -75,6 +75,10 @@ def test_ablation_reads_settings_from_the_runs(collected):
     )
     table = TABLES["ablation"]({"two_body": ds}, system="two_body", methods=["sann", "sann_k1"])
     assert list(table.replication) == [8, 1]
+    # each row says how its training ended: a cap and a converged run are not comparable
+    runs = ds.sel({"method": "sann"})
+    assert table.epochs_run[0] == float(runs.epochs_run.mean())
+    assert table.converged[0] == int(runs.converged.sum())
     assert (table.s_stiff == settings["partitions"]["stiff"]).all()
     assert (
         np.isfinite(table[["train_loss", "test_mse", "energy_error", "seconds_per_epoch"]])

@@ -332,6 +332,9 @@ def test_report_builds(tiny_run):
     assert len(shown) > 30
     missing = [path.name for path in shown if path.name not in html]
     assert not missing, f"not in the report: {missing}"
+    # the front page names the config files in merge order and the run's scale
+    assert "in the order they were merged" in html
+    assert ".test/config.yaml + .test/tiny.yaml" in html and "not the paper" in html
 
 
 def test_one_figure_plans_only_what_it_needs(tmp_path):

@@ -21,6 +21,7 @@ except ConfigError as error:
 
 
 SCALE = Scale.of_run(PLAN, workflow, SCHEMA)  # the scale line of figures and tables
+config["_front_page"] = SCALE.front_page()  # read by the report (workflow/report/*.rst)
 
 
 def get_scale(wildcards):
@@ -150,10 +151,8 @@ def get_collect_evals(wildcards):
 
 
 def get_collect_input(wildcards):
-    return {
-        "test": f"results/data/{wildcards.system}/test.nc",
-        "evals": sum(get_collect_evals(wildcards).values(), []),  # every seed's file
-    }
+    evals = sum(get_collect_evals(wildcards).values(), [])  # every seed's file
+    return {"test": f"results/data/{wildcards.system}/test.nc", "evals": evals}
 
 
 def get_learners(wildcards):

@@ -80,20 +80,32 @@ class Scale:
         return self.sizes(self.plan, system) == self.sizes(self.paper, system)
 
     def budget(self, system: str) -> str:
-        """The shown entries' training budget: epochs, or convergence with patience."""
+        """The shown entries' training budget: fixed epochs, or early stopping with its
+        patience within the epoch cap (whether each run converged or reached the cap is
+        in its evaluation file and the tables)."""
         settings = self.sizes(self.plan, system)["methods"].values()
         epochs = [s["epochs"] for s in settings]
         patience = [s["patience"] for s in settings]
         if all(patience):
-            cap = f"cap {_span(epochs)} epochs"
-            return f"trained to convergence (patience {_span(patience)}, {cap})"
+            return f"early stopping (patience {_span(patience)}) within {_span(epochs)} epochs"
         if any(patience):
-            return f"{_span(epochs)} epochs, some to convergence"
+            return f"{_span(epochs)} epochs, some with early stopping"
         return f"{_span(epochs)} epochs"
 
     def files_line(self) -> str:
         """The config files in the order they were merged."""
         return " + ".join(self.files) or "config.yaml"
+
+    def front_page(self) -> dict[str, Any]:
+        """What the report's front page states (``workflow/report/workflow.rst``): the
+        config files in the order they were merged, the run's scale line, and each
+        system's."""
+        systems = self.plan.config["experiments"]
+        return {
+            "files": self.files_line(),
+            "scale": self.note(),
+            "systems": {system: self.note(system) for system in systems},
+        }
 
     def note(self, system: str | None = None) -> str:
         """One line: for ``system`` (or every system of ``experiments``), seeds, data,

@@ -126,13 +126,7 @@ def summary(
             )
             per_method[method] = stats
             label = label_of(ds, method)
-            ended = {}
-            if "converged" in ds:
-                runs = ds.sel({"method": method})
-                ended = {
-                    "epochs_run": float(runs.epochs_run.mean()),
-                    "converged": int(runs.converged.sum()),
-                }
+            ended = training_end(ds, method)
             rows.append({"system": system, "method": method, "label": label, **stats, **ended})
         if "sann" in per_method:
             sann = per_method["sann"]
@@ -155,6 +149,16 @@ def summary(
     return pd.DataFrame(rows)
 
 
+def training_end(collected: xr.Dataset, method: str) -> dict[str, float | int]:
+    """How the entry's training ended: the epochs run (mean over seeds) and how many of
+    its seeds stopped by convergence rather than by the epoch cap (nothing for
+    collections made before the evaluations recorded it)."""
+    if "converged" not in collected:
+        return {}
+    runs = collected.sel({"method": method})
+    return {"epochs_run": float(runs.epochs_run.mean()), "converged": int(runs.converged.sum())}
+
+
 def per_trajectory(collected: xr.Dataset, method: str, metric: str) -> np.ndarray:
     """``(seed, trajectory)`` values of a summary metric (``energy_error``: the mean
     |relative energy error| over time; ``last_step_mse``: the MSE at the last time),
@@ -175,8 +179,9 @@ TABLES.register("stiffness")(stiffness_table)
 @TABLES.register("ablation")
 def ablation(collected: Mapping[str, xr.Dataset], system: str, methods: Sequence[str]):
     """SANN Table 1: one row per entry with its (γ, S_nonstiff, S_stiff, K), read from
-    the run's settings, and train loss, test MSE, energy error and seconds per epoch
-    (mean and spread across seeds)."""
+    the run's settings, its epoch cap and how training ended (epochs run, seeds
+    converged), and train loss, test MSE, energy error and seconds per epoch (mean and
+    spread across seeds)."""
     ds = collected[system]
     rows = []
     for method in methods:
@@ -193,6 +198,7 @@ def ablation(collected: Mapping[str, xr.Dataset], system: str, methods: Sequence
                 "s_stiff": h["partitions"]["stiff"],
                 "replication": h["replication"],
                 "epochs": h["epochs"],
+                **training_end(ds, method),
                 **stats,
             }
         )
@@ -204,7 +210,7 @@ def inseparable(
     collected: Mapping[str, xr.Dataset], systems: Sequence[str], methods: Sequence[str]
 ):
     """SANN Table 2: train loss and test MSE of each method with the general (inseparable)
-    model on each system, with the spread across seeds."""
+    model on each system, with the spread across seeds, and how its training ended."""
     rows = []
     for system in systems:
         ds = collected[system]
@@ -222,6 +228,7 @@ def inseparable(
                     # HNN's loss integrates nothing: no training integrator
                     "integrator": h["integrator"] if "integrator" in h else "",
                     "prediction": h["prediction"]["integrator"],
+                    **training_end(ds, method),
                     **stats,
                 }
             )
