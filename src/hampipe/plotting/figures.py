@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -114,9 +115,10 @@ def metric_panel(ax, collected: xr.Dataset, variable: str, methods: Sequence[str
 
 
 def legend_outside(ax, title: str) -> None:
-    """The legend to the right of the axes, so it never hides a curve."""
+    """The legend to the right of the axes, so it never hides a curve. A one-line title
+    is broken before its first "over"; one with line breaks is kept as it is."""
     ax.legend(
-        title=title.replace(" over ", "\nover "),
+        title=title if "\n" in title else title.replace(" over ", "\nover ", 1),
         loc="upper left",
         bbox_to_anchor=(1.02, 1.0),
         frameon=False,
@@ -174,16 +176,15 @@ def metric_figure(
 def add_footer(fig: plt.Figure, text: str) -> None:
     """Write "Scale: ``text``" (the run's scale, :class:`hampipe.plan.scale.Scale`) small
     along the figure's bottom edge, with room made for it below the axes."""
+    # wrapped by hand, so that the room below the axes fits the lines it takes
+    lines = textwrap.wrap(f"Scale: {text}", int(fig.get_figwidth() * 72 / (6.5 * 0.52)))
     engine = fig.get_layout_engine()
-    margin = 0.045 * 3.4 / fig.get_figheight()
+    margin = (0.04 + 0.11 * len(lines)) / fig.get_figheight()
     if engine is not None and hasattr(engine, "set") and "rect" in engine.get():
         engine.set(rect=(0, margin, 1, 1 - margin))
     else:
         fig.subplots_adjust(bottom=max(fig.subplotpars.bottom, margin + 0.08))
-    fig.text(
-        0.005, 0.004, f"Scale: {text}", fontsize=6.5, color="0.35", ha="left", va="bottom",
-        wrap=True,
-    )  # fmt: skip
+    fig.text(0.005, 0.004, "\n".join(lines), fontsize=6.5, color="0.35", ha="left", va="bottom")
 
 
 def save_figure(

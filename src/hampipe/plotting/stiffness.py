@@ -140,7 +140,9 @@ def error_by_stiffness_figure(
     system = str(collected.attrs.get("system", "")).replace("_", "-")
     ax.set_title(f"{system}: error of one observed interval by its stiffness")
     n_seed, n_traj = collected.sizes["seed"], collected.sizes["trajectory"]
-    legend_outside(ax, f"mean over {n_traj} test trajectories; band: range over {n_seed} seed(s)")
+    legend_outside(
+        ax, f"mean over {n_traj} test trajectories\nand {n_seed} seed(s); band: range over seeds"
+    )
     return fig, pd.DataFrame(rows)
 
 
