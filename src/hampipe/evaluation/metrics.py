@@ -58,8 +58,9 @@ def derivative_mse(
         return error.reshape(n_traj, n_time, 2 * dof).mean(axis=(1, 2))
 
 
-def _squared(units: str) -> str:
-    """UDUNITS text of ``units`` squared: ``J`` → ``J2``, ``1`` → ``1``, else ``(u)2``."""
+def squared_units(units: str) -> str:
+    """UDUNITS text of ``units`` squared (the units of :func:`energy_mse`): ``J`` → ``J2``,
+    ``1`` → ``1``, else ``(u)2``."""
     if units == "1":
         return "1"
     return f"{units}2" if units.isalpha() else f"({units})2"

@@ -14,7 +14,7 @@ import xarray as xr
 from hampipe.core.config import divides
 from hampipe.core.provenance import __version__
 from hampipe.data.energy import ENERGY_SCALE_FLOOR, energy_scale, relative_energy_error
-from hampipe.evaluation.metrics import _squared, derivative_mse, energy_mse
+from hampipe.evaluation.metrics import derivative_mse, energy_mse, squared_units
 from hampipe.integrators import StepSizeError
 from hampipe.models.io import training_end
 from hampipe.models.method import integrator_options, make_integrator
@@ -345,7 +345,7 @@ def evaluate(
                 ("trajectory",),
                 energy_mse(H, H_start),
                 {
-                    "units": _squared(energy_units),
+                    "units": squared_units(energy_units),
                     "long_name": "mean over time of (H(predicted state) - H(initial state))^2, "
                     "H the true Hamiltonian (NaN: diverged)",
                 },

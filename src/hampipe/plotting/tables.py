@@ -126,7 +126,7 @@ def summary(
             )
             per_method[method] = stats
             label = label_of(ds, method)
-            ended = training_end(ds, method)
+            ended = stop_columns(ds, method)
             rows.append({"system": system, "method": method, "label": label, **stats, **ended})
         if "sann" in per_method:
             sann = per_method["sann"]
@@ -149,7 +149,7 @@ def summary(
     return pd.DataFrame(rows)
 
 
-def training_end(collected: xr.Dataset, method: str) -> dict[str, float | int]:
+def stop_columns(collected: xr.Dataset, method: str) -> dict[str, float | int]:
     """How the entry's training ended: the epochs run (mean over seeds) and how many of
     its seeds stopped by convergence rather than by the epoch cap (nothing for
     collections made before the evaluations recorded it)."""
@@ -198,7 +198,7 @@ def ablation(collected: Mapping[str, xr.Dataset], system: str, methods: Sequence
                 "s_stiff": h["partitions"]["stiff"],
                 "replication": h["replication"],
                 "epochs": h["epochs"],
-                **training_end(ds, method),
+                **stop_columns(ds, method),
                 **stats,
             }
         )
@@ -228,7 +228,7 @@ def inseparable(
                     # HNN's loss integrates nothing: no training integrator
                     "integrator": h["integrator"] if "integrator" in h else "",
                     "prediction": h["prediction"]["integrator"],
-                    **training_end(ds, method),
+                    **stop_columns(ds, method),
                     **stats,
                 }
             )
