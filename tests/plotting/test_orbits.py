@@ -79,3 +79,48 @@ def test_orbits_of_a_spring_are_phase_portraits():
 def test_tables_are_plain_dataframes():
     fig, table = orbits_figure(circles([0.01]))
     assert isinstance(table, pd.DataFrame) and table.index.equals(pd.RangeIndex(len(table)))
+
+
+def test_predictions_are_drawn_over_a_dashed_truth():
+    for ds in (circles([0.01, 0.05]), spring()):
+        fig, _ = orbits_figure(ds, trajectory=1)
+        lines = [ln for ax in fig.axes for ln in ax.get_lines() if ln.get_gid()]
+        truth = [ln for ln in lines if "/true" in ln.get_gid()]
+        predicted = [
+            ln
+            for ln in lines
+            if "/predicted" in ln.get_gid()
+            or (ln.get_gid().startswith("energy/") and ln.get_gid() != "energy/true")
+        ]
+        assert truth and predicted
+        assert max(ln.get_zorder() for ln in truth) < min(ln.get_zorder() for ln in predicted)
+        assert all(ln.get_linestyle() == "--" for ln in truth)
+        assert all(
+            ln.get_linestyle() == "-"
+            for ln in predicted
+            if ln.get_gid().endswith(("/1", "/x", "energy/hnn", "energy/sann"))
+        )
+        plt.close(fig)
+
+
+def test_several_bodies_have_a_colour_each_and_a_start_marker():
+    ds = circles([0.01, 0.05])
+    fig, table = orbits_figure(ds, trajectory=1, seed=1)
+    (hnn,) = [ax for ax in fig.axes if ax.get_title() == "HNN"]
+    by_gid = {ln.get_gid(): ln for ln in hnn.get_lines()}
+    colours = {b: to_hex(by_gid[f"orbit/hnn/predicted/{b}"].get_color()) for b in (1, 2)}
+    assert colours[1] != colours[2]
+    # the truth of a body has the body's colour; its start marker sits on the first point
+    for b in (1, 2):
+        assert to_hex(by_gid[f"orbit/hnn/true/{b}"].get_color()) == colours[b]
+        start = by_gid[f"start/hnn/{b}"]
+        first = table[
+            (table.panel == "orbit")
+            & (table.method == "hnn")
+            & (table.source == "true")
+            & (table.body == b)
+        ].iloc[0]
+        assert (start.get_xdata()[0], start.get_ydata()[0]) == (first.x, first.y)
+        assert start.get_marker() == "o"
+    texts = [t.get_text() for legend in fig.legends for t in legend.texts]
+    assert {"body 1", "body 2", "start", "true"} <= set(texts)

@@ -18,8 +18,10 @@ import xarray as xr  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from hampipe.plotting.rollout_helpers import (  # noqa: E402
+    BODY_COLOURS,
     ORBIT_REACH,
     TRUE_COLOUR,
+    TRUE_STYLE,
     _bodies_xy,
     _capped_range,
     _diverged_at,
@@ -51,11 +53,16 @@ def orbits_figure(
     true trajectories and energy".
 
     For bodies in the plane (``spatial_dim == 2``) the top row has one panel per method,
-    each with every body's true orbit (thin black) and predicted orbit (method colour) in
-    the x–y plane at equal aspect. Otherwise (``spatial_dim == 0``, e.g. the 1-dof spring)
-    the panels are phase portraits, p against q for every degree of freedom. The bottom
+    each with every body's true orbit (dashed) and predicted orbit (solid) in the x–y
+    plane at equal aspect: one body in the method's colour against a black truth, several
+    bodies each in its own colour (:data:`BODY_COLOURS`, the truth in the body's colour),
+    with a circle at each body's start (SANN Fig. 6 marks the initial positions).
+    Otherwise (``spatial_dim == 0``, e.g. the 1-dof spring) the panels are phase
+    portraits, p against q for every degree of freedom, starting at a circle. The bottom
     panel shows the true H on the true states (black) and the true H evaluated on each
-    method's prediction (``true_energy_pred``) against time.
+    method's prediction (``true_energy_pred``) against time. The truth is always drawn
+    first, dashed and thin (:data:`TRUE_STYLE`), so a prediction on top of it stays
+    visible.
 
     A rollout that diverged (a NaN or inf state) is drawn up to where it diverged and
     its entry in the figure legend (and its panel title) says "diverged at t = … s".
@@ -105,6 +112,7 @@ def orbits_figure(
         fig = plt.figure(figsize=(2.6 * max(len(methods), 2), 5.2), layout="constrained")
         mosaic = [methods, ["energy"] * len(methods)]
         axes = fig.subplot_mosaic(mosaic, height_ratios=[1.5, 1.0])
+        by_body = False  # one colour per body (several bodies in the plane)
         if particles:
             true_xy = _bodies_xy(q_true, collected)  # (time, body, 2)
             pred_xy = {
@@ -118,13 +126,18 @@ def orbits_figure(
             )
             xlim, ylim = _equal_ranges(xlim, ylim)
             q_units = collected.q.attrs.get("units")
+            n_bodies = true_xy.shape[1]
+            by_body = n_bodies > 1
             for m in methods:
                 ax = axes[m]
-                for source, xy, colour, lw in (
-                    ("true", true_xy, TRUE_COLOUR, 0.8),
-                    ("predicted", pred_xy[m], colours[m], 1.4),
-                ):
-                    for b in range(xy.shape[1]):
+                for source, xy in (("true", true_xy), ("predicted", pred_xy[m])):
+                    style = TRUE_STYLE if source == "true" else {"lw": 1.4, "zorder": 2}
+                    for b in range(n_bodies):
+                        colour = (
+                            BODY_COLOURS[b % len(BODY_COLOURS)]
+                            if by_body
+                            else (TRUE_COLOUR if source == "true" else colours[m])
+                        )
                         legend = (
                             (
                                 "true"
@@ -134,13 +147,10 @@ def orbits_figure(
                             if b == 0
                             else "_nolegend_"
                         )
+                        if by_body:
+                            legend = "_nolegend_"
                         (line,) = ax.plot(
-                            xy[:, b, 0],
-                            xy[:, b, 1],
-                            color=colour,
-                            lw=lw,
-                            label=legend,
-                            zorder=3 if source == "true" else 2,
+                            xy[:, b, 0], xy[:, b, 1], color=colour, label=legend, **style
                         )
                         line.set_gid(f"orbit/{m}/{source}/{b + 1}")
                         rows.append(
@@ -157,6 +167,16 @@ def orbits_figure(
                                 }
                             )
                         )
+                for b in range(n_bodies):
+                    ax.plot(
+                        *true_xy[0, b],
+                        "o",
+                        color=BODY_COLOURS[b % len(BODY_COLOURS)] if by_body else TRUE_COLOUR,
+                        mec="white",
+                        ms=5,
+                        zorder=4,
+                        gid=f"start/{m}/{b + 1}",
+                    )
                 ax.set(xlim=xlim, ylim=ylim, title=_panel_title(labels[m], diverged[m]))
                 ax.set_aspect("equal", adjustable="box")
                 ax.set_xlabel(_unit_label("x", q_units))
@@ -168,9 +188,9 @@ def orbits_figure(
             plim = _capped_range(p_true, list(ps.values()), ORBIT_REACH)
             for m in methods:
                 ax = axes[m]
-                for source, q, p, colour, lw in (
-                    ("true", q_true, p_true, TRUE_COLOUR, 0.8),
-                    ("predicted", qs[m], ps[m], colours[m], 1.4),
+                for source, q, p, colour, style in (
+                    ("true", q_true, p_true, TRUE_COLOUR, TRUE_STYLE),
+                    ("predicted", qs[m], ps[m], colours[m], {"lw": 1.4, "zorder": 2}),
                 ):
                     for d, name in enumerate(dof_names):
                         base = (
@@ -178,14 +198,9 @@ def orbits_figure(
                         )
                         if len(dof_names) > 1:
                             base = f"{base}, {name}"
+                        dashes = {} if d == 0 or source == "true" else {"ls": (0, (4, 1 + d))}
                         (line,) = ax.plot(
-                            q[:, d],
-                            p[:, d],
-                            color=colour,
-                            lw=lw,
-                            label=base,
-                            ls="-" if d == 0 else (0, (4, 1 + d)),
-                            zorder=3 if source == "true" else 2,
+                            q[:, d], p[:, d], color=colour, label=base, **{**style, **dashes}
                         )
                         line.set_gid(f"phase/{m}/{source}/{name}")
                         rows.append(
@@ -202,13 +217,23 @@ def orbits_figure(
                                 }
                             )
                         )
+                ax.plot(
+                    q_true[0],
+                    p_true[0],
+                    "o",
+                    color=TRUE_COLOUR,
+                    mec="white",
+                    ms=5,
+                    zorder=4,
+                    gid=f"start/{m}",
+                )
                 ax.set(xlim=qlim, ylim=plim, title=_panel_title(labels[m], diverged[m]))
                 ax.set_xlabel(_unit_label("q", collected.q.attrs.get("units")))
                 ax.set_ylabel(_unit_label("p", collected.p.attrs.get("units")))
 
         ax = axes["energy"]
         h_true = one.energy.values.astype(float)
-        (line,) = ax.plot(time, h_true, color=TRUE_COLOUR, lw=1.0, label="true", zorder=3)
+        (line,) = ax.plot(time, h_true, color=TRUE_COLOUR, label="true", **TRUE_STYLE)
         line.set_gid("energy/true")
         rows.append(
             pd.DataFrame(
@@ -229,6 +254,7 @@ def orbits_figure(
                 h_pred[m],
                 color=colours[m],
                 lw=1.2,
+                zorder=2,
                 label=_with_divergence(labels[m], diverged[m]),
             )
             line.set_gid(f"energy/{m}")
@@ -250,6 +276,12 @@ def orbits_figure(
         ax.set_ylabel(_unit_label("H", collected.energy.attrs.get("units")))
         ax.set_title("true H on the true and the predicted states")
         handles, texts = ax.get_legend_handles_labels()
+        if by_body:
+            for b in range(n_bodies):
+                handles.append(Line2D([], [], color=BODY_COLOURS[b % len(BODY_COLOURS)], lw=1.4))
+                texts.append(f"body {b + 1}")
+        handles.append(Line2D([], [], ls="", marker="o", color=TRUE_COLOUR, mec="white", ms=5))
+        texts.append("start")
         if not particles and len(dof_names) > 1:
             for d, name in enumerate(dof_names):
                 handles.append(
