@@ -65,16 +65,19 @@ def metric_curve(
 
     The line is the mean over test trajectories and seeds, the optional band their
     interquartile range (``style`` goes to both, e.g. ``color``). The energy error
-    enters as its absolute value.
+    enters as its absolute value. Every caller draws on a log axis, so points that are
+    not positive (the error at t = 0, zero by construction) are left out of the line
+    and the band, instead of dropping to the axis' floor; the table keeps them.
     """
     values = collected[variable].sel({"method": method})
     if variable == "energy_error":
         values = np.abs(values)
     s = metric_summary(values, ("seed", "trajectory"))
     t = collected.time.values
-    ax.plot(t, s["mean"], **{"lw": 1.6, **style})
+    ax.plot(t, s["mean"].where(s["mean"] > 0), **{"lw": 1.6, **style})
     if band:
-        ax.fill_between(t, s["q25"], s["q75"], color=style.get("color"), alpha=0.2, lw=0)
+        low, high = (s[q].where(s[q] > 0) for q in ("q25", "q75"))
+        ax.fill_between(t, low, high, color=style.get("color"), alpha=0.2, lw=0)
     return pd.DataFrame(
         {
             "method": method,
