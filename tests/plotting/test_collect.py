@@ -95,6 +95,19 @@ def test_presentation_colours_follow_the_methods_order_not_the_subset():
     assert styles["sann_tanh"] == {"label": "sann_tanh", "colour": PALETTE[2]}
 
 
+def test_every_entry_of_a_long_config_has_its_own_colour_and_a_readable_label():
+    names = [f"v{i}" for i in range(30)]
+    entries = {n: {"method": "sann", "epochs": 10 * i} for i, n in enumerate(names)}
+    entries["v3"] = {"method": "sann", "activation": "tanh", "per_system": {"x": {}}}
+    entries["v4"] = {"method": "sann", "gamma": 0.1, "replication": 4, "noise": 0.01}
+    styles = presentation(names, dict.fromkeys(names, "sann"), {}, entries)
+    colours = [s["colour"] for s in styles.values()]
+    assert len(set(colours)) == 30 and colours[:20] == list(PALETTE)
+    assert styles["v3"]["label"] == "SANN (activation tanh)"
+    assert styles["v1"]["label"] == "SANN (epochs 10)"
+    assert styles["v4"]["label"] == "v4"  # more than two keys: the entry's name
+
+
 @pytest.mark.parametrize(
     ("system", "layout"),
     [

@@ -220,7 +220,9 @@ class Plan:
     def _styles(self) -> dict[str, dict[str, str]]:
         methods = list(self.config["methods"])
         learners = {m: self.learner(m) for m in methods}
-        return presentation(methods, learners, self.config.get("presentation"))
+        return presentation(
+            methods, learners, self.config.get("presentation"), self.config["methods"]
+        )
 
     def styles(self, methods: list[str]) -> dict[str, dict[str, str]]:
         """Label and colour of ``methods`` (colours follow the order of every ``methods``

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import colorsys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,23 +21,62 @@ PALETTE = (
 )  # fmt: skip
 
 
+def _colours(n: int) -> list[str]:
+    """``n`` colours: :data:`PALETTE`, then, past its end, hues spread evenly around the
+    colour wheel at a darker value, so that no two entries of a config share one."""
+    extra = max(0, n - len(PALETTE))
+    spread = [
+        "#{:02x}{:02x}{:02x}".format(
+            *(round(255 * c) for c in colorsys.hsv_to_rgb((i + 0.5) / extra, 0.75, 0.6))
+        )
+        for i in range(extra)
+    ]
+    return list(PALETTE[:n]) + spread
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return " ".join(f"{k} {_value(v)}" for k, v in value.items())
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def variant_label(base: str, own: Mapping[str, Any] | None) -> str | None:
+    """A variant's label from the keys it sets: ``SANN (activation tanh)``; ``None`` when
+    it sets more than two (name those in ``presentation.labels``)."""
+    keys = {k: v for k, v in (own or {}).items() if k not in ("method", "per_system")}
+    if not keys or len(keys) > 2:
+        return None
+    return f"{base} ({', '.join(f'{k} {_value(v)}' for k, v in keys.items())})"
+
+
 def presentation(
-    methods: Sequence[str], learners: Mapping[str, str], block: Mapping[str, Any] | None = None
+    methods: Sequence[str],
+    learners: Mapping[str, str],
+    block: Mapping[str, Any] | None = None,
+    entries: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, dict[str, str]]:
     """Label and colour of every methods entry: ``{name: {"label": …, "colour": …}}``.
 
     ``methods`` are the config's entries in order (colours follow that order, so they do
-    not depend on which subset a figure shows), ``learners`` maps an entry to its
-    learner, and ``block`` is the config's ``presentation`` block (``labels``,
-    ``colours``), whose values win.
+    not depend on which subset a figure shows, and no two entries share one), ``learners``
+    maps an entry to its learner, ``block`` is the config's ``presentation`` block
+    (``labels``, ``colours``), whose values win, and ``entries`` the config's
+    ``methods`` mapping: a variant without a label is named after its learner and the
+    keys it sets (:func:`variant_label`), or by its entry name when it sets more than two.
     """
     block = block or {}
     labels, colours = block.get("labels", {}), block.get("colours", {})
+    palette = _colours(len(methods))
     out = {}
     for i, name in enumerate(methods):
-        default = LEARNER_LABELS.get(name, name) if learners.get(name) == name else name
+        learner = learners.get(name, name)
+        if learner == name:
+            default = LEARNER_LABELS.get(name, name)
+        else:
+            base = LEARNER_LABELS.get(learner, learner)
+            default = variant_label(base, (entries or {}).get(name)) or name
         out[name] = {
             "label": str(labels.get(name, default)),
-            "colour": str(colours.get(name, PALETTE[i % len(PALETTE)])),
+            "colour": str(colours.get(name, palette[i])),
         }
     return out
