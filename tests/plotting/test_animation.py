@@ -45,3 +45,14 @@ def test_orbit_animation_caps_frames_and_refuses_non_planar_systems(tmp_path):
     with pytest.raises(ValueError, match=r"\.gif"):
         write_orbit_animation(ds, tmp_path / "orbits.mp4")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["short.gif"]
+
+
+def test_orbit_animation_is_readable_and_lasts_ten_seconds(tmp_path):
+    ds = circles([0.01, 0.05], n_time=121)
+    out = tmp_path / "orbits.gif"
+    times = write_orbit_animation(ds, out, frames=120)
+    assert len(times) == 120
+    with Image.open(out) as gif:
+        assert gif.height >= 400
+        durations = [frame.info["duration"] for frame in ImageSequence.Iterator(gif)]
+    assert 9.0 <= sum(durations) / 1000 <= 11.0

@@ -39,7 +39,10 @@ from hampipe.plotting.rollout_helpers import (  # noqa: E402
     _unit_label,
 )
 
-__all__ = ["write_orbit_animation"]
+__all__ = ["DPI", "write_orbit_animation"]
+
+#: Resolution of the animations: their 2.7-inch height is 405 pixels.
+DPI = 150
 
 
 def write_orbit_animation(
@@ -47,9 +50,10 @@ def write_orbit_animation(
     path: str | os.PathLike,
     trajectory: int = 0,
     seed: int = 0,
-    frames: int = 60,
-    fps: int = 15,
+    frames: int = 120,
+    fps: int | None = None,
     footer: str | None = None,
+    seconds: float = 10.0,
 ) -> np.ndarray:
     """Write an animated GIF of one test trajectory: the reference and every method.
 
@@ -59,7 +63,9 @@ def write_orbit_animation(
     fading line of its recent path (the last fifth of the trajectory), the faint full
     true orbit behind it, and the time in the title. A method's panel title says when
     its rollout diverged. Time is subsampled to ``frames`` evenly spaced time points
-    (all of them if there are fewer).
+    (all of them if there are fewer), shown over about ``seconds`` (``fps`` frames per
+    second if given instead), at :data:`DPI` dots per inch: 405 pixels tall, so its
+    text is readable.
 
     The GIF is first written to a hidden temporary file in ``path``'s directory and then
     moved onto ``path`` with :func:`os.replace`, so ``path`` is either absent, the old
@@ -76,7 +82,11 @@ def write_orbit_animation(
     frames
         Number of frames (≥ 1).
     fps
-        Frames per second (≥ 1).
+        Frames per second (≥ 1); ``None``: as many as make the loop last ``seconds``.
+    footer
+        A line along the bottom (the run's scale).
+    seconds
+        Duration of one loop when ``fps`` is ``None`` (at least one frame per second).
 
     Returns
     -------
@@ -98,8 +108,11 @@ def write_orbit_animation(
     path = Path(path)
     if path.suffix.lower() != ".gif":
         raise ValueError(f"{path}: an orbit animation is written as a .gif file")
-    if frames < 1 or fps < 1:
-        raise ValueError(f"frames and fps must be at least 1, got frames={frames}, fps={fps}")
+    if frames < 1 or (fps is not None and fps < 1) or not seconds > 0:
+        raise ValueError(
+            "frames and fps must be at least 1 and seconds positive, got "
+            f"frames={frames}, fps={fps}, seconds={seconds}"
+        )
 
     labels, colours = _styles(collected)
     methods = _methods(collected)
@@ -108,6 +121,8 @@ def write_orbit_animation(
     n_time = len(time)
     index = np.unique(np.round(np.linspace(0, n_time - 1, min(frames, n_time))).astype(int))
     frame_times = time[index]
+    if fps is None:
+        fps = max(1, math.floor(len(index) / seconds))
     trail = max(2, n_time // 5)
 
     panels = ["reference", *methods]
@@ -141,7 +156,7 @@ def write_orbit_animation(
             1,
             len(panels),
             figsize=(2.3 * len(panels), 2.7),
-            dpi=80,
+            dpi=DPI,
             squeeze=False,
             layout="constrained",
         )

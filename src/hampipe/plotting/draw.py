@@ -190,7 +190,7 @@ def animate(
     output: str | os.PathLike,
     methods: Sequence[str] | None = None,
     trajectory: int = 0,
-    frames: int = 60,
+    frames: int = 120,
     footer: str | None = None,
 ) -> Path:
     """Write the animated orbits of one test trajectory, reference and every method (GIF),
