@@ -124,3 +124,17 @@ def test_several_bodies_have_a_colour_each_and_a_start_marker():
         assert start.get_marker() == "o"
     texts = [t.get_text() for legend in fig.legends for t in legend.texts]
     assert {"body 1", "body 2", "start", "true"} <= set(texts)
+
+
+def test_walls_are_drawn_under_every_orbit_panel():
+    walls = [{"x": 0.0, "y": 0.0, "radius": 1.2}, {"x": 0.1, "y": 0.0, "radius": 0.5}]
+    fig, _ = orbits_figure(circles([0.01, 0.05]), trajectory=1, outlines=walls)
+    for title in ("SANN", "HNN"):
+        (ax,) = [a for a in fig.axes if a.get_title() == title]
+        drawn = {p.get_gid(): p for p in ax.patches}
+        assert set(drawn) == {"outline/0", "outline/1"}
+        assert drawn["outline/1"].get_radius() == 0.5
+        assert drawn["outline/1"].center == (0.1, 0.0)
+        assert all(p.get_zorder() < ln.get_zorder() for p in ax.patches for ln in ax.get_lines())
+    fig, _ = orbits_figure(circles([0.01]), trajectory=1)
+    assert not any(a.patches for a in fig.axes)

@@ -155,3 +155,15 @@ def test_inner_circle_must_lie_inside_the_outer_one(rng):
     billiard = make_system("billiard", parameters={"shift": 0.6})
     with pytest.raises(ValueError, match="parameters.shift"):
         billiard.sample_initial_states(rng, 1)
+
+
+def test_outlines_are_the_walls_half_heights():
+    billiard = make_system("billiard")
+    outer, inner = billiard.outlines()
+    assert outer == {"x": 0.0, "y": 0.0, "radius": R_ALPHA}
+    assert inner == {"x": Q0, "y": 0.0, "radius": R_BETA}
+    # on each outline its wall's sigmoid is exactly ½ (Eq. 8)
+    for c, term in ((outer, 0), (inner, 1)):
+        x, y = c["x"] + c["radius"] * math.cos(0.3), c["y"] + c["radius"] * math.sin(0.3)
+        assert abs(eq8_terms(x, y)[term]) == pytest.approx(0.5)
+    assert make_system("three_body").outlines() == []

@@ -290,7 +290,11 @@ figure(
     FigureSpec(
         "orbits",
         _collected("learners"),
-        lambda plan, system: {"methods": plan.shown(system), "trajectory": _trajectory(plan)},
+        lambda plan, system: {
+            "methods": plan.shown(system),
+            "trajectory": _trajectory(plan),
+            "outlines": plan.systems[system].outlines(),
+        },
     )
 )
 figure(
@@ -308,6 +312,7 @@ figure(
             "methods": plan.shown(system),
             "trajectory": _trajectory(plan),
             "frames": plan.config["figures"]["animation_frames"],
+            "outlines": plan.systems[system].outlines(),
         },
         systems=lambda plan: [
             s for s in plan.config["figures"]["animations"] if s in plan.config["experiments"]

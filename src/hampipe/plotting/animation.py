@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import uuid
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -37,6 +38,7 @@ from hampipe.plotting.rollout_helpers import (  # noqa: E402
     _styles,
     _system,
     _unit_label,
+    draw_outlines,
 )
 
 __all__ = ["DPI", "write_orbit_animation"]
@@ -54,6 +56,7 @@ def write_orbit_animation(
     fps: int | None = None,
     footer: str | None = None,
     seconds: float = 10.0,
+    outlines: Sequence[Mapping[str, float]] = (),
 ) -> np.ndarray:
     """Write an animated GIF of one test trajectory: the reference and every method.
 
@@ -87,6 +90,8 @@ def write_orbit_animation(
         A line along the bottom (the run's scale).
     seconds
         Duration of one loop when ``fps`` is ``None`` (at least one frame per second).
+    outlines
+        Circles (``{"x", "y", "radius"}``) drawn grey in every panel: the system's walls.
 
     Returns
     -------
@@ -171,6 +176,7 @@ def write_orbit_animation(
                 ax.add_collection(lc)
                 trails[name].append(lc)
             (dots[name],) = ax.plot([], [], "o", color=colour[name], ms=5, zorder=3)
+            draw_outlines(ax, outlines)
             ax.set(xlim=xlim, ylim=ylim, title=title[name])
             ax.set_aspect("equal", adjustable="box")
             ax.set_xlabel(_unit_label("x", collected.q.attrs.get("units")))

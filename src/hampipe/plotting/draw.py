@@ -161,10 +161,18 @@ def _subset(collected: xr.Dataset, methods: Sequence[str] | None) -> xr.Dataset:
 
 
 @FIGURES.register("orbits")
-def orbits(inputs: Inputs, methods: Sequence[str] | None = None, trajectory: int = 0):
+def orbits(
+    inputs: Inputs,
+    methods: Sequence[str] | None = None,
+    trajectory: int = 0,
+    outlines: Sequence[Mapping[str, float]] = (),
+):
     """One test trajectory: orbits (or phase portraits) and energy of every method
-    against the truth (SANN Figs. 4, 6, 13–15; the HINN write-up's comparisons)."""
-    return orbits_figure(_subset(load(inputs["collected"]), methods), trajectory=trajectory)
+    against the truth (SANN Figs. 4, 6, 13–15; the HINN write-up's comparisons), over the
+    system's walls (``outlines``)."""
+    return orbits_figure(
+        _subset(load(inputs["collected"]), methods), trajectory=trajectory, outlines=outlines
+    )
 
 
 @FIGURES.register("energy_heatmap")
@@ -192,15 +200,18 @@ def animate(
     trajectory: int = 0,
     frames: int = 120,
     footer: str | None = None,
+    outlines: Sequence[Mapping[str, float]] = (),
 ) -> Path:
     """Write the animated orbits of one test trajectory, reference and every method (GIF),
-    with ``footer`` (the run's scale) along the bottom."""
+    over the system's walls (``outlines``), with ``footer`` (the run's scale) along the
+    bottom."""
     write_orbit_animation(
         _subset(load(collected), methods),
         output,
         trajectory=trajectory,
         frames=frames,
         footer=footer,
+        outlines=outlines,
     )
     return Path(output)
 

@@ -7,6 +7,8 @@ torch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -34,6 +36,7 @@ from hampipe.plotting.rollout_helpers import (  # noqa: E402
     _system,
     _unit_label,
     _with_divergence,
+    draw_outlines,
 )
 
 __all__ = ["ENERGY_REACH", "orbits_figure"]
@@ -44,7 +47,10 @@ ENERGY_REACH = 1.0
 
 
 def orbits_figure(
-    collected: xr.Dataset, trajectory: int = 0, seed: int = 0
+    collected: xr.Dataset,
+    trajectory: int = 0,
+    seed: int = 0,
+    outlines: Sequence[Mapping[str, float]] = (),
 ) -> tuple[plt.Figure, pd.DataFrame]:
     """Learned against true trajectories of one test rollout, and their true energy.
 
@@ -79,6 +85,9 @@ def orbits_figure(
         Label (``trajectory`` coordinate) of the test trajectory to draw.
     seed
         Label (``seed`` coordinate) of the training seed whose rollouts are drawn.
+    outlines
+        Circles (``{"x", "y", "radius"}``) drawn grey under the orbits: the system's
+        walls (:meth:`~hampipe.systems.HamiltonianSystem.outlines`).
 
     Returns
     -------
@@ -177,6 +186,7 @@ def orbits_figure(
                         zorder=4,
                         gid=f"start/{m}/{b + 1}",
                     )
+                draw_outlines(ax, outlines)
                 ax.set(xlim=xlim, ylim=ylim, title=_panel_title(labels[m], diverged[m]))
                 ax.set_aspect("equal", adjustable="box")
                 ax.set_xlabel(_unit_label("x", q_units))

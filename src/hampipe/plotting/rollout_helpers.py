@@ -161,3 +161,14 @@ def _bodies_xy(values: np.ndarray, collected: xr.Dataset) -> np.ndarray:
 def _rollout(collected: xr.Dataset, trajectory: int, seed: int) -> xr.Dataset:
     """One test trajectory (by its ``trajectory`` label) and one seed of every method."""
     return collected.sel(trajectory=trajectory, seed=seed)
+
+
+def draw_outlines(ax, outlines) -> None:
+    """The system's walls (:meth:`HamiltonianSystem.outlines`: circles ``{"x", "y",
+    "radius"}``) as thin grey circles under everything else, gid ``outline/<k>``."""
+    for k, c in enumerate(outlines or ()):
+        circle = plt.Circle(
+            (c["x"], c["y"]), c["radius"], fill=False, color="0.55", lw=1.0, zorder=0.5
+        )
+        circle.set_gid(f"outline/{k}")
+        ax.add_patch(circle)

@@ -114,6 +114,11 @@ class HamiltonianSystem:
         Figs. 3a and 9 map the billiard's table)."""
         return None
 
+    def outlines(self) -> list[dict[str, float]]:
+        """Circles that bound the motion in the plane, ``{"x", "y", "radius"}`` each, drawn
+        under the orbit figures and animations (the billiard's walls); none by default."""
+        return []
+
     def parameters_json(self) -> str:
         """Every physical parameter as JSON text (sorted keys), for the NetCDF attrs."""
         return json.dumps(self.parameters, sort_keys=True)

@@ -85,6 +85,15 @@ class Billiard(HamiltonianSystem):
         half = self.map_margin * float(self.parameters["r_alpha"])
         return (-half, half, -half, half)
 
+    def outlines(self) -> list[dict[str, float]]:
+        """The two walls, where their sigmoids are ½: radius r_α about the origin and
+        r_β about c = (q₀, 0)."""
+        (ox, oy), (ix, iy) = self.centres.tolist()
+        return [
+            {"x": ox, "y": oy, "radius": float(self.parameters["r_alpha"])},
+            {"x": ix, "y": iy, "radius": float(self.parameters["r_beta"])},
+        ]
+
     @property
     def centres(self) -> np.ndarray:
         """Centres of the outer and inner walls, (0, 0) and c = (q₀, 0), shape ``(2, 2)``."""
