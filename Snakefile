@@ -24,6 +24,10 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/tables.smk"
 
 
+onsuccess:
+    print(SCALE.finished(workflow.overwrite_configfiles or ()))
+
+
 rule all:
     input:
         get_final_output(),

@@ -77,3 +77,23 @@ def test_the_report_front_page_has_the_files_and_every_systems_line():
     assert page["scale"] == scale.note()
     assert set(page["systems"]) == set(QUICK.config["experiments"])
     assert page["systems"]["billiard"] == scale.note("billiard")
+
+
+def test_the_finished_message_says_where_the_outputs_are(tmp_path):
+    scale = Scale(QUICK, ("config.yaml", "config.quick.yaml"), PAPER)
+    outputs = QUICK.final_outputs()
+    figures = [p for p in outputs if p.startswith("results/figs/")][:3]
+    gif = next(p for p in outputs if p.endswith(".gif"))
+    table = next(p for p in outputs if p.startswith("results/tables/") and p.endswith(".csv"))
+    for path in (*figures, gif, table):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("")
+    message = scale.finished(["config.quick.yaml"], root=tmp_path)
+    assert message.startswith("hampipe: finished (config.yaml + config.quick.yaml: 1 seed")
+    n_pdf = sum(not p.endswith(".gif") for p in figures)
+    assert f"results/figs/: {n_pdf} figures" in message and "1 animation (GIF)" in message
+    name = table.split("/")[-1][: -len(".csv")]
+    assert f"results/tables/: {name} (CSV and Markdown)" in message
+    assert message.endswith("snakemake --report results/report.html --configfile config.quick.yaml")
+    # nothing made yet: only the report line
+    assert "figures" not in scale.finished(root=tmp_path / "empty")

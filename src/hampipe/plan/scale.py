@@ -30,6 +30,10 @@ def _span(values: Sequence[int]) -> str:
     return f"{low}" if low == high else f"{low}–{high}"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 @dataclass(frozen=True)
 class Scale:
     """The scale of a run: its plan, its config files, and the paper's plan to compare.
@@ -128,3 +132,33 @@ class Scale:
         elif verdicts and all(v is True for v in verdicts):
             parts.append("the paper's scale")
         return " · ".join(p for p in parts if p)
+
+    def finished(
+        self, given: Sequence[str | os.PathLike] = (), root: str | os.PathLike = "."
+    ) -> str:
+        """What a successful run leaves and where (printed by the Snakefile's
+        ``onsuccess``): the figures and tables of the plan that exist under ``root``, and
+        the report command with the ``--configfile`` overlays ``given``."""
+        outputs = [p for p in self.plan.final_outputs() if os.path.exists(os.path.join(root, p))]
+        figures = [p for p in outputs if p.startswith("results/figs/")]
+        tables = sorted(
+            os.path.basename(p)[: -len(".csv")]
+            for p in outputs
+            if p.startswith("results/tables/") and p.endswith(".csv")
+        )
+        overlays = "".join(f" {os.path.relpath(path)}" for path in given)
+        lines = [f"hampipe: finished ({self.files_line()}: {self.note()})."]
+        if figures:
+            animations = sum(p.endswith(".gif") for p in figures)
+            lines.append(
+                f"  figures  results/figs/: {_count(len(figures) - animations, 'figure')} "
+                "(PDF, with a PNG and the plotted numbers as CSV beside each)"
+                + (f", {_count(animations, 'animation')} (GIF)" if animations else "")
+            )
+        if tables:
+            lines.append(f"  tables   results/tables/: {', '.join(tables)} (CSV and Markdown)")
+        lines.append(
+            "  report   snakemake --report results/report.html"
+            + (f" --configfile{overlays}" if overlays else "")
+        )
+        return "\n".join(lines)
