@@ -102,6 +102,24 @@ def test_save_table_writes_csv_and_markdown(tmp_path):
     assert not list(tmp_path.glob(".*tmp"))
 
 
+def test_markdown_copy_is_rounded_and_leaves_out_empty_columns(tmp_path):
+    table = pd.DataFrame(
+        {
+            "method": ["hnn", "sann"],
+            "seconds": [0.30000000000000004, 12.3456],
+            "mse": [1.23456e-3, 2.0],
+            "mse_std": [np.nan, np.nan],
+        }
+    )
+    save_table(table, tmp_path / "t.csv", header="1 seed")
+    markdown = (tmp_path / "t.md").read_text()
+    assert "0.3 " in markdown and "12.3 " in markdown and "0.00123 " in markdown
+    assert "0.30000000000000004" not in markdown and "nan" not in markdown
+    assert "| mse_std" not in markdown and "left out: mse_std." in markdown
+    # the CSV keeps every column and digit
+    assert list(pd.read_csv(tmp_path / "t.csv").columns) == list(table.columns)
+
+
 def test_make_table_reads_collected_files(collected, tmp_path):
     collected.to_netcdf(tmp_path / "two_body.nc")
     out = make_table(
@@ -131,3 +149,22 @@ def test_partition_search_table_marks_the_smallest_validation_loss():
     assert list(table["rank"]) == [1, 2, 3]
     assert list(table.chosen) == [True, False, False]
     assert (table.s_nonstiff[0], table.s_stiff[0]) == (2, 50)
+
+
+def test_partition_search_flags_pairs_tied_with_the_chosen_one():
+    import xarray as xr
+
+    search = xr.Dataset(
+        {
+            "nonstiff": ("pair", [2, 2, 10]),
+            "stiff": ("pair", [10, 50, 50]),
+            "validation_loss": ("pair", [1.0004e-3, 1e-3, 1.2e-3]),
+            "train_loss": ("pair", [4e-3, 2e-3, 3e-3]),
+            "seconds": ("pair", [0.30000000000000004, 2.0, 3.0]),
+            "rank": ("pair", [2, 1, 3]),
+        },
+        attrs={"epochs": 10},
+    )
+    table = TABLES["partition_search"]({"search": search})
+    assert list(table.tied_with_best) == [False, True, False]  # 0.04 % apart; 20 % apart
+    assert table.seconds.iloc[1] == 0.3

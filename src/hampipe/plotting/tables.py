@@ -42,6 +42,11 @@ from hampipe.plotting.uncertainty import improvement_interval, paired_ratio
 
 TableFunction = Callable[..., pd.DataFrame]
 TABLES: Registry[TableFunction] = Registry("table")
+#: Significant digits of the numbers in a table's Markdown copy (the CSV keeps them all).
+MARKDOWN_DIGITS = 3
+#: Partition-search pairs whose validation loss is within this fraction of the best one's
+#: are flagged as tied with it.
+TIE_TOLERANCE = 0.01
 
 
 def run_metrics(collected: xr.Dataset, method: str) -> pd.DataFrame:
@@ -238,7 +243,9 @@ def inseparable(
 @TABLES.register("partition_search")
 def partition_search(inputs: Mapping[str, xr.Dataset]):
     """SANN App. G: each (S_nonstiff, S_stiff) pair's validation loss after its short
-    run, best first, with the chosen pair marked."""
+    run, best first, with the chosen pair marked, and ``tied_with_best`` on the pairs
+    whose loss is within :data:`TIE_TOLERANCE` of the chosen one's (one short run per
+    pair cannot tell those apart). Seconds are rounded to the millisecond."""
     ds = inputs["search"]
     table = pd.DataFrame(
         {
@@ -247,11 +254,28 @@ def partition_search(inputs: Mapping[str, xr.Dataset]):
             "s_stiff": ds.stiff.values,
             "validation_loss": ds.validation_loss.values,
             "train_loss": ds.train_loss.values,
-            "seconds": ds.seconds.values,
+            "seconds": np.round(ds.seconds.values.astype(float), 3),
             "epochs": int(ds.attrs["epochs"]),
         }
     ).sort_values("rank", ignore_index=True)
-    return table.assign(chosen=table["rank"] == 1)
+    best = table["validation_loss"].min()
+    tied = (table["validation_loss"] - best).abs() <= TIE_TOLERANCE * abs(best)
+    return table.assign(chosen=table["rank"] == 1, tied_with_best=tied & (table["rank"] != 1))
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """The Markdown copy of a table: numbers to :data:`MARKDOWN_DIGITS` significant
+    digits, and without the columns that hold no number at all (the ``_std`` columns of
+    a one-seed run), which a line under the table names."""
+    empty = [
+        c
+        for c in table.columns
+        if pd.api.types.is_float_dtype(table[c]) and table[c].isna().all() and len(table)
+    ]
+    text = table.drop(columns=empty).to_markdown(index=False, floatfmt=f".{MARKDOWN_DIGITS}g")
+    if empty:
+        text += f"\n\nWithout a value in any row, left out: {', '.join(empty)}."
+    return text + "\n"
 
 
 def save_table(table: pd.DataFrame, path: str | os.PathLike, header: str | None = None) -> Path:
@@ -262,7 +286,7 @@ def save_table(table: pd.DataFrame, path: str | os.PathLike, header: str | None 
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    markdown = table.to_markdown(index=False, floatfmt=".6g") + "\n"
+    markdown = markdown_table(table)
     if header:
         markdown = f"Scale: {header}\n\n{markdown}"
     for target, text in ((path, table.to_csv(index=False)), (path.with_suffix(".md"), markdown)):
