@@ -53,3 +53,23 @@ def test_missing_and_malformed_files_are_named(tmp_path):
     broken.write_text("seeds: [1\n")
     with pytest.raises(ConfigError, match=f"config file {broken}: not valid YAML"):
         load_config("config.yaml", broken, root=ROOT)
+
+
+def test_a_system_without_experiments_is_warned_about_unless_left_out(caplog):
+    with caplog.at_level("WARNING", logger="hampipe.plan"):
+        load_config(overrides={"systems": {"duffing": copy.deepcopy(DUFFING)}}, root=ROOT)
+    (record,) = [r for r in caplog.records if "not in experiments" in r.message]
+    assert record.message.startswith("hampipe: duffing is in systems but not in experiments")
+    assert "experiments: {duffing: [hnn, sann]}" in record.message
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="hampipe.plan"):
+        config = load_config(
+            overrides={
+                "systems": {"duffing": copy.deepcopy(DUFFING)},
+                "experiments": {"duffing": []},
+            },
+            root=ROOT,
+        )
+        load_config(root=ROOT)
+    assert "duffing" not in config["experiments"]
+    assert not [r for r in caplog.records if "not in experiments" in r.message]

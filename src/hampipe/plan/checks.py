@@ -8,6 +8,7 @@ and the names of the settings whose implementations live behind torch from
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -28,6 +29,8 @@ from hampipe.plan.peers import peer_problems
 from hampipe.plan.schema import load_schema
 from hampipe.systems import SYSTEMS, HamiltonianSystem, check_systems
 from hampipe.systems.symbolic import DEFINITION_KEYS
+
+log = logging.getLogger(__name__)
 
 #: Model options whose non-default value would be silently ignored by a model lacking them.
 MODEL_OPTION_DEFAULTS = {key: LEARNING[key].default for key in MODEL_OPTIONS}
@@ -411,6 +414,7 @@ def checked_systems(config: dict, schema: str | os.PathLike) -> dict[str, Hamilt
         if not any(".".join(path[: len(k.split("."))]) == k for k in misnamed):
             problems += describe(error)
     raise_problems(problems)
+    _warn_unlisted(config)
     _drop_left_out(config)
     methods_ok = _collect(problems, check_methods, config, schema_dict)
     _collect(problems, check_consistency, config)
@@ -420,6 +424,23 @@ def checked_systems(config: dict, schema: str | os.PathLike) -> dict[str, Hamilt
         _collect(problems, check_outputs, config, built)
     raise_problems(problems)
     return built
+
+
+def _warn_unlisted(config: Mapping[str, Any]) -> None:
+    """Warn about systems that no ``experiments`` entry names: ``all`` makes nothing for
+    them (an entry with an empty list leaves a system out on purpose, without a word)."""
+    unlisted = [s for s in config["systems"] if s not in config.get("experiments", {})]
+    if unlisted:
+        log.warning(
+            "hampipe: %s %s in systems but not in experiments, so `all` makes nothing for "
+            "%s; add `experiments: {%s: [hnn, sann]}` (the methods to compare), or "
+            "`%s: []` to leave it out without this warning",
+            ", ".join(unlisted),
+            "is" if len(unlisted) == 1 else "are",
+            "it" if len(unlisted) == 1 else "them",
+            unlisted[0],
+            unlisted[0],
+        )
 
 
 def _drop_left_out(config: dict) -> None:
