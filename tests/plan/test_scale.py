@@ -97,3 +97,18 @@ def test_the_finished_message_says_where_the_outputs_are(tmp_path):
     assert message.endswith("snakemake --report results/report.html --configfile config.quick.yaml")
     # nothing made yet: only the report line
     assert "figures" not in scale.finished(root=tmp_path / "empty")
+
+
+def test_the_front_page_lists_methods_and_the_summary_once_written(tmp_path):
+    scale = Scale(QUICK, ("config.yaml", "config.quick.yaml"), PAPER)
+    page = scale.front_page(root=tmp_path)
+    assert page["methods"]["billiard"][:3] == ["HNN", "SRNN", "SANN"] and page["summary"] == {}
+    table = tmp_path / "results/tables/summary.csv"
+    table.parent.mkdir(parents=True)
+    table.write_text(
+        "system,method,label,seeds,energy_error,energy_error_std,last_step_mse,"
+        "last_step_mse_std,epochs_run,converged\n"
+        "billiard,sann,SANN,3,0.0010412,0.000201,0.0533,,673.3333,3\n"
+    )
+    rows = scale.front_page(root=tmp_path)["summary"]
+    assert rows == {"billiard": [["SANN", "0.00104 ± 0.000201", "0.0533", "673", "3 of 3"]]}

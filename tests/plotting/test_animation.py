@@ -56,3 +56,18 @@ def test_orbit_animation_is_readable_and_lasts_ten_seconds(tmp_path):
         assert gif.height >= 400
         durations = [frame.info["duration"] for frame in ImageSequence.Iterator(gif)]
     assert 9.0 <= sum(durations) / 1000 <= 11.0
+
+
+def test_the_animation_page_embeds_the_gif(tmp_path):
+    import base64
+
+    from hampipe.plotting.animation import write_animation_page
+
+    gif = tmp_path / "orbits.gif"
+    write_orbit_animation(circles([0.01], n_time=5), gif, frames=3)
+    page = write_animation_page(gif, tmp_path / "orbits.html", "two-body <1>", "1 seed")
+    text = page.read_text()
+    data = text.split("data:image/gif;base64,")[1].split("'")[0]
+    assert base64.b64decode(data) == gif.read_bytes()
+    assert "two-body &lt;1&gt;" in text and "<p>1 seed</p>" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orbits.gif", "orbits.html"]

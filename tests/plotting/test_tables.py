@@ -168,3 +168,19 @@ def test_partition_search_flags_pairs_tied_with_the_chosen_one():
     table = TABLES["partition_search"]({"search": search})
     assert list(table.tied_with_best) == [False, True, False]  # 0.04 % apart; 20 % apart
     assert table.seconds.iloc[1] == 0.3
+
+
+def test_the_html_page_is_the_rounded_table_under_its_scale(tmp_path):
+    table = pd.DataFrame(
+        {"method": ["hnn", "sann"], "mse": [1.23456e-3, 2.0], "mse_std": [np.nan] * 2}
+    )
+    save_table(table, tmp_path / "t.csv", header="1 seed · width <32>")
+    page = (tmp_path / "t.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<p>Scale: 1 seed · width &lt;32&gt;</p>" in page
+    assert (
+        "<td>0.00123</td>" in page
+        and "<th>mse</th>" in page
+        and "mse_std" in page.split("</table>")[1]
+    )
+    assert "<th>mse_std</th>" not in page
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.html", "t.md"]

@@ -324,17 +324,28 @@ def test_changing_a_system_size_reruns_that_system_only(tiny_run):
 def test_report_builds(tiny_run):
     snakemake(tiny_run, "all", "--configfile", *TINY, "--report", "report.html")
     html = (tiny_run / "report.html").read_text()
+    # what a browser shows inline: every figure as its PNG, every table and animation as
+    # an HTML page (the report offers a PDF, a CSV or a GIF only for download)
     shown = [
-        *(tiny_run / "results/figs").glob("*.pdf"),
-        *(tiny_run / "results/figs").glob("*.gif"),
-        *(tiny_run / "results/tables").glob("*.csv"),
+        *(tiny_run / "results/figs").glob("*.png"),
+        *(tiny_run / "results/figs").glob("*.html"),
+        *(tiny_run / "results/tables").glob("*.html"),
     ]
     assert len(shown) > 30
+    assert len(list((tiny_run / "results/figs").glob("*.html"))) == len(
+        list((tiny_run / "results/figs").glob("*.gif"))
+    )
+    assert len(list((tiny_run / "results/tables").glob("*.html"))) == len(
+        list((tiny_run / "results/tables").glob("*.csv"))
+    )
     missing = [path.name for path in shown if path.name not in html]
     assert not missing, f"not in the report: {missing}"
+    assert '"mime_type": "application/pdf"' not in html and '"mime_type": "image/png"' in html
     # the front page names the config files in merge order and the run's scale
     assert "in the order they were merged" in html
     assert ".test/config.yaml + .test/tiny.yaml" in html and "not the paper" in html
+    # and each system's methods, and the summary table once the run has written it
+    assert "Methods: HNN" in html and "seeds stopped by early stopping" in html
 
 
 def test_one_figure_plans_only_what_it_needs(tmp_path):

@@ -1,6 +1,8 @@
 # One rule per figure spec (hampipe.plan.outputs.FIGURES): figure_<name> draws the
 # FIGURES entry of hampipe.plotting into a PDF with a PNG and the plotted numbers as CSV
-# beside it, or an animation into a GIF. Figures only read and draw: local rules.
+# beside it, or an animation into a GIF with an HTML page showing it. The report shows
+# the PNG and the page (browsers show neither a PDF nor a GIF inline there; the PDF is for
+# papers). Figures only read and draw: local rules.
 
 
 for spec in FIGURES.values():
@@ -12,8 +14,9 @@ for spec in FIGURES.values():
             input:
                 unpack(get_figure_input(spec.name)),
             output:
-                animation=report(
-                    spec.path(),
+                animation=spec.path(),
+                page=report(
+                    f"{spec.stem}.html",
                     caption=f"../report/{spec.caption or spec.name}.rst",
                     category="Figures",
                     subcategory="{system}",
@@ -42,13 +45,13 @@ for spec in FIGURES.values():
             input:
                 unpack(get_figure_input(spec.name)),
             output:
-                figure=report(
-                    f"{spec.stem}.pdf",
+                figure=f"{spec.stem}.pdf",
+                png=report(
+                    f"{spec.stem}.png",
                     caption=f"../report/{spec.caption or spec.name}.rst",
                     category="Figures",
                     subcategory="{system}" if spec.per_system else "all systems",
                 ),
-                png=f"{spec.stem}.png",
                 csv=f"{spec.stem}.csv",
             log:
                 spec.log,

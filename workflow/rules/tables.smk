@@ -1,5 +1,6 @@
 # One rule per table spec (hampipe.plan.outputs.TABLES): table_<name> writes the TABLES
-# entry of hampipe.plotting as CSV, with Markdown beside it. Local rules.
+# entry of hampipe.plotting as CSV, with Markdown and HTML (what the report shows) beside
+# it. Local rules.
 
 
 for spec in TABLES.values():
@@ -10,12 +11,13 @@ for spec in TABLES.values():
         input:
             unpack(get_table_input(spec.name)),
         output:
-            table=report(
-                f"results/tables/{spec.name}.csv",
+            table=f"results/tables/{spec.name}.csv",
+            markdown=f"results/tables/{spec.name}.md",
+            html=report(
+                f"results/tables/{spec.name}.html",
                 caption=f"../report/table_{spec.name}.rst",
                 category="Tables",
             ),
-            markdown=f"results/tables/{spec.name}.md",
         log:
             f"logs/table_{spec.name}.log",
         benchmark:

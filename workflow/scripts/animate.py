@@ -13,5 +13,6 @@ animate(
     snakemake.input.collected,
     snakemake.output.animation,
     footer=snakemake.params.scale,
+    page=snakemake.output.page,
     **snakemake.params.options,
 )

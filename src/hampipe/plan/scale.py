@@ -15,6 +15,7 @@ report and in :meth:`Scale.files_line`.
 
 from __future__ import annotations
 
+import csv
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,42 @@ from hampipe.plan.experiment import Plan
 def _span(values: Sequence[int]) -> str:
     low, high = min(values), max(values)
     return f"{low}" if low == high else f"{low}–{high}"
+
+
+def _number(value: str) -> str:
+    """A number of a CSV cell to 3 significant digits ('' when empty or NaN)."""
+    try:
+        x = float(value)
+    except ValueError:
+        return value
+    return "" if x != x else f"{x:.3g}"
+
+
+def summary_rows(path: str | os.PathLike) -> dict[str, list[list[str]]]:
+    """Per system, the front page's rows of ``summary.csv`` (none if it does not exist):
+    method label, mean |energy error| ± std, last-step MSE ± std, mean epochs run,
+    seeds stopped by convergence of all."""
+    if not os.path.exists(path):
+        return {}
+    rows: dict[str, list[list[str]]] = {}
+    with open(path, newline="") as handle:
+        for row in csv.DictReader(handle):
+
+            def spread(key: str, row: dict[str, str] = row) -> str:
+                std = _number(row.get(f"{key}_std", ""))
+                return _number(row[key]) + (f" ± {std}" if std else "")
+
+            rows.setdefault(row["system"], []).append(
+                [
+                    row["label"],
+                    spread("energy_error"),
+                    spread("last_step_mse"),
+                    _number(row.get("epochs_run", "")),
+                    f"{row.get('converged', '')} of {row['seeds']}",
+                ]
+            )
+            rows[row["system"]][-1] = [cell or "–" for cell in rows[row["system"]][-1]]
+    return rows
 
 
 def _count(n: int, noun: str) -> str:
@@ -100,15 +137,23 @@ class Scale:
         """The config files in the order they were merged."""
         return " + ".join(self.files) or "config.yaml"
 
-    def front_page(self) -> dict[str, Any]:
+    def front_page(self, root: str | os.PathLike = ".") -> dict[str, Any]:
         """What the report's front page states (``workflow/report/workflow.rst``): the
-        config files in the order they were merged, the run's scale line, and each
-        system's."""
+        config files in the order they were merged, the run's scale line, and per
+        system its scale line, the methods it compares (labels) and, once the run has
+        written ``results/tables/summary.csv`` under ``root`` (the report is built after
+        the run), the summary's rows."""
         systems = self.plan.config["experiments"]
+        rows = summary_rows(os.path.join(root, "results/tables/summary.csv"))
         return {
             "files": self.files_line(),
             "scale": self.note(),
             "systems": {system: self.note(system) for system in systems},
+            "methods": {
+                system: [style["label"] for style in self.plan.styles(list(listed)).values()]
+                for system, listed in systems.items()
+            },
+            "summary": {system: rows[system] for system in systems if system in rows},
         }
 
     def note(self, system: str | None = None) -> str:

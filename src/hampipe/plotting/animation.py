@@ -6,6 +6,8 @@ only rollout figure that writes a file. Never imports torch.
 
 from __future__ import annotations
 
+import base64
+import html
 import math
 import os
 import uuid
@@ -41,7 +43,7 @@ from hampipe.plotting.rollout_helpers import (  # noqa: E402
     draw_outlines,
 )
 
-__all__ = ["DPI", "write_orbit_animation"]
+__all__ = ["DPI", "write_animation_page", "write_orbit_animation"]
 
 #: Resolution of the animations: their 2.7-inch height is 405 pixels.
 DPI = 150
@@ -220,3 +222,29 @@ def write_orbit_animation(
             plt.close(fig)
             tmp.unlink(missing_ok=True)
     return frame_times
+
+
+def write_animation_page(
+    gif: str | os.PathLike, page: str | os.PathLike, title: str = "", footer: str | None = None
+) -> Path:
+    """Write an HTML page that shows the GIF ``gif`` (embedded, so the page stands alone)
+    under ``title`` and over ``footer``: what the report shows, since browsers play a GIF
+    in a page but the report only offers a GIF for download. Written atomically."""
+    data = base64.b64encode(Path(gif).read_bytes()).decode("ascii")
+    lines = [
+        "<!DOCTYPE html>",
+        "<html><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title></head>",
+        "<body style='font-family:sans-serif;font-size:13px'>",
+        f"<p>{html.escape(title)}</p>" if title else "",
+        f"<img src='data:image/gif;base64,{data}' alt='{html.escape(title)}' "
+        "style='max-width:100%'>",
+        f"<p>{html.escape(footer)}</p>" if footer else "",
+        "</body></html>",
+    ]
+    page = Path(page)
+    page.parent.mkdir(parents=True, exist_ok=True)
+    tmp = page.with_name(f".{page.name}.{os.getpid()}.tmp")
+    tmp.write_text("\n".join(line for line in lines if line) + "\n")
+    os.replace(tmp, page)
+    return page

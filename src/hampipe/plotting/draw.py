@@ -50,6 +50,7 @@ from hampipe.plotting.trajectory_figures import (
     energy_heatmap_figure,
     orbits_figure,
     valid_prediction_time_figure,
+    write_animation_page,
     write_orbit_animation,
 )
 from hampipe.systems import system_from_spec
@@ -201,18 +202,23 @@ def animate(
     frames: int = 120,
     footer: str | None = None,
     outlines: Sequence[Mapping[str, float]] = (),
+    page: str | os.PathLike | None = None,
 ) -> Path:
     """Write the animated orbits of one test trajectory, reference and every method (GIF),
     over the system's walls (``outlines``), with ``footer`` (the run's scale) along the
-    bottom."""
+    bottom; and, with ``page``, an HTML page showing it (what the report shows)."""
+    data = load(collected)
     write_orbit_animation(
-        _subset(load(collected), methods),
+        _subset(data, methods),
         output,
         trajectory=trajectory,
         frames=frames,
         footer=footer,
         outlines=outlines,
     )
+    if page is not None:
+        system = str(data.attrs.get("system", "")).replace("_", "-")
+        write_animation_page(output, page, f"{system}: test trajectory {trajectory}")
     return Path(output)
 
 

@@ -2,7 +2,7 @@
 
 Every number comes from ``results/collected/{system}.nc`` (:mod:`hampipe.plotting.
 collect`): the runs' own settings, training histories and test rollouts. Each table is
-written as CSV and as Markdown beside it (:func:`save_table`).
+written as CSV, with Markdown and an HTML page beside it (:func:`save_table`).
 
 Definitions shared by the tables, per run (method, seed), then mean and standard
 deviation across seeds:
@@ -25,6 +25,7 @@ evaluations' own ``diverged`` flags, summed over test trajectories.
 
 from __future__ import annotations
 
+import html
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -263,33 +264,72 @@ def partition_search(inputs: Mapping[str, xr.Dataset]):
     return table.assign(chosen=table["rank"] == 1, tied_with_best=tied & (table["rank"] != 1))
 
 
-def markdown_table(table: pd.DataFrame) -> str:
-    """The Markdown copy of a table: numbers to :data:`MARKDOWN_DIGITS` significant
-    digits, and without the columns that hold no number at all (the ``_std`` columns of
-    a one-seed run), which a line under the table names."""
-    empty = [
+def _empty_columns(table: pd.DataFrame) -> list[str]:
+    """Number columns without a value in any row (the ``_std`` columns of one seed)."""
+    return [
         c
         for c in table.columns
         if pd.api.types.is_float_dtype(table[c]) and table[c].isna().all() and len(table)
     ]
+
+
+def _left_out(empty: Sequence[str]) -> str:
+    return f"Without a value in any row, left out: {', '.join(empty)}."
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """The Markdown copy of a table: numbers to :data:`MARKDOWN_DIGITS` significant
+    digits, and without the columns that hold no number at all (the ``_std`` columns of
+    a one-seed run), which a line under the table names."""
+    empty = _empty_columns(table)
     text = table.drop(columns=empty).to_markdown(index=False, floatfmt=f".{MARKDOWN_DIGITS}g")
+    return text + (f"\n\n{_left_out(empty)}" if empty else "") + "\n"
+
+
+def html_table(table: pd.DataFrame, header: str | None = None) -> str:
+    """The HTML page of a table (what the report shows): the scale line, then the table
+    rounded and trimmed as :func:`markdown_table`, a missing value shown as a blank."""
+    empty = _empty_columns(table)
+    body = table.drop(columns=empty).to_html(
+        index=False,
+        border=0,
+        na_rep="",
+        float_format=lambda x: f"{x:.{MARKDOWN_DIGITS}g}",
+        classes="hampipe",
+    )
+    parts = [f"<p>Scale: {html.escape(header)}</p>" if header else "", body]
     if empty:
-        text += f"\n\nWithout a value in any row, left out: {', '.join(empty)}."
-    return text + "\n"
+        parts.append(f"<p>{html.escape(_left_out(empty))}</p>")
+    style = (
+        "body{font-family:sans-serif;font-size:13px}"
+        "table.hampipe{border-collapse:collapse}"
+        "table.hampipe th,table.hampipe td{padding:2px 8px;text-align:right;"
+        "border-bottom:1px solid #ddd}"
+        "table.hampipe th{background:#f3f3f3}"
+    )
+    return (
+        f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><style>{style}</style></head>"
+        "<body>\n" + "\n".join(p for p in parts if p) + "\n</body></html>\n"
+    )
 
 
 def save_table(table: pd.DataFrame, path: str | os.PathLike, header: str | None = None) -> Path:
-    """Write ``path`` (CSV) and the same table as Markdown beside it (``.md``), atomically.
+    """Write ``path`` (CSV) and the same table as Markdown (``.md``) and as an HTML page
+    (``.html``, what the report shows) beside it, each atomically.
 
     ``header`` (the run's scale, :class:`hampipe.plan.scale.Scale`) opens the Markdown
-    copy as a line of its own; the CSV stays plain.
+    copy and the page as a line of its own; the CSV stays plain.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     markdown = markdown_table(table)
     if header:
         markdown = f"Scale: {header}\n\n{markdown}"
-    for target, text in ((path, table.to_csv(index=False)), (path.with_suffix(".md"), markdown)):
+    for target, text in (
+        (path, table.to_csv(index=False)),
+        (path.with_suffix(".md"), markdown),
+        (path.with_suffix(".html"), html_table(table, header)),
+    ):
         tmp = target.with_name(f".{target.name}.tmp")
         tmp.write_text(text)
         os.replace(tmp, target)

@@ -9,8 +9,8 @@ code imports from where things live:
   energy error| per test trajectory and time) and :data:`ENERGY_ERROR_FLOOR`;
 - :mod:`hampipe.plotting.prediction_time` -- :func:`valid_prediction_time` and
   :func:`valid_prediction_time_figure`;
-- :mod:`hampipe.plotting.animation` -- :func:`write_orbit_animation` (the only one that
-  writes a file);
+- :mod:`hampipe.plotting.animation` -- :func:`write_orbit_animation` and
+  :func:`write_animation_page` (the only ones that write files);
 - :mod:`hampipe.plotting.rollout_helpers` -- what they share: the collected dataset's
   layout (its docstring), styles, labels, divergence times and capped axis ranges.
 
@@ -19,7 +19,7 @@ Never imports torch.
 
 from __future__ import annotations
 
-from hampipe.plotting.animation import write_orbit_animation
+from hampipe.plotting.animation import write_animation_page, write_orbit_animation
 from hampipe.plotting.energy_heatmap import ENERGY_ERROR_FLOOR, energy_heatmap_figure
 from hampipe.plotting.orbits import ENERGY_REACH, orbits_figure
 from hampipe.plotting.prediction_time import valid_prediction_time, valid_prediction_time_figure
@@ -34,5 +34,6 @@ __all__ = [
     "orbits_figure",
     "valid_prediction_time",
     "valid_prediction_time_figure",
+    "write_animation_page",
     "write_orbit_animation",
 ]
