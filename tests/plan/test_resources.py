@@ -82,3 +82,39 @@ def test_cuda_asks_for_a_gpu_for_learning_rules_only(rule):
         on_cpu = job_resources(PAPER, rule, JOBS[rule])
         assert request.mem_mb > on_cpu.mem_mb  # the CUDA context's host memory
         assert request.runtime <= on_cpu.runtime
+
+
+def test_training_estimates_count_sub_steps_replication_and_windows():
+    """SANN's K-fold stiff intervals at S = 50 cost more than SRNN's S = 10, on the CPU and
+    on a GPU; a window of W intervals costs W times one."""
+    cuda = copy.deepcopy(PAPER)
+    cuda["device"] = "cuda"
+    for cfg in (PAPER, cuda):
+        runtime = {
+            m: job_resources(cfg, "train", {**JOBS["train"], "method": m}).runtime
+            for m in ("hnn", "srnn", "sann")
+        }
+        assert runtime["sann"] > 3 * runtime["srnn"] > 3 * runtime["hnn"]
+    windowed = config({"methods": {"srnn": {"window": 4}}})
+    one, four = (
+        job_resources(cfg, "train", {**JOBS["train"], "method": "srnn"}).runtime
+        for cfg in (PAPER, windowed)
+    )
+    assert four - 10 == pytest.approx(4 * (one - 10), rel=0.05)
+
+
+def test_training_estimates_match_measured_and_published_epochs():
+    """The calibration: the quick run's SANN three-body epoch (0.398 s measured on the
+    2-core machine, docs/results.md Table 1 Exp. 5) and the SANN paper's GPU epoch
+    (32.35 s, its Table 1 Exp. 5), each within a factor of 1.5."""
+    from hampipe.core.methods import resolve_method
+    from hampipe.plan.learners import LEARNERS
+    from hampipe.plan.resources import training_seconds
+
+    for cfg, cuda, measured in ((QUICK, False, 0.398), (PAPER, True, 32.35)):
+        learner, resolved = resolve_method(cfg["methods"], "sann", "three_body")
+        settings = LEARNERS[learner].typed(resolved, "methods.sann")
+        system = cfg["systems"]["three_body"]
+        intervals = system["trajectories"]["train"] * (system["steps"]["train"] - 1)
+        per_epoch = training_seconds(learner, settings, intervals, 1, cuda) / settings.epochs
+        assert measured / 1.5 < per_epoch < measured * 1.5

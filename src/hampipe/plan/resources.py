@@ -5,10 +5,17 @@ so the same rules run well on a 2-core laptop (Snakemake caps threads at ``--cor
 on a GPU workstation (``--resources gpu=1`` runs one CUDA job at a time) and on a
 cluster (``mem_mb``, ``runtime`` and ``gpu`` become the Slurm request).
 
-The numbers are estimates with a margin, calibrated on the quick run's measured jobs
-(``results/benchmarks/``): a training mini-batch of 1024 examples through a
-width-32, depth-3 network costs about 0.4 s on one CPU core with SANN's sub-steps, and
-every job that imports torch holds about 0.6 GB. Memory and run time grow with the
+The numbers are estimates with a margin. Training is costed per mini-batch as a count
+of field evaluations (:func:`training_work`): the sub-steps of the learner's
+integrator, SANN's stiff and nonstiff groups and its replication K, SRNN's window. On
+the CPU a mini-batch costs a fixed time per evaluation in sequence (the operations'
+overhead, which dominates small networks) plus the arithmetic, per example and
+evaluation, of ``depth`` layers of ``width``²; both constants were measured on the
+2-core machine (three-body, width 32, 2026-12-05: an SANN step of 128 examples took
+0.082 s, one of 1024 0.18 s). On a GPU only the evaluations in sequence count,
+calibrated on the SANN paper's Table 1 (Exp. 5: 32.35 s per epoch over about 98
+mini-batches of 60 sub-steps in sequence). Every job that imports torch holds about
+0.6 GB. Memory and run time grow with the
 attempt, so ``--retries 1`` resubmits a job killed for either with twice as much.
 A site overrides any of them per rule in its profile (``set-resources``).
 """
@@ -32,8 +39,19 @@ GPU_RULES = ("train", "partition_search", "evaluate")
 _TORCH_MB = 1536  # a torch job's resident floor, with room (measured ~600 MB)
 _CUDA_MB = 3072  # the CUDA context's host memory
 _LIGHT_MB = 1024  # numpy/scipy/xarray jobs (measured 100-350 MB)
-_CPU_BATCH_SECONDS = 0.4 / (32 * 3 * 1024)  # per width x depth x example, one core
-_GPU_BATCH_SECONDS = 0.02  # per mini-batch, dominated by kernel launches at these widths
+_CPU_EVALUATION_SECONDS = 1.4e-3  # per field evaluation in sequence (with its backward)
+_CPU_ARITHMETIC_SECONDS = 1.06e-9  # per example, evaluation, layer and width², one core
+_GPU_EVALUATION_SECONDS = 5e-3  # per field evaluation in sequence (SANN Table 1, Exp. 5)
+#: Field evaluations per sub-step of each integrator (leapfrog merges its half-kicks;
+#: stormer_verlet iterates its implicit stages; dopri5 has six stages).
+EVALUATIONS_PER_STEP = {
+    "euler": 1,
+    "symplectic_euler": 1,
+    "leapfrog": 1,
+    "midpoint": 2,
+    "rk4": 4,
+    "dopri5": 6,
+}
 _ROLLOUT_STEP_SECONDS = 0.02  # one batched integrator step of <= 100 trajectories, CPU
 _SIMULATE_POINT_SECONDS = 0.005  # one observed point of a DOP853 ground truth at 1e-12
 _MIN_RUNTIME = 10  # minutes: start-up, I/O, queue slack
@@ -61,16 +79,48 @@ def _minutes(seconds: float, attempt: int) -> int:
     return int(math.ceil((_MIN_RUNTIME + 2 * seconds / 60) * attempt))
 
 
-def _training_seconds(settings: Any, examples: int, threads: int, cuda: bool) -> float:
-    """Estimated wall time of ``settings.epochs`` epochs over ``examples`` examples
-    (``settings``: a learner's typed settings)."""
+def training_work(learner: str, settings: Any) -> tuple[float, float, float]:
+    """What one observed interval costs a learner's training, in field evaluations.
+
+    Returns ``(examples, evaluations, in_sequence)``: the examples an observed interval
+    makes (SANN's replication K adds K − 1 per stiff interval), the mean field
+    evaluations per example (sub-steps × the integrator's evaluations per step × the
+    window, SANN's groups weighted by their shares), and the evaluations one
+    mini-batch runs one after another (SANN's two groups in turn). HNN and the others
+    without an integrator in their loss: one evaluation.
+    """
+    settings_ = settings.as_dict()
+    integrator = settings_.get("integrator")
+    if integrator is None:
+        return 1.0, 1.0, 1.0
+    per_step = EVALUATIONS_PER_STEP.get(integrator, 1 + 2 * int(settings_.get("iterations", 3)))
+    window = int(settings_.get("window", 1))
+    if learner == "sann" or "partitions" in settings_:
+        gamma, k = float(settings_["gamma"]), int(settings_["replication"])
+        stiff, nonstiff = (int(settings_["partitions"][g]) for g in ("stiff", "nonstiff"))
+        examples = (1 - gamma) + gamma * k
+        evaluations = ((1 - gamma) * nonstiff + gamma * k * stiff) / examples * per_step
+        return examples, evaluations * window, (stiff + nonstiff) * per_step * window
+    steps = int(settings_.get("substeps", 1)) * per_step * window
+    return 1.0, float(steps), float(steps)
+
+
+def training_seconds(
+    learner: str, settings: Any, intervals: int, threads: int, cuda: bool
+) -> float:
+    """Estimated wall time of ``settings.epochs`` epochs over ``intervals`` observed
+    intervals (``settings``: a learner's typed settings; see :func:`training_work`)."""
+    per_interval, evaluations, in_sequence = training_work(learner, settings)
+    examples = max(1, round(intervals * per_interval))
     batch = max(1, min(settings.batch_size, examples))
     batches = math.ceil(examples / batch)
     if cuda:
-        per_batch = _GPU_BATCH_SECONDS
+        per_batch = in_sequence * _GPU_EVALUATION_SECONDS
     else:
+        arithmetic = batch * evaluations * settings.depth * settings.width**2
         per_batch = (
-            _CPU_BATCH_SECONDS * settings.width * settings.depth * batch / math.sqrt(threads)
+            in_sequence * _CPU_EVALUATION_SECONDS
+            + arithmetic * _CPU_ARITHMETIC_SECONDS / math.sqrt(threads)
         )
     return settings.epochs * batches * per_batch
 
@@ -131,7 +181,7 @@ def job_resources(
         examples = system["trajectories"]["train"] * (system["steps"]["train"] - 1)
         work = settings.width * settings.depth * settings.batch_size
         threads = 2 if gpu else _clamp(work / 1e5, 1, 8)
-        seconds = _training_seconds(settings, examples, threads, bool(gpu))
+        seconds = training_seconds(learner, settings, examples, threads, bool(gpu))
         if rule == "partition_search":
             block = config["tables"]["partition_search"]
             pairs = len(partition_pairs(block["nonstiff"], block["stiff"]))
