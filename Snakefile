@@ -24,6 +24,10 @@ include: "workflow/rules/figures.smk"
 include: "workflow/rules/tables.smk"
 
 
+onstart:
+    print(SCALE.cost())
+
+
 onsuccess:
     print(SCALE.finished(workflow.overwrite_configfiles or ()))
 

@@ -112,3 +112,22 @@ def test_the_front_page_lists_methods_and_the_summary_once_written(tmp_path):
     )
     rows = scale.front_page(root=tmp_path)["summary"]
     assert rows == {"billiard": [["SANN", "0.00104 ± 0.000201", "0.0533", "673", "3 of 3"]]}
+
+
+def test_the_cost_line_counts_the_trainings_left_and_warns_at_the_papers_scale(tmp_path):
+    quick = Scale(QUICK, ("config.yaml", "config.quick.yaml"), PAPER).cost(root=tmp_path)
+    trainings = sum(
+        len({QUICK.trained_as(m, s) for m in QUICK.listed(s)}) for s in QUICK.config["experiments"]
+    )
+    assert quick.startswith(
+        f"hampipe: {trainings} of {trainings} trainings to run, estimated at most"
+    )
+    assert "warning" not in quick
+    model = tmp_path / QUICK.model_file("three_body", "sann", 0)
+    model.parent.mkdir(parents=True)
+    model.write_bytes(b"")
+    fewer = Scale(QUICK, (), PAPER).cost(root=tmp_path)
+    assert fewer.startswith(f"hampipe: {trainings - 1} of {trainings} trainings")
+    paper = Scale(PAPER, ("config.yaml",), PAPER).cost(root=tmp_path)
+    assert "warning: spring, pendulum" in paper and "days on the CPU" in paper
+    assert "--configfile config.quick.yaml" in paper and "device: cuda" in paper

@@ -5,9 +5,10 @@ import sys
 from pathlib import Path
 
 from hampipe.core import ConfigError
-from hampipe.plan import FIGURES, SELECTIONS, TABLES, Plan, Scale, job_resources
+from hampipe.plan import FIGURES, SELECTIONS, TABLES, Plan, Scale, job_resources, warn_unlisted
 
 SCHEMA = Path(workflow.current_basedir) / "../schemas/config.schema.yaml"
+warn_unlisted(config)  # a system no experiments entry names: `all` makes nothing for it
 try:
     PLAN = Plan.from_config(config, SCHEMA)
 except ConfigError as error:

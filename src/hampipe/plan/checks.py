@@ -414,7 +414,6 @@ def checked_systems(config: dict, schema: str | os.PathLike) -> dict[str, Hamilt
         if not any(".".join(path[: len(k.split("."))]) == k for k in misnamed):
             problems += describe(error)
     raise_problems(problems)
-    _warn_unlisted(config)
     _drop_left_out(config)
     methods_ok = _collect(problems, check_methods, config, schema_dict)
     _collect(problems, check_consistency, config)
@@ -426,10 +425,14 @@ def checked_systems(config: dict, schema: str | os.PathLike) -> dict[str, Hamilt
     return built
 
 
-def _warn_unlisted(config: Mapping[str, Any]) -> None:
+def warn_unlisted(config: Mapping[str, Any]) -> None:
     """Warn about systems that no ``experiments`` entry names: ``all`` makes nothing for
-    them (an entry with an empty list leaves a system out on purpose, without a word)."""
-    unlisted = [s for s in config["systems"] if s not in config.get("experiments", {})]
+    them (an entry with an empty list leaves a system out on purpose, without a word).
+    Called on the merged config before it is checked (the check drops empty entries)."""
+    systems, experiments = config.get("systems"), config.get("experiments")
+    if not isinstance(systems, Mapping) or not isinstance(experiments, Mapping):
+        return
+    unlisted = [s for s in systems if s not in experiments]
     if unlisted:
         log.warning(
             "hampipe: %s %s in systems but not in experiments, so `all` makes nothing for "

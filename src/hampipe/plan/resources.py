@@ -125,6 +125,25 @@ def training_seconds(
     return settings.epochs * batches * per_batch
 
 
+def training_estimate(config: Mapping[str, Any], system: str, method: str) -> dict[str, float]:
+    """One training run's estimated wall time in seconds, ``{"cpu": …, "gpu": …}``, on the
+    threads its job gets (:func:`job_resources`) or on one GPU."""
+    learner, resolved = resolve_method(config["methods"], method, system)
+    settings = LEARNERS[learner].typed(resolved, f"methods.{method}")
+    block = config["systems"][system]
+    intervals = block["trajectories"]["train"] * (block["steps"]["train"] - 1)
+    threads = _training_threads(settings)
+    return {
+        "cpu": training_seconds(learner, settings, intervals, threads, False),
+        "gpu": training_seconds(learner, settings, intervals, 2, True),
+    }
+
+
+def _training_threads(settings: Any) -> int:
+    """CPU threads of a training job: one at the quick scale, eight at the papers'."""
+    return _clamp(settings.width * settings.depth * settings.batch_size / 1e5, 1, 8)
+
+
 def job_resources(
     config: Mapping[str, Any],
     rule: str,
@@ -179,8 +198,7 @@ def job_resources(
             mem += n * system["steps"]["test"] * 1e-3
             return Resources(1, int(mem * attempt), _minutes(seconds / (1 + 9 * gpu), attempt), gpu)
         examples = system["trajectories"]["train"] * (system["steps"]["train"] - 1)
-        work = settings.width * settings.depth * settings.batch_size
-        threads = 2 if gpu else _clamp(work / 1e5, 1, 8)
+        threads = 2 if gpu else _training_threads(settings)
         seconds = training_seconds(learner, settings, examples, threads, bool(gpu))
         if rule == "partition_search":
             block = config["tables"]["partition_search"]

@@ -24,6 +24,7 @@ from typing import Any
 from hampipe.core import ConfigError
 from hampipe.plan.config import load_config
 from hampipe.plan.experiment import Plan
+from hampipe.plan.resources import training_estimate
 
 
 def _span(values: Sequence[int]) -> str:
@@ -65,6 +66,14 @@ def summary_rows(path: str | os.PathLike) -> dict[str, list[list[str]]]:
             )
             rows[row["system"]][-1] = [cell or "–" for cell in rows[row["system"]][-1]]
     return rows
+
+
+def _duration(seconds: float) -> str:
+    """``seconds`` in the largest unit that keeps it readable."""
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
 
 
 def _count(n: int, noun: str) -> str:
@@ -207,3 +216,42 @@ class Scale:
             + (f" --configfile{overlays}" if overlays else "")
         )
         return "\n".join(lines)
+
+    def cost(self, root: str | os.PathLike = ".") -> str:
+        """What the run's training will cost, printed before its first job (the
+        Snakefile's ``onstart``): the trainings of ``all`` whose model file is not yet
+        under ``root``, their estimated total on the CPU and on one GPU
+        (:func:`~hampipe.plan.resources.training_estimate`), and a warning when a
+        system at the paper's scale is about to train for more than a day on the CPU."""
+        plan, cpu, gpu, todo, total, paper = self.plan, 0.0, 0.0, 0, 0, []
+        for system in plan.config["experiments"]:
+            for entry in dict.fromkeys(plan.trained_as(m, system) for m in plan.listed(system)):
+                for seed in range(plan.seeds):
+                    total += 1
+                    if os.path.exists(os.path.join(root, plan.model_file(system, entry, seed))):
+                        continue
+                    estimate = training_estimate(plan.config, system, entry)
+                    todo, cpu, gpu = todo + 1, cpu + estimate["cpu"], gpu + estimate["gpu"]
+            if self.paper_scale(system):
+                paper.append(system)
+        device = plan.config["device"]
+        capped = any(
+            plan.setting(m, s, "patience")
+            for s in plan.config["experiments"]
+            for m in plan.listed(s)
+        )
+        line = (
+            f"hampipe: {todo} of {total} trainings to run, estimated "
+            + ("at most " if capped else "")
+            + f"{_duration(cpu)} of training on the CPU, {_duration(gpu)} on one GPU "
+            f"(device: {device})"
+            + ("; early stopping ends runs before their epoch caps." if capped else ".")
+        )
+        if paper and device != "cuda" and cpu > 86400:
+            line += (
+                f"\nhampipe: warning: {', '.join(paper)} at the paper's scale would train "
+                f"for about {_duration(cpu)} on the CPU. For the quick run add "
+                "--configfile config.quick.yaml; on a GPU machine set device: cuda "
+                "(stop now with Ctrl-C; finished jobs are kept)."
+            )
+        return line
