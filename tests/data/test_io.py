@@ -196,3 +196,15 @@ def test_global_attrs_name_the_file_and_its_provenance(data_file):
         assert attrs[key] == value, key
     for key in ("system", "parameters", "hamiltonian", "integrator", "dt", "seed"):
         assert key in attrs, key  # docs/contract.md's attrs stay
+
+
+def test_load_names_the_closest_system_with_data(tmp_path):
+    from hampipe.data.io import load
+
+    (tmp_path / "data/three_body").mkdir(parents=True)
+    (tmp_path / "data/billiard").mkdir()
+    with pytest.raises(FileNotFoundError) as error:
+        load("three_bdy", "train", root=tmp_path)
+    message = str(error.value)
+    assert "did you mean 'three_body'?" in message and "snakemake --cores 2" in message
+    assert "systems with data under" in message and "billiard, three_body" in message

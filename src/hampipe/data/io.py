@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import tempfile
@@ -299,7 +300,11 @@ def load(system: str, split: str = "train", root: str | os.PathLike = DEFAULT_RO
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     path = data_path(system, split, root)
     if not path.is_file():
+        made = sorted(p.name for p in Path(root, "data").glob("*") if p.is_dir())
+        close = difflib.get_close_matches(system, made, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close and close[0] != system else ""
+        known = f"; systems with data under {root}: {', '.join(made)}" if made else ""
         raise FileNotFoundError(
-            f"{path} does not exist; build it with `snakemake --cores 2 {path}`"
+            f"{path} does not exist{hint}; build it with `snakemake --cores 2 {path}`{known}"
         )
     return read_dataset(path, "data")
