@@ -111,3 +111,27 @@ def test_sai_figures_do_not_import_torch():
     code = "import sys, hampipe.plotting.sai_figures; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_strongest_stiff_event_is_drawn_and_round_off_si_is_zero(sai):
+    from hampipe.plotting.sai_figures import strongest_event
+
+    spiked = sai.copy(deep=True)
+    spiked["sai"].values[1, 5] = 1e3 * np.nanmax(sai.sai.values)
+    assert strongest_event(spiked) == 1
+    fig, table = sai_si_figure(spiked, 0.1, trajectory="strongest")
+    assert (table.trajectory == spiked.trajectory.values[1]).all()
+    # SI of an elliptic trajectory is round-off: 0 in the table, a linear axis saying so
+    spiked["si"].values[1] = 1e-16
+    fig, table = sai_si_figure(spiked, 0.1, trajectory=1)
+    assert (table[table.quantity == "si"].value == 0).all()
+    bottom = fig.axes[1]
+    assert bottom.get_yscale() == "linear"
+    assert any("round-off" in t.get_text() for t in bottom.texts)
+    # partly round-off: those points are left off the log axis and counted in the legend
+    spiked["si"].values[1, :3] = 1e-16
+    spiked["si"].values[1, 3:] = sai.si.values[1, 3:]
+    fig, table = sai_si_figure(spiked, 0.1, trajectory=1)
+    assert fig.axes[1].get_yscale() == "log"
+    assert np.isnan(fig.axes[1].lines[0].get_ydata()[:3]).all()
+    assert "3 intervals at 0" in fig.axes[1].get_legend().texts[-1].get_text()

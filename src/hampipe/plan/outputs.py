@@ -249,7 +249,7 @@ figure(
     FigureSpec(
         "sai_si",
         _sai,
-        lambda plan, system: {**plan.stiffness(system), "trajectory": _trajectory(plan)},
+        lambda plan, system: {**plan.stiffness(system), "trajectory": "strongest"},
         applies=_trains_sann,
     )
 )

@@ -102,8 +102,11 @@ def integrator_drift(inputs: Inputs):
 
 
 @FIGURES.register("sai_si")
-def sai_si(inputs: Inputs, gamma: float, ranking: str = "trajectory", trajectory: int = 0):
-    """SAI against SI for one training trajectory, stiff intervals shaded (SANN Fig. 7)."""
+def sai_si(
+    inputs: Inputs, gamma: float, ranking: str = "trajectory", trajectory: int | str = "strongest"
+):
+    """SAI against SI for one training trajectory (by default the one with the strongest
+    stiff event), stiff intervals shaded (SANN Fig. 7)."""
     return sai_si_figure(load(inputs["sai"]), gamma, ranking, trajectory, time=True)
 
 

@@ -98,11 +98,26 @@ def _shade(ax: plt.Axes, edges: np.ndarray, stiff: np.ndarray, label: str | None
         )
 
 
+#: SI below this fraction of the trajectory's largest SAI is round-off of a Jacobian whose
+#: eigenvalues are imaginary (Re λ = 0: the pendulum chains, the billiard between its
+#: walls): drawn and tabled as 0, not as 1e-15 on a log axis.
+SI_ROUND_OFF = 1e-9
+
+
+def strongest_event(sai: xr.Dataset) -> int:
+    """Position of the trajectory with the strongest stiff event: the largest ratio of its
+    maximum SAI to its median SAI (a close encounter, a wall hit)."""
+    values = np.asarray(sai["sai"].values, np.float64)
+    median = np.nanmedian(values, axis=1)
+    ratio = np.nanmax(values, axis=1) / np.where(median > 0, median, np.inf)
+    return int(np.nanargmax(ratio))
+
+
 def sai_si_figure(
     sai: xr.Dataset,
     gamma: float,
     ranking: str = "trajectory",
-    trajectory: int = 0,
+    trajectory: int | str = 0,
     time=None,
 ) -> tuple[plt.Figure, pd.DataFrame]:
     """SAI and SI of one training trajectory against time, stiff intervals shaded.
@@ -126,7 +141,9 @@ def sai_si_figure(
         ``"trajectory"`` (rank each trajectory's intervals on their own) or ``"dataset"``;
         the classification uses every trajectory of ``sai``, as training does.
     trajectory
-        Position (not label) of the trajectory to draw.
+        Position (not label) of the trajectory to draw, or ``"strongest"``: the one with
+        the strongest stiff event (:func:`strongest_event`; the paper's Fig. 7 shows
+        peaks at close encounters).
     time
         x axis: ``None`` plots against the interval index; ``True`` against the file's
         ``interval_start`` coordinate; an array against those times (the n interval
@@ -139,8 +156,12 @@ def sai_si_figure(
         Columns ``trajectory`` (label), ``interval``, ``time`` (interval start in s; NaN
         when ``time`` is None and the file has no ``interval_start``), ``quantity``
         (``"sai"`` or ``"si"``), ``value`` (1/s), ``stiff`` (bool): one row per plotted
-        point, so 2 × n_intervals rows with SI and n_intervals without.
+        point, so 2 × n_intervals rows with SI and n_intervals without. SI below
+        :data:`SI_ROUND_OFF` × the trajectory's largest SAI is round-off and is 0 here
+        (left off the log axis; all of it 0: a linear axis that says so).
     """
+    if trajectory == "strongest":
+        trajectory = strongest_event(sai)
     values = np.asarray(sai["sai"].values, np.float64)
     stiff = stiff_mask(values, gamma, ranking)[trajectory]
     row = sai.isel(trajectory=trajectory)
@@ -158,6 +179,9 @@ def sai_si_figure(
         )
     si = np.asarray(row["si"].values, np.float64) if "si" in sai else None
     has_si = si is not None and bool(np.isfinite(si).any())
+    if has_si:
+        floor = SI_ROUND_OFF * np.nanmax(np.asarray(row["sai"].values, np.float64))
+        si = np.where(np.abs(si) < floor, 0.0, si)
 
     quantities = {"sai": np.asarray(row["sai"].values, np.float64)}
     if has_si:
@@ -195,10 +219,23 @@ def sai_si_figure(
     names = {"sai": "SAI, Eq. 5", "si": "SI = max |Re λ(J)|"}
     for ax, (name, v), colour in zip(axes, quantities.items(), colours, strict=False):
         _shade(ax, edges, stiff, f"stiff (top γ = {gamma:g} by SAI, {ranking} ranking)")
-        ax.plot(x, v, color=colour, lw=1.4, marker="o", ms=2.5, label=names[name])
-        _log_y(ax, v)
+        zero = np.asarray(v) == 0
+        if zero.all():  # SI round-off everywhere: a Jacobian with imaginary eigenvalues
+            ax.plot(x, v, color=colour, lw=1.4, marker="o", ms=2.5, label=names[name])
+            ax.set_ylim(-1, 1)
+            ax.text(
+                0.5, 0.7, "SI = 0 (round-off): Re λ = 0 all along this trajectory",
+                transform=ax.transAxes, ha="center", fontsize="small",
+            )  # fmt: skip
+        else:
+            shown = np.where(zero, np.nan, v)
+            if zero.any():
+                names[name] += f" ({int(zero.sum())} intervals at 0, not drawn)"
+            ax.plot(x, shown, color=colour, lw=1.4, marker="o", ms=2.5, label=names[name])
+            _log_y(ax, shown)
         ax.set_ylabel(ylabels[name])
-        ax.legend(frameon=True, loc="upper left", fontsize="small")
+        # off the data: outside the axes, on the right
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     axes[-1].set_xlabel("interval index" if times is None else "time (s)")
     title = f"{_system_label(sai)} trajectory {label}: SAI and SI"
     if not has_si:
