@@ -91,11 +91,27 @@ def test_valid_prediction_time_figure_bars_summarise_the_table():
         "seed",
         "trajectory",
         "valid_prediction_time",
+        "censored",
     ]
     assert len(table) == 2 * 2 * 3 + 2 * 1 * 3
-    ax = fig.axes[0]
-    bars = {p.get_gid(): p for p in ax.patches if p.get_gid()}
-    errs = {c.get_gid(): c for c in ax.collections if c.get_gid()}
+    # one panel per system, each with its own axis up past the end of its rollouts
+    two_body_ax, spring_ax = fig.axes
+    assert two_body_ax.get_title() == "two-body" and spring_ax.get_title() == "spring"
+    for ax, ds in ((two_body_ax, two), (spring_ax, one)):
+        (end,) = [ln for ln in ax.get_lines() if (ln.get_gid() or "").startswith("horizon/")]
+        assert end.get_ydata()[0] == float(ds.time[-1]) < ax.get_ylim()[1]
+    # SANN never crosses on the two-body system: all its times are cut at the end, and
+    # its bar says so; HNN's are not
+    sann = table.query("system == 'two_body' and method == 'sann'")
+    assert (
+        sann.censored.all()
+        and not table.query("system == 'two_body' and method == 'hnn'").censored.all()
+    )
+    notes = {t.get_gid(): t.get_text() for t in two_body_ax.texts}
+    assert notes["censored/two_body/sann"] == f"{len(sann)}/{len(sann)}\nat end"
+    ax = fig.axes[-1]
+    bars = {p.get_gid(): p for a in fig.axes for p in a.patches if p.get_gid()}
+    errs = {c.get_gid(): c for a in fig.axes for c in a.collections if c.get_gid()}
     assert len(bars) == 4 and len(errs) == 4
     for (system, method), rows in table.groupby(["system", "method"]):
         bar = bars[f"vpt/{system}/{method}"]
@@ -124,5 +140,5 @@ def test_valid_prediction_time_figure_bars_summarise_the_table():
     ).all()
     title = ax.get_legend().get_title().get_text()
     assert "across seeds" in title and "spring" in title and "one seed" in title
-    assert ax.get_ylabel() == "valid prediction time (s)"
+    assert fig.axes[0].get_ylabel() == "valid prediction time (s)"
     assert [t.get_text() for t in ax.get_legend().texts] == ["SANN", "HNN"]

@@ -93,6 +93,16 @@ def valid_prediction_time(collected: xr.Dataset, threshold: float) -> xr.DataArr
     )
 
 
+def _never_exceeded(collected: xr.Dataset, threshold: float) -> np.ndarray:
+    """(method, seed, trajectory): the rollout stayed within ``threshold`` to the end."""
+    vpt = valid_prediction_time(collected, threshold)
+    mse = collected.mse.transpose("method", "seed", "trajectory", "time")
+    scale = ((collected.q**2 + collected.p**2) / 2).mean(("time", "dof"))
+    with np.errstate(invalid="ignore"):
+        within = (np.sqrt(mse / scale) <= threshold).all("time").values
+    return within & (vpt.values == collected.time.values[-1])
+
+
 def valid_prediction_time_figure(
     collected_by_system: Mapping[str, xr.Dataset], threshold: float
 ) -> tuple[plt.Figure, pd.DataFrame]:
@@ -119,11 +129,16 @@ def valid_prediction_time_figure(
         The figure.
     table
         Columns ``system``, ``method``, ``seed``, ``trajectory``,
-        ``valid_prediction_time`` (s): every VPT the bars and error bars summarise.
+        ``valid_prediction_time`` (s) and ``censored`` (the rollout never left the
+        threshold, so its VPT is the end of the test rollout, a lower bound): every VPT
+        the bars and error bars summarise.
+
+    Each system has its own panel and y axis (the test rollouts' lengths differ), with
+    the end of the rollout dotted and, above a bar, how many of its VPTs are cut there.
     """
     if not collected_by_system:
         raise ValueError("valid_prediction_time_figure needs at least one system")
-    frames, labels, colours, order = [], {}, {}, []
+    frames, labels, colours, order, horizons = [], {}, {}, [], {}
     for system, ds in collected_by_system.items():
         lab, col = _styles(ds)
         for m in _methods(ds):
@@ -134,6 +149,8 @@ def valid_prediction_time_figure(
         df = vpt.drop_vars(["label", "colour"], errors="ignore").to_dataframe().reset_index()
         df = df[["method", "seed", "trajectory", "valid_prediction_time"]]
         df.insert(0, "system", system)
+        horizons[system] = float(ds.time.values[-1])
+        df["censored"] = _never_exceeded(ds, threshold).reshape(-1)
         frames.append(df)
     table = pd.concat(frames, ignore_index=True)
     table["method"] = table["method"].astype(str)
@@ -152,16 +169,20 @@ def valid_prediction_time_figure(
 
     with _style():
         n_sys = len(collected_by_system)
-        n_bars = int(table.groupby("system").method.nunique().sum())
-        fig, ax = plt.subplots(
-            figsize=(min(14.0, max(5.0, 0.3 * n_bars + 0.4 * n_sys + 2.5)), 3.6),
+        widths = [max(1, table[table.system == s].method.nunique()) for s in collected_by_system]
+        fig, axes = plt.subplots(
+            1,
+            n_sys,
+            figsize=(min(14.0, max(5.0, 0.35 * sum(widths) + 1.1 * n_sys + 2.5)), 3.6),
+            width_ratios=[w + 1 for w in widths],
+            squeeze=False,
             layout="constrained",
         )
         drawn = set()
-        for g, system in enumerate(collected_by_system):
+        for ax, system in zip(axes[0], collected_by_system, strict=True):
             sub = table[table.system == system]
+            horizon = float(horizons[system])
             present = [m for m in order if m in set(sub.method)]
-            width = 0.8 / len(present)
             for k, m in enumerate(present):
                 vals = sub[sub.method == m]
                 height = float(vals.valid_prediction_time.mean())
@@ -170,11 +191,10 @@ def valid_prediction_time_figure(
                 else:
                     err = float(vals.groupby("seed").valid_prediction_time.mean().std(ddof=1))
                 err = 0.0 if not np.isfinite(err) else err
-                x = g - 0.4 + width * (k + 0.5)
                 bars = ax.bar(
-                    x,
+                    k,
                     height,
-                    width=width * 0.92,
+                    width=0.8,
                     yerr=err,
                     color=colours[m],
                     label=labels[m] if m not in drawn else "_nolegend_",
@@ -183,15 +203,32 @@ def valid_prediction_time_figure(
                 bars.patches[0].set_gid(f"vpt/{system}/{m}")
                 bars.errorbar.lines[2][0].set_gid(f"vpt_err/{system}/{m}")
                 drawn.add(m)
-        ax.set_xticks(range(n_sys))
-        ax.set_xticklabels([s.replace("_", "-") for s in collected_by_system])
-        ax.set_xlim(-0.6, n_sys - 0.4)
-        ax.set_ylabel("valid prediction time (s)")
-        fig.suptitle(f"valid prediction time (normalised error > {threshold:g})")
-        ax.set_ylim(bottom=0)
-        ax.grid(axis="x", visible=False)
-        ax.legend(
-            title=f"bars: mean over seeds\nand test trajectories;\nerror bars: {spread}",
+                censored = int(vals.censored.sum())
+                if censored:  # these never left the threshold: their VPT is the horizon
+                    note = ax.text(
+                        k, min(height + err, horizon) * 1.02, f"{censored}/{len(vals)}\nat end",
+                        ha="center", va="bottom", fontsize="xx-small",
+                    )  # fmt: skip
+                    note.set_gid(f"censored/{system}/{m}")
+            line = ax.axhline(horizon, color="0.4", ls=":", lw=1.0)
+            line.set_gid(f"horizon/{system}")
+            ax.set_xticks([])
+            ax.set_title(system.replace("_", "-"), fontsize="small")
+            ax.set_xlim(-0.7, len(present) - 0.3)
+            ax.set_ylim(0, horizon * 1.25)
+            ax.grid(axis="x", visible=False)
+        axes[0, 0].set_ylabel("valid prediction time (s)")
+        fig.suptitle(
+            f"valid prediction time (normalised error > {threshold:g}); dotted: the end of "
+            "the test rollout, where a valid time is cut"
+        )
+        handles = [h for ax in axes[0] for h in ax.get_legend_handles_labels()[0]]
+        texts = [t for ax in axes[0] for t in ax.get_legend_handles_labels()[1]]
+        axes[0, -1].legend(
+            handles,
+            texts,
+            title=f"bars: mean over seeds\nand test trajectories;\nerror bars: {spread};\n"
+            "k/n at end: rollouts still\nvalid when the test ends",
             loc="upper left",
             bbox_to_anchor=(1.02, 1.0),
             fontsize="x-small",
