@@ -218,17 +218,14 @@ def valid_prediction_time_figure(
             ax.set_ylim(0, horizon * 1.25)
             ax.grid(axis="x", visible=False)
         axes[0, 0].set_ylabel("valid prediction time (s)")
-        fig.suptitle(
-            f"valid prediction time (normalised error > {threshold:g}); dotted: the end of "
-            "the test rollout, where a valid time is cut"
-        )
+        fig.suptitle(f"valid prediction time (normalised error > {threshold:g})")
         handles = [h for ax in axes[0] for h in ax.get_legend_handles_labels()[0]]
         texts = [t for ax in axes[0] for t in ax.get_legend_handles_labels()[1]]
         axes[0, -1].legend(
             handles,
             texts,
             title=f"bars: mean over seeds\nand test trajectories;\nerror bars: {spread};\n"
-            "k/n at end: rollouts still\nvalid when the test ends",
+            "dotted: the test rollout's end;\nk/n at end: rollouts still\nvalid there",
             loc="upper left",
             bbox_to_anchor=(1.02, 1.0),
             fontsize="x-small",
