@@ -156,7 +156,7 @@ def test_figure_options_are_what_the_drawing_functions_take():
     assert FIGURES["sai_si"].options(QUICK, "three_body") == {
         "gamma": 0.1,
         "ranking": "trajectory",
-        "trajectory": 0,
+        "trajectory": "strongest",
     }
     assert FIGURES["energy_heatmap"].options(QUICK, "spring") == {"method": "hnn"}
     assert FIGURES["potential"].inputs(QUICK, "billiard") == {}  # analytic: no simulation
