@@ -42,9 +42,10 @@ TRUE_COLOUR = "black"
 #: The truth is drawn dashed and thin, under the predictions, so that a prediction that
 #: follows it exactly stays visible.
 TRUE_STYLE = {"ls": (0, (4, 2)), "lw": 0.9, "zorder": 1}
-#: Body colours of multi-body orbit panels (ColorBrewer Dark2 without its orange, which
-#: the default method colours use for HNN); each panel is one method, named in its title.
-BODY_COLOURS = ("#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#666666")
+#: Body colours of multi-body orbit panels (from ColorBrewer Dark2, leaving out its teal
+#: and orange, which are close to the first methods' colours, SANN's green and SRNN's
+#: orange); each panel is one method, named in its title.
+BODY_COLOURS = ("#7570b3", "#e7298a", "#666666", "#a6761d", "#66a61e", "#e6ab02")
 #: Axis limits follow the truth and the predictions, but reach at most this many
 #: half-ranges of the truth beyond its centre, so one blown-up rollout does not shrink
 #: the true orbit to a dot (the table keeps every number, also those off the axes).
