@@ -5,12 +5,11 @@ import sys
 from pathlib import Path
 
 from hampipe.core import ConfigError
-from hampipe.plan import FIGURES, SELECTIONS, TABLES, Plan, Scale, job_resources, warn_unlisted
+from hampipe.plan import FIGURES, SELECTIONS, TABLES, Plan, Scale, job_resources
 
 SCHEMA = Path(workflow.current_basedir) / "../schemas/config.schema.yaml"
-warn_unlisted(config)  # a system no experiments entry names: `all` makes nothing for it
 try:
-    PLAN = Plan.from_config(config, SCHEMA)
+    PLAN = Plan.from_config(config, SCHEMA, warn=True)
 except ConfigError as error:
     # one message listing every bad key, its value and what is allowed; no traceback,
     # and nothing has been written yet

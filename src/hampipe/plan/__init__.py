@@ -7,7 +7,13 @@ the learners' and models' declarations (:mod:`hampipe.plan.learners`), the
 families of methods entries that figures compare, and the entries' labels and colours.
 """
 
-from hampipe.plan.checks import check_config, check_learning, checked_systems, warn_unlisted
+from hampipe.plan.checks import (
+    check_config,
+    check_learning,
+    checked_systems,
+    unlisted_systems,
+    warn_unlisted,
+)
 from hampipe.plan.config import load_config
 from hampipe.plan.experiment import SELECTIONS, Plan
 from hampipe.plan.families import learner_families, setting_family
@@ -54,5 +60,6 @@ __all__ = [
     "presentation",
     "requires_sai",
     "setting_family",
+    "unlisted_systems",
     "warn_unlisted",
 ]

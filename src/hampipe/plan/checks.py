@@ -425,14 +425,19 @@ def checked_systems(config: dict, schema: str | os.PathLike) -> dict[str, Hamilt
     return built
 
 
-def warn_unlisted(config: Mapping[str, Any]) -> None:
-    """Warn about systems that no ``experiments`` entry names: ``all`` makes nothing for
-    them (an entry with an empty list leaves a system out on purpose, without a word).
-    Called on the merged config before it is checked (the check drops empty entries)."""
+def unlisted_systems(config: Mapping[str, Any]) -> list[str]:
+    """Systems that no ``experiments`` entry names (on the merged config before it is
+    checked: the check drops an overlay's empty entries, which leave a system out on
+    purpose)."""
     systems, experiments = config.get("systems"), config.get("experiments")
     if not isinstance(systems, Mapping) or not isinstance(experiments, Mapping):
-        return
-    unlisted = [s for s in systems if s not in experiments]
+        return []
+    return [s for s in systems if s not in experiments]
+
+
+def warn_unlisted(unlisted: Sequence[str]) -> None:
+    """Warn about systems that no ``experiments`` entry names: ``all`` makes nothing for
+    them (:func:`unlisted_systems`; call it once the config passed its checks)."""
     if unlisted:
         log.warning(
             "hampipe: %s %s in systems but not in experiments, so `all` makes nothing for "

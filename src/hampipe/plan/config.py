@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from hampipe.core import ConfigError, merge_config
-from hampipe.plan.checks import check_config, warn_unlisted
+from hampipe.plan.checks import check_config, unlisted_systems, warn_unlisted
 
 #: The config file the Snakefile names (``configfile:``), relative to the project root.
 CONFIG = Path("config.yaml")
@@ -68,8 +68,10 @@ def load_config(
         config = merge_config(config, _read(path))
     if overrides:
         config = merge_config(config, copy.deepcopy(dict(overrides)))
-    warn_unlisted(config)
-    return check_config(config, schema)
+    unlisted = unlisted_systems(config)
+    checked = check_config(config, schema)
+    warn_unlisted(unlisted)
+    return checked
 
 
 def _read(path: Path) -> dict[str, Any]:

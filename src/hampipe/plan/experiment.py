@@ -19,7 +19,7 @@ from typing import Any
 
 from hampipe.core import derive_seed
 from hampipe.core.methods import resolve_method
-from hampipe.plan.checks import checked_systems
+from hampipe.plan.checks import checked_systems, unlisted_systems, warn_unlisted
 from hampipe.plan.families import learner_families, setting_family
 from hampipe.plan.learners import LEARNERS, requires_sai
 from hampipe.plan.peers import peer_entries
@@ -71,9 +71,16 @@ class Plan:
         self._shared: dict[str, dict[str, str]] = {}
 
     @classmethod
-    def from_config(cls, config: dict, schema: str | os.PathLike) -> Plan:
-        """Check ``config`` in place (every problem in one :class:`ConfigError`) and plan it."""
-        return cls(config, checked_systems(config, schema))
+    def from_config(cls, config: dict, schema: str | os.PathLike, warn: bool = False) -> Plan:
+        """Check ``config`` in place (every problem in one :class:`ConfigError`) and plan it;
+        with ``warn``, then warn about the systems no ``experiments`` entry names
+        (:func:`~hampipe.plan.checks.warn_unlisted`; the workflow asks, on its one check
+        of the merged config)."""
+        unlisted = unlisted_systems(config)
+        plan = cls(config, checked_systems(config, schema))
+        if warn:
+            warn_unlisted(unlisted)
+        return plan
 
     # ------------------------------------------------------------------ entries
     @property

@@ -43,7 +43,7 @@ from hampipe.plotting.rollout_helpers import (  # noqa: E402
     draw_outlines,
 )
 
-__all__ = ["DPI", "write_animation_page", "write_orbit_animation"]
+__all__ = ["write_animation_page", "write_orbit_animation"]
 
 #: Resolution of the animations: their 2.7-inch height is 405 pixels.
 DPI = 150
