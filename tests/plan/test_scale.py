@@ -93,7 +93,7 @@ def test_the_finished_message_says_where_the_outputs_are(tmp_path):
     n_pdf = sum(not p.endswith(".gif") for p in figures)
     assert f"results/figs/: {n_pdf} figures" in message and "1 animation (GIF)" in message
     name = table.split("/")[-1][: -len(".csv")]
-    assert f"results/tables/: {name} (CSV and Markdown)" in message
+    assert f"results/tables/: {name} (CSV, Markdown and HTML)" in message
     assert message.endswith("snakemake --report results/report.html --configfile config.quick.yaml")
     # nothing made yet: only the report line
     assert "figures" not in scale.finished(root=tmp_path / "empty")

@@ -210,7 +210,9 @@ class Scale:
                 + (f", {_count(animations, 'animation')} (GIF)" if animations else "")
             )
         if tables:
-            lines.append(f"  tables   results/tables/: {', '.join(tables)} (CSV and Markdown)")
+            lines.append(
+                f"  tables   results/tables/: {', '.join(tables)} (CSV, Markdown and HTML)"
+            )
         lines.append(
             "  report   snakemake --report results/report.html"
             + (f" --configfile{overlays}" if overlays else "")
