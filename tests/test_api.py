@@ -58,3 +58,20 @@ def test_settings_command_lists_what_the_config_accepts(capsys):
     assert "(no options)" in capsys.readouterr().out
     assert main(["settings", "sprng"]) == 2
     assert "no learner, built-in system or integrator 'sprng'" in capsys.readouterr().err
+
+
+def test_targets_command_lists_what_all_makes(capsys, monkeypatch):
+    from hampipe.__main__ import main
+    from tests.helpers import ROOT
+
+    monkeypatch.chdir(ROOT)
+    assert main(["targets", "billiard", "--configfile", "config.quick.yaml"]) == 0
+    billiard = capsys.readouterr().out.splitlines()
+    assert "results/figs/billiard_energy.pdf" in billiard
+    assert "results/figs/billiard_orbits.gif" in billiard
+    assert all(line.startswith("results/figs/billiard_") for line in billiard)
+    assert main(["targets", "--configfile", "config.quick.yaml"]) == 0
+    every = capsys.readouterr().out.splitlines()
+    assert set(billiard) < set(every) and "results/tables/summary.csv" in every
+    assert main(["targets", "biliard"]) == 2
+    assert "did you mean 'billiard'?" in capsys.readouterr().err

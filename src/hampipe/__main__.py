@@ -1,6 +1,7 @@
 """The ``hampipe`` command: ``hampipe provenance FILE`` prints how an output was made;
 ``hampipe settings [NAME]`` lists the declared settings of a learner, built-in system or
-integrator (default, bounds, meaning).
+integrator (default, bounds, meaning); ``hampipe targets [SYSTEM]`` lists the figures,
+animations and tables ``all`` makes with the project's config (and overlays).
 
 Every output of the pipeline carries the provenance record of the job that wrote it
 (:func:`hampipe.core.provenance.provenance`): the hampipe version, the git commit of
@@ -32,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hampipe.core import ConfigError
 from hampipe.core.provenance import PDF_INFO_KEY, PNG_TEXT_KEY, PROVENANCE_KEYS, __version__
 
 
@@ -209,7 +211,43 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     settings.add_argument("name", nargs="?", help="a learner, built-in system or integrator")
+    targets = commands.add_parser(
+        "targets",
+        help="list the figures, animations and tables `all` makes",
+        description=(
+            "List the figure, animation and table files that `snakemake all` makes with "
+            "config.yaml and the given overlays (run it in the project's directory); "
+            "each can be made alone with `snakemake --cores 2 FILE` and the same "
+            "--configfile."
+        ),
+    )
+    targets.add_argument("system", nargs="?", help="only this system's figures")
+    targets.add_argument(
+        "--configfile", nargs="+", default=[], metavar="FILE", help="overlays, as for snakemake"
+    )
     return parser
+
+
+def listed_targets(system: str | None, overlays: Sequence[str] = ()) -> list[str]:
+    """The lines ``hampipe targets [SYSTEM]`` prints: the figures and animations ``all``
+    draws (for ``system``, or for every system, then the tables), from ``config.yaml``
+    and ``overlays`` in the working directory. ``KeyError`` naming the configured
+    systems when ``system`` is not one of them."""
+    import difflib
+
+    from hampipe.plan.config import SCHEMA, load_config
+    from hampipe.plan.experiment import Plan
+    from hampipe.plan.outputs import FIGURES
+
+    plan = Plan.from_config(load_config("config.yaml", *overlays), SCHEMA)
+    systems = list(plan.config["systems"])
+    if system is not None and system not in systems:
+        close = difflib.get_close_matches(system, systems, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise KeyError(f"no system {system!r} in the config{hint}; systems: {', '.join(systems)}")
+    if system is not None:
+        return [FIGURES[name].path(system) for name in plan.figures_of(system)]
+    return [p for p in plan.final_outputs() if p.startswith(("results/figs/", "results/tables/"))]
 
 
 def declared_settings(name: str | None) -> list[str]:
@@ -261,6 +299,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("\n".join(declared_settings(args.name)))
         except KeyError as error:
             print(f"hampipe settings: {error.args[0]}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "targets":
+        try:
+            print("\n".join(listed_targets(args.system, args.configfile)))
+        except (KeyError, FileNotFoundError, ConfigError) as error:
+            message = error.args[0] if isinstance(error, KeyError) else error
+            print(f"hampipe targets: {message}", file=sys.stderr)
             return 2
         return 0
     if args.command != "provenance":
