@@ -73,3 +73,32 @@ def test_a_system_without_experiments_is_warned_about_unless_left_out(caplog):
         load_config(root=ROOT)
     assert "duffing" not in config["experiments"]
     assert not [r for r in caplog.records if "not in experiments" in r.message]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"methods": {"sann": {"learning_rate": float("nan")}}},
+            "'methods.sann.learning_rate': nan",
+        ),
+        ({"systems": {"spring": {"dt": float("inf")}}}, "'systems.spring.dt': inf is not a finite"),
+        (
+            {"methods": {"sann": {"partitions": {"stiff": -float("inf")}}}},
+            "partitions.stiff': -inf",
+        ),
+        ({"systems": {7: {}}}, "config key 'systems': the key 7 is a int, expected a name"),
+        ({"methods": {None: {}}}, "the key None is a NoneType"),
+    ],
+)
+def test_non_finite_numbers_and_non_name_keys_are_refused_by_name(overrides, message):
+    with pytest.raises(ConfigError) as error:
+        load_config(overrides=overrides, root=ROOT)
+    assert message in str(error.value)
+
+
+def test_a_recursive_alias_is_refused_not_a_recursion_error(tmp_path):
+    overlay = tmp_path / "loop.yaml"
+    overlay.write_text("figures: &loop\n  trajectory: 0\n  again: *loop\n")
+    with pytest.raises(ConfigError, match="nested more than 32 levels"):
+        load_config("config.yaml", overlay, root=ROOT)

@@ -7,13 +7,7 @@ the learners' and models' declarations (:mod:`hampipe.plan.learners`), the
 families of methods entries that figures compare, and the entries' labels and colours.
 """
 
-from hampipe.plan.checks import (
-    check_config,
-    check_learning,
-    checked_systems,
-    unlisted_systems,
-    warn_unlisted,
-)
+from hampipe.plan.checks import check_config, check_learning, checked_systems
 from hampipe.plan.config import load_config
 from hampipe.plan.experiment import SELECTIONS, Plan
 from hampipe.plan.families import learner_families, setting_family
@@ -30,6 +24,7 @@ from hampipe.plan.outputs import FIGURES, TABLES, FigureSpec, TableSpec
 from hampipe.plan.resources import Resources, job_resources
 from hampipe.plan.scale import Scale
 from hampipe.plan.schema import REGISTRY_NAMES, load_schema
+from hampipe.plan.screen import unlisted_systems, unreadable, warn_unlisted
 from hampipe.plan.styles import LEARNER_LABELS, PALETTE, presentation
 
 __all__ = [
@@ -61,5 +56,6 @@ __all__ = [
     "requires_sai",
     "setting_family",
     "unlisted_systems",
+    "unreadable",
     "warn_unlisted",
 ]

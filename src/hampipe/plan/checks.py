@@ -8,7 +8,6 @@ and the names of the settings whose implementations live behind torch from
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -27,10 +26,9 @@ from hampipe.integrators import INTEGRATORS
 from hampipe.plan.learners import LEARNERS, LEARNING, MODEL_OPTIONS, MODEL_SPECS, model_spec
 from hampipe.plan.peers import peer_problems
 from hampipe.plan.schema import load_schema
+from hampipe.plan.screen import unreadable
 from hampipe.systems import SYSTEMS, HamiltonianSystem, check_systems
 from hampipe.systems.symbolic import DEFINITION_KEYS
-
-log = logging.getLogger(__name__)
 
 #: Model options whose non-default value would be silently ignored by a model lacking them.
 MODEL_OPTION_DEFAULTS = {key: LEARNING[key].default for key in MODEL_OPTIONS}
@@ -406,6 +404,7 @@ def checked_systems(config: dict, schema: str | os.PathLike) -> dict[str, Hamilt
     naming the key path, the bad value and what is allowed. Returns every configured
     system, built (name -> system).
     """
+    raise_problems(unreadable(config))
     schema_dict = load_schema(schema)
     misnamed = _misnamed(config, schema_dict)
     problems = list(misnamed.values())
@@ -423,32 +422,6 @@ def checked_systems(config: dict, schema: str | os.PathLike) -> dict[str, Hamilt
         _collect(problems, check_outputs, config, built)
     raise_problems(problems)
     return built
-
-
-def unlisted_systems(config: Mapping[str, Any]) -> list[str]:
-    """Systems that no ``experiments`` entry names (on the merged config before it is
-    checked: the check drops an overlay's empty entries, which leave a system out on
-    purpose)."""
-    systems, experiments = config.get("systems"), config.get("experiments")
-    if not isinstance(systems, Mapping) or not isinstance(experiments, Mapping):
-        return []
-    return [s for s in systems if s not in experiments]
-
-
-def warn_unlisted(unlisted: Sequence[str]) -> None:
-    """Warn about systems that no ``experiments`` entry names: ``all`` makes nothing for
-    them (:func:`unlisted_systems`; call it once the config passed its checks)."""
-    if unlisted:
-        log.warning(
-            "hampipe: %s %s in systems but not in experiments, so `all` makes nothing for "
-            "%s; add `experiments: {%s: [hnn, sann]}` (the methods to compare), or "
-            "`%s: []` to leave it out without this warning",
-            ", ".join(unlisted),
-            "is" if len(unlisted) == 1 else "are",
-            "it" if len(unlisted) == 1 else "them",
-            unlisted[0],
-            unlisted[0],
-        )
 
 
 def _drop_left_out(config: dict) -> None:

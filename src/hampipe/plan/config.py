@@ -16,7 +16,8 @@ from typing import Any
 import yaml
 
 from hampipe.core import ConfigError, merge_config
-from hampipe.plan.checks import check_config, unlisted_systems, warn_unlisted
+from hampipe.plan.checks import check_config
+from hampipe.plan.screen import unlisted_systems, warn_unlisted
 
 #: The config file the Snakefile names (``configfile:``), relative to the project root.
 CONFIG = Path("config.yaml")

@@ -19,10 +19,11 @@ from typing import Any
 
 from hampipe.core import derive_seed
 from hampipe.core.methods import resolve_method
-from hampipe.plan.checks import checked_systems, unlisted_systems, warn_unlisted
+from hampipe.plan.checks import checked_systems
 from hampipe.plan.families import learner_families, setting_family
 from hampipe.plan.learners import LEARNERS, requires_sai
 from hampipe.plan.peers import peer_entries
+from hampipe.plan.screen import unlisted_systems, warn_unlisted
 from hampipe.plan.styles import presentation
 from hampipe.systems import (
     HamiltonianSystem,
