@@ -95,7 +95,7 @@ def training_work(learner: str, settings: Any) -> tuple[float, float, float]:
         return 1.0, 1.0, 1.0
     per_step = EVALUATIONS_PER_STEP.get(integrator, 1 + 2 * int(settings_.get("iterations", 3)))
     window = int(settings_.get("window", 1))
-    if learner == "sann" or "partitions" in settings_:
+    if "partitions" in settings_:  # SANN: stiff and nonstiff groups
         gamma, k = float(settings_["gamma"]), int(settings_["replication"])
         stiff, nonstiff = (int(settings_["partitions"][g]) for g in ("stiff", "nonstiff"))
         examples = (1 - gamma) + gamma * k
@@ -125,13 +125,19 @@ def training_seconds(
     return settings.epochs * batches * per_batch
 
 
-def training_estimate(config: Mapping[str, Any], system: str, method: str) -> dict[str, float]:
-    """One training run's estimated wall time in seconds, ``{"cpu": …, "gpu": …}``, on the
-    threads its job gets (:func:`job_resources`) or on one GPU."""
+def _training_run(config: Mapping[str, Any], system: str, method: str) -> tuple[str, Any, int]:
+    """Entry ``method``'s learner and typed settings on ``system``, and the observed
+    intervals of the system's training split."""
     learner, resolved = resolve_method(config["methods"], method, system)
     settings = LEARNERS[learner].typed(resolved, f"methods.{method}")
     block = config["systems"][system]
-    intervals = block["trajectories"]["train"] * (block["steps"]["train"] - 1)
+    return learner, settings, block["trajectories"]["train"] * (block["steps"]["train"] - 1)
+
+
+def training_estimate(config: Mapping[str, Any], system: str, method: str) -> dict[str, float]:
+    """One training run's estimated wall time in seconds, ``{"cpu": …, "gpu": …}``, on the
+    threads its job gets (:func:`job_resources`) or on one GPU."""
+    learner, settings, intervals = _training_run(config, system, method)
     threads = _training_threads(settings)
     return {
         "cpu": training_seconds(learner, settings, intervals, threads, False),
@@ -181,10 +187,9 @@ def job_resources(
         mem = _LIGHT_MB + 256 * threads + n * steps * 1e-3
         return Resources(threads, int(mem * attempt), _minutes(seconds, attempt))
     if rule in TORCH_RULES:
-        learner, resolved = resolve_method(
-            config["methods"], wildcards["method"], wildcards["system"]
+        learner, settings, intervals = _training_run(
+            config, wildcards["system"], wildcards["method"]
         )
-        settings = LEARNERS[learner].typed(resolved, f"methods.{wildcards['method']}")
         gpu = int(cuda and rule in GPU_RULES)
         mem = _TORCH_MB + gpu * _CUDA_MB
         if rule == "probe":
@@ -197,14 +202,13 @@ def job_resources(
             seconds = steps * substeps * _ROLLOUT_STEP_SECONDS * max(1, n / 100)
             mem += n * system["steps"]["test"] * 1e-3
             return Resources(1, int(mem * attempt), _minutes(seconds / (1 + 9 * gpu), attempt), gpu)
-        examples = system["trajectories"]["train"] * (system["steps"]["train"] - 1)
         threads = 2 if gpu else _training_threads(settings)
-        seconds = training_seconds(learner, settings, examples, threads, bool(gpu))
+        seconds = training_seconds(learner, settings, intervals, threads, bool(gpu))
         if rule == "partition_search":
             block = config["tables"]["partition_search"]
             pairs = len(partition_pairs(block["nonstiff"], block["stiff"]))
             seconds *= pairs * block["epochs"] / settings.epochs
-        mem += examples * 1e-3
+        mem += intervals * 1e-3
         return Resources(threads, int(mem * attempt), _minutes(seconds, attempt), gpu)
     if rule == "collect":
         n = system["trajectories"]["test"] * system["steps"]["test"]
