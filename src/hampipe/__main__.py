@@ -233,8 +233,7 @@ def listed_targets(system: str | None, overlays: Sequence[str] = ()) -> list[str
     draws (for ``system``, or for every system, then the tables), from ``config.yaml``
     and ``overlays`` in the working directory. ``KeyError`` naming the configured
     systems when ``system`` is not one of them."""
-    import difflib
-
+    from hampipe.core.config import suggest
     from hampipe.plan.config import SCHEMA, load_config
     from hampipe.plan.experiment import Plan
     from hampipe.plan.outputs import FIGURES
@@ -242,8 +241,7 @@ def listed_targets(system: str | None, overlays: Sequence[str] = ()) -> list[str
     plan = Plan.from_config(load_config("config.yaml", *overlays), SCHEMA)
     systems = list(plan.config["systems"])
     if system is not None and system not in systems:
-        close = difflib.get_close_matches(system, systems, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = suggest(system, systems)
         raise KeyError(f"no system {system!r} in the config{hint}; systems: {', '.join(systems)}")
     if system is not None:
         return [FIGURES[name].path(system) for name in plan.figures_of(system)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import tempfile
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
+from hampipe.core.config import suggest
 from hampipe.core.provenance import __version__, provenance
 
 if TYPE_CHECKING:
@@ -301,8 +301,7 @@ def load(system: str, split: str = "train", root: str | os.PathLike = DEFAULT_RO
     path = data_path(system, split, root)
     if not path.is_file():
         made = sorted(p.name for p in Path(root, "data").glob("*") if p.is_dir())
-        close = difflib.get_close_matches(system, made, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close and close[0] != system else ""
+        hint = suggest(system, [m for m in made if m != system])
         known = f"; systems with data under {root}: {', '.join(made)}" if made else ""
         raise FileNotFoundError(
             f"{path} does not exist{hint}; build it with `snakemake --cores 2 {path}`{known}"
