@@ -55,16 +55,14 @@ def summary_rows(path: str | os.PathLike) -> dict[str, list[list[str]]]:
                 std = _number(row.get(f"{key}_std", ""))
                 return _number(row[key]) + (f" ± {std}" if std else "")
 
-            rows.setdefault(row["system"], []).append(
-                [
-                    row["label"],
-                    spread("energy_error"),
-                    spread("last_step_mse"),
-                    _number(row.get("epochs_run", "")),
-                    f"{row.get('converged', '')} of {row['seeds']}",
-                ]
-            )
-            rows[row["system"]][-1] = [cell or "–" for cell in rows[row["system"]][-1]]
+            cells = [
+                row["label"],
+                spread("energy_error"),
+                spread("last_step_mse"),
+                _number(row.get("epochs_run", "")),
+                f"{row.get('converged', '')} of {row['seeds']}",
+            ]
+            rows.setdefault(row["system"], []).append([cell or "–" for cell in cells])
     return rows
 
 
