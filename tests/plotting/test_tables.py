@@ -131,41 +131,33 @@ def test_make_table_reads_collected_files(collected, tmp_path):
     assert list(pd.read_csv(out).method) == ["hnn", "sann"]
 
 
-def test_partition_search_table_marks_the_smallest_validation_loss():
+def _search_table(validation_loss, seconds, rank):
+    """The partition-search table of three (S_nonstiff, S_stiff) pairs with these values."""
     import xarray as xr
 
     search = xr.Dataset(
         {
             "nonstiff": ("pair", [2, 2, 10]),
             "stiff": ("pair", [10, 50, 50]),
-            "validation_loss": ("pair", [3e-3, 1e-3, 2e-3]),
+            "validation_loss": ("pair", validation_loss),
             "train_loss": ("pair", [4e-3, 2e-3, 3e-3]),
-            "seconds": ("pair", [1.0, 2.0, 3.0]),
-            "rank": ("pair", [3, 1, 2]),
+            "seconds": ("pair", seconds),
+            "rank": ("pair", rank),
         },
         attrs={"epochs": 10},
     )
-    table = TABLES["partition_search"]({"search": search})
+    return TABLES["partition_search"]({"search": search})
+
+
+def test_partition_search_table_marks_the_smallest_validation_loss():
+    table = _search_table([3e-3, 1e-3, 2e-3], [1.0, 2.0, 3.0], [3, 1, 2])
     assert list(table["rank"]) == [1, 2, 3]
     assert list(table.chosen) == [True, False, False]
     assert (table.s_nonstiff[0], table.s_stiff[0]) == (2, 50)
 
 
 def test_partition_search_flags_pairs_tied_with_the_chosen_one():
-    import xarray as xr
-
-    search = xr.Dataset(
-        {
-            "nonstiff": ("pair", [2, 2, 10]),
-            "stiff": ("pair", [10, 50, 50]),
-            "validation_loss": ("pair", [1.0004e-3, 1e-3, 1.2e-3]),
-            "train_loss": ("pair", [4e-3, 2e-3, 3e-3]),
-            "seconds": ("pair", [0.30000000000000004, 2.0, 3.0]),
-            "rank": ("pair", [2, 1, 3]),
-        },
-        attrs={"epochs": 10},
-    )
-    table = TABLES["partition_search"]({"search": search})
+    table = _search_table([1.0004e-3, 1e-3, 1.2e-3], [0.30000000000000004, 2.0, 3.0], [2, 1, 3])
     assert list(table.tied_with_best) == [False, True, False]  # 0.04 % apart; 20 % apart
     assert table.seconds.iloc[1] == 0.3
 
