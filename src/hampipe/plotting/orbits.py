@@ -20,8 +20,9 @@ import xarray as xr  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from hampipe.plotting.rollout_helpers import (  # noqa: E402
-    BODY_COLOURS,
     ORBIT_REACH,
+    PREDICTED_STYLE,
+    START_MARKER,
     TRUE_COLOUR,
     TRUE_STYLE,
     _bodies_xy,
@@ -36,6 +37,7 @@ from hampipe.plotting.rollout_helpers import (  # noqa: E402
     _system,
     _unit_label,
     _with_divergence,
+    body_colour,
     draw_outlines,
 )
 
@@ -140,24 +142,19 @@ def orbits_figure(
             for m in methods:
                 ax = axes[m]
                 for source, xy in (("true", true_xy), ("predicted", pred_xy[m])):
-                    style = TRUE_STYLE if source == "true" else {"lw": 1.4, "zorder": 2}
+                    style = TRUE_STYLE if source == "true" else PREDICTED_STYLE
                     for b in range(n_bodies):
                         colour = (
-                            BODY_COLOURS[b % len(BODY_COLOURS)]
+                            body_colour(b)
                             if by_body
                             else (TRUE_COLOUR if source == "true" else colours[m])
                         )
-                        legend = (
-                            (
-                                "true"
-                                if source == "true"
-                                else _with_divergence(labels[m], diverged[m])
-                            )
-                            if b == 0
-                            else "_nolegend_"
-                        )
-                        if by_body:
+                        if by_body or b > 0:  # bodies are keyed by colour below
                             legend = "_nolegend_"
+                        elif source == "true":
+                            legend = "true"
+                        else:
+                            legend = _with_divergence(labels[m], diverged[m])
                         (line,) = ax.plot(
                             xy[:, b, 0], xy[:, b, 1], color=colour, label=legend, **style
                         )
@@ -179,12 +176,9 @@ def orbits_figure(
                 for b in range(n_bodies):
                     ax.plot(
                         *true_xy[0, b],
-                        "o",
-                        color=BODY_COLOURS[b % len(BODY_COLOURS)] if by_body else TRUE_COLOUR,
-                        mec="white",
-                        ms=5,
-                        zorder=4,
+                        color=body_colour(b) if by_body else TRUE_COLOUR,
                         gid=f"start/{m}/{b + 1}",
+                        **START_MARKER,
                     )
                 draw_outlines(ax, outlines)
                 ax.set(xlim=xlim, ylim=ylim, title=_panel_title(labels[m], diverged[m]))
@@ -200,7 +194,7 @@ def orbits_figure(
                 ax = axes[m]
                 for source, q, p, colour, style in (
                     ("true", q_true, p_true, TRUE_COLOUR, TRUE_STYLE),
-                    ("predicted", qs[m], ps[m], colours[m], {"lw": 1.4, "zorder": 2}),
+                    ("predicted", qs[m], ps[m], colours[m], PREDICTED_STYLE),
                 ):
                     for d, name in enumerate(dof_names):
                         base = (
@@ -227,16 +221,7 @@ def orbits_figure(
                                 }
                             )
                         )
-                ax.plot(
-                    q_true[0],
-                    p_true[0],
-                    "o",
-                    color=TRUE_COLOUR,
-                    mec="white",
-                    ms=5,
-                    zorder=4,
-                    gid=f"start/{m}",
-                )
+                ax.plot(q_true[0], p_true[0], color=TRUE_COLOUR, gid=f"start/{m}", **START_MARKER)
                 ax.set(xlim=qlim, ylim=plim, title=_panel_title(labels[m], diverged[m]))
                 ax.set_xlabel(_unit_label("q", collected.q.attrs.get("units")))
                 ax.set_ylabel(_unit_label("p", collected.p.attrs.get("units")))
@@ -288,9 +273,9 @@ def orbits_figure(
         handles, texts = ax.get_legend_handles_labels()
         if by_body:
             for b in range(n_bodies):
-                handles.append(Line2D([], [], color=BODY_COLOURS[b % len(BODY_COLOURS)], lw=1.4))
+                handles.append(Line2D([], [], color=body_colour(b), lw=PREDICTED_STYLE["lw"]))
                 texts.append(f"body {b + 1}")
-        handles.append(Line2D([], [], ls="", marker="o", color=TRUE_COLOUR, mec="white", ms=5))
+        handles.append(Line2D([], [], color=TRUE_COLOUR, **START_MARKER))
         texts.append("start")
         if not particles and len(dof_names) > 1:
             for d, name in enumerate(dof_names):

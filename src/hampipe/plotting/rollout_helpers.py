@@ -46,6 +46,17 @@ TRUE_STYLE = {"ls": (0, (4, 2)), "lw": 0.9, "zorder": 1}
 #: and orange, which are close to the first methods' colours, SANN's green and SRNN's
 #: orange); each panel is one method, named in its title.
 BODY_COLOURS = ("#7570b3", "#e7298a", "#666666", "#a6761d", "#66a61e", "#e6ab02")
+#: A prediction: solid, over the truth.
+PREDICTED_STYLE = {"lw": 1.4, "zorder": 2}
+#: The marker at a trajectory's start, over everything.
+START_MARKER = {"marker": "o", "ls": "", "mec": "white", "ms": 5, "zorder": 4}
+
+
+def body_colour(body: int) -> str:
+    """The colour of body ``body`` (from 0) on a multi-body orbit panel."""
+    return BODY_COLOURS[body % len(BODY_COLOURS)]
+
+
 #: Axis limits follow the truth and the predictions, but reach at most this many
 #: half-ranges of the truth beyond its centre, so one blown-up rollout does not shrink
 #: the true orbit to a dot (the table keeps every number, also those off the axes).
