@@ -220,18 +220,18 @@ def sai_si_figure(
     for ax, (name, v), colour in zip(axes, quantities.items(), colours, strict=False):
         _shade(ax, edges, stiff, f"stiff (top γ = {gamma:g} by SAI, {ranking} ranking)")
         zero = np.asarray(v) == 0
-        if zero.all():  # SI round-off everywhere: a Jacobian with imaginary eigenvalues
-            ax.plot(x, v, color=colour, lw=1.4, marker="o", ms=2.5, label=names[name])
+        flat = bool(zero.all())  # SI round-off everywhere: imaginary eigenvalues only
+        if zero.any() and not flat:
+            names[name] += f" ({int(zero.sum())} intervals at 0, not drawn)"
+        shown = v if flat else np.where(zero, np.nan, v)
+        ax.plot(x, shown, color=colour, lw=1.4, marker="o", ms=2.5, label=names[name])
+        if flat:
             ax.set_ylim(-1, 1)
             ax.text(
                 0.5, 0.7, "SI = 0 (round-off): Re λ = 0 all along this trajectory",
                 transform=ax.transAxes, ha="center", fontsize="small",
             )  # fmt: skip
         else:
-            shown = np.where(zero, np.nan, v)
-            if zero.any():
-                names[name] += f" ({int(zero.sum())} intervals at 0, not drawn)"
-            ax.plot(x, shown, color=colour, lw=1.4, marker="o", ms=2.5, label=names[name])
             _log_y(ax, shown)
         ax.set_ylabel(ylabels[name])
         # off the data: outside the axes, on the right
