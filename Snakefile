@@ -1,17 +1,30 @@
 # hampipe: learning Hamiltonian dynamics from trajectory data.
 # simulate -> sai -> train -> evaluate -> collect -> figures, tables (and integrator_drift); see README.md, docs/contract.md.
+from pathlib import Path
+
 from snakemake.utils import min_version
+
+from hampipe.plan.guard import check_results, stamp_results
 
 min_version("9.0")
 
 
-configfile: "config.yaml"
+configfile: Path(workflow.basedir) / "config.yaml"
 
 
 report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+
+
+if workflow.is_main_process:
+    try:  # outputs made with config files this run leaves out stay as they are
+        check_results(workflow.configfiles, config)
+    except ConfigError as error:
+        sys.exit(f"hampipe: {error}")
+
+
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/integrator_drift.smk"
 include: "workflow/rules/sai.smk"
@@ -25,6 +38,7 @@ include: "workflow/rules/tables.smk"
 
 
 onstart:
+    stamp_results(workflow.configfiles, config)
     print(SCALE.cost())
 
 
