@@ -13,10 +13,14 @@ a hash of the rule's params and the checksum of every input file.
 - model files (``.pt``): the payload's ``"provenance"`` dict (torch is imported only
   for these);
 - figures: the PDF's ``Keywords`` (JSON; a summary in ``Subject``) and the PNG's
-  ``hampipe_provenance`` text chunk.
+  ``hampipe_provenance`` text chunk;
+- tables: the Markdown copy's closing HTML comment ``<!-- hampipe_provenance … -->``
+  and the HTML page's ``<meta name="hampipe_provenance">`` (also the animation pages);
+- GIF animations: the GIF's comment extension (JSON).
 
-CSV and Markdown tables, the CSV beside each figure, GIF animations, logs and benchmark
-files stay plain: they carry no record (the figure or file beside them does).
+CSV files stay plain, for the programs that read them: for a CSV, the command prints the
+record of the page, Markdown copy or figure the same job wrote beside it, and says which.
+Logs and benchmark files carry no record.
 
 ``hampipe provenance FILE`` prints one ``key: value`` per line, dict entries as
 ``key.entry: value``; a missing or foreign file is a one-line error naming it, with exit
@@ -27,14 +31,22 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import html
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from hampipe.core import ConfigError
-from hampipe.core.provenance import PDF_INFO_KEY, PNG_TEXT_KEY, PROVENANCE_KEYS, __version__
+from hampipe.core.provenance import (
+    PDF_INFO_KEY,
+    PNG_TEXT_KEY,
+    PROVENANCE_KEYS,
+    TEXT_MARKER,
+    __version__,
+)
 
 
 class ProvenanceError(ValueError):
@@ -140,16 +152,55 @@ def _json_record(text: str) -> dict[str, Any]:
     return record if isinstance(record, dict) else {}
 
 
+def _markdown_record(path: Path) -> dict[str, Any]:
+    found = re.findall(rf"<!-- {TEXT_MARKER} (.*?) -->", path.read_text(errors="replace"))
+    return _json_record(found[-1]) if found else {}
+
+
+def _html_record(path: Path) -> dict[str, Any]:
+    pattern = rf'<meta name="{TEXT_MARKER}" content="([^"]*)">'
+    found = re.search(pattern, path.read_text(errors="replace"))
+    return _json_record(html.unescape(found[1])) if found else {}
+
+
+def _gif_record(path: Path) -> dict[str, Any]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            comment = image.info.get("comment", b"")
+    except (UnidentifiedImageError, OSError) as error:
+        raise ProvenanceError(f"{path}: not a readable GIF file ({error})") from None
+    return _json_record(comment.decode("utf-8", "replace") if comment else "")
+
+
 READERS = {
     ".nc": _netcdf_record,
     ".pt": _model_record,
     ".pdf": _pdf_record,
     ".png": _png_record,
+    ".md": _markdown_record,
+    ".html": _html_record,
+    ".gif": _gif_record,
 }
+#: Where the record of a CSV is: the files its job wrote beside it, in this order.
+CSV_SIBLINGS = (".html", ".md", ".png", ".pdf")
+
+
+def record_source(path: str | Path) -> Path:
+    """The file holding ``path``'s record: itself, or for a CSV the first sibling of
+    :data:`CSV_SIBLINGS` that exists (``path`` itself when none does)."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        for suffix in CSV_SIBLINGS:
+            if path.with_suffix(suffix).is_file():
+                return path.with_suffix(suffix)
+    return path
 
 
 def read_provenance(path: str | Path) -> dict[str, Any]:
-    """The provenance record of a hampipe output (``.nc``, ``.pt``, ``.pdf``, ``.png``).
+    """The provenance record of a hampipe output (``.nc``, ``.pt``, ``.pdf``, ``.png``,
+    ``.md``, ``.html``, ``.gif``; a ``.csv`` through :func:`record_source`).
 
     Raises ``FileNotFoundError`` for a missing file and :class:`ProvenanceError`,
     naming the file, for an unknown suffix, an unreadable file or one without a record.
@@ -157,13 +208,15 @@ def read_provenance(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    reader = READERS.get(path.suffix.lower())
+    source = record_source(path)
+    reader = READERS.get(source.suffix.lower())
     if reader is None:
+        beside = f" or beside a .csv ({', '.join(CSV_SIBLINGS)})" if source.suffix == ".csv" else ""
         raise ProvenanceError(
             f"{path}: no provenance in {path.suffix or 'suffix-less'} files; "
-            f"readable: {', '.join(READERS)} (CSV and Markdown tables stay plain)"
+            f"readable: {', '.join(READERS)}{beside}"
         )
-    record = reader(path)
+    record = reader(source)
     if "hampipe_version" not in record:
         raise ProvenanceError(f"{path}: not a hampipe output (no provenance record)")
     return record
@@ -315,6 +368,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ProvenanceError) as error:
         print(f"hampipe provenance: {error}", file=sys.stderr)
         return 2
+    source = record_source(args.file)
+    if source != Path(args.file):
+        print(f"# the record of {source}, written beside it by the same job")
     print("\n".join(format_record(record)))
     return 0
 

@@ -195,6 +195,49 @@ def test_cli_prints_a_model_files_record(tmp_path, job_cleanup, capsys):
     assert f"params_hash: {params_hash({'learning_rate': 0.01})}" in lines
 
 
+def test_cli_prints_a_tables_record_from_each_of_its_files(tmp_path, job_cleanup, capsys):
+    import pandas as pd
+
+    from hampipe.plotting.tables import save_table
+
+    start_job(fake_job(tmp_path, rule="table_summary", digits="a--b"))
+    path = save_table(pd.DataFrame({"a": [1.0]}), tmp_path / "summary.csv", header="1 seed")
+    assert pd.read_csv(path).to_dict() == {"a": {0: 1.0}}  # the CSV stays plain
+    assert path.with_suffix(".md").read_text().count("-->") == 1  # "--" cannot close it
+    for name in ("summary.md", "summary.html", "summary.csv"):
+        status, lines, _ = run_cli(capsys, tmp_path / name)
+        assert status == 0 and "rule: table_summary" in lines, name
+        assert f"params_hash: {params_hash({'digits': 'a--b'})}" in lines, name
+    assert (
+        lines[0]
+        == f"# the record of {tmp_path / 'summary.html'}, written beside it by the same job"
+    )
+
+
+def test_cli_prints_a_gifs_and_an_animation_pages_record(tmp_path, job_cleanup, capsys):
+    from PIL import Image
+
+    from hampipe.core.provenance import gif_with_comment, record_json
+    from hampipe.plotting.animation import write_animation_page
+
+    start_job(fake_job(tmp_path, rule="figure_animation"))
+    frames = [Image.new("RGB", (4, 3), colour) for colour in ("red", "blue")]
+    plain = tmp_path / "plain.gif"
+    frames[0].save(plain, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    gif = tmp_path / "orbits.gif"
+    gif.write_bytes(gif_with_comment(plain.read_bytes(), record_json() + " " * 600))
+    with Image.open(gif) as image:  # still a GIF of the same frames, comment in >2 blocks
+        assert image.n_frames == 2 and image.size == (4, 3)
+    write_animation_page(gif, tmp_path / "orbits.html", "two-body")
+    for name in ("orbits.gif", "orbits.html"):
+        status, lines, _ = run_cli(capsys, tmp_path / name)
+        assert status == 0 and "rule: figure_animation" in lines, name
+    status, _, err = run_cli(capsys, plain)
+    assert status == 2 and "plain.gif" in err
+    with pytest.raises(ValueError, match="not a GIF"):
+        gif_with_comment(b"\x89PNG\r\n\x1a\n" + bytes(20), "{}")
+
+
 def test_cli_names_a_missing_or_foreign_file(tmp_path, capsys):
     import matplotlib
 
@@ -208,7 +251,11 @@ def test_cli_names_a_missing_or_foreign_file(tmp_path, capsys):
     plt.figure().savefig(tmp_path / "plain.png")
     plt.close("all")
     (tmp_path / "table.csv").write_text("a,b\n1,2\n")
-    for name in ("absent.nc", "notes.nc", "foreign.nc", "foreign.pt", "plain.png", "table.csv"):
+    (tmp_path / "notes.md").write_text("| a |\n|---|\n| 1 |\n")
+    (tmp_path / "page.html").write_text("<html><head><meta charset='utf-8'></head></html>")
+    (tmp_path / "run.log").write_text("done\n")
+    foreign = ("foreign.nc", "foreign.pt", "plain.png", "table.csv", "notes.md", "page.html")
+    for name in ("absent.nc", "notes.nc", *foreign, "run.log"):
         status, lines, err = run_cli(capsys, tmp_path / name)
         assert status == 2 and lines == [], name
         assert len(err.strip().splitlines()) == 1 and name in err, err

@@ -31,6 +31,7 @@ def test_orbit_animation_writes_a_gif_with_the_requested_frames(tmp_path):
     assert times[0] == ds.time.values[0] and times[-1] == ds.time.values[-1]
     with Image.open(out) as gif:
         assert gif.format == "GIF"
+        assert '"hampipe_version"' in gif.info["comment"].decode()  # its provenance record
         assert sum(1 for _ in ImageSequence.Iterator(gif)) == 7
     assert [p.name for p in out.parent.iterdir()] == ["orbits.gif"]  # no temporary left
     assert plt.get_fignums() == []

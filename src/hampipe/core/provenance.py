@@ -14,6 +14,7 @@ host names), so the same config still gives byte-identical data files.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import logging
 import os
@@ -50,6 +51,11 @@ PROVENANCE_KEYS = (
 #: PNG text chunk.
 PDF_INFO_KEY = "Keywords"
 PNG_TEXT_KEY = "hampipe_provenance"
+
+#: Where a table's Markdown copy keeps its record: an HTML comment (invisible once
+#: rendered) opening with this marker; HTML pages and GIFs keep it under the same name
+#: (a ``<meta>`` element, the GIF's comment extension).
+TEXT_MARKER = PNG_TEXT_KEY
 
 #: Seconds each ``git`` call may take before the commit is left out.
 GIT_TIMEOUT = 5.0
@@ -257,3 +263,37 @@ def end_job() -> None:
     """Forget the running job's record: :func:`provenance` gives the minimal one again."""
     global _JOB
     _JOB = None
+
+
+def record_json() -> str:
+    """The running job's record (:func:`provenance`) as one line of JSON."""
+    return json.dumps(provenance(), sort_keys=True)
+
+
+def markdown_comment(text: str) -> str:
+    """``text`` (a record's JSON) as the HTML comment a Markdown table ends with; a
+    ``--`` inside a string is written ``-\\u002d`` so the comment cannot end early."""
+    safe = text.replace("--", "-\\u002d")
+    return f"<!-- {TEXT_MARKER} {safe} -->"
+
+
+def html_meta(text: str) -> str:
+    """``text`` (a record's JSON) as the ``<meta>`` element of an HTML page's head."""
+    return f'<meta name="{TEXT_MARKER}" content="{html.escape(text, quote=True)}">'
+
+
+def gif_with_comment(data: bytes, text: str) -> bytes:
+    """The GIF ``data`` with ``text`` (a record's JSON) in a comment extension right
+    after the global colour table (GIF89a §24), where readers find it before the first
+    frame (Pillow: ``Image.open(path).info["comment"]``). Raises ``ValueError`` for data
+    that is not a GIF."""
+    if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 13:
+        raise ValueError("not a GIF file")
+    packed = data[10]
+    start = 13 + (3 * 2 ** ((packed & 7) + 1) if packed & 0x80 else 0)
+    payload = text.encode("utf-8")
+    blocks = b"".join(
+        bytes([len(chunk)]) + chunk
+        for chunk in (payload[i : i + 255] for i in range(0, len(payload), 255))
+    )
+    return b"GIF89a" + data[6:start] + b"\x21\xfe" + blocks + b"\x00" + data[start:]

@@ -25,6 +25,7 @@ from matplotlib.animation import FuncAnimation, PillowWriter  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 
+from hampipe.core.provenance import gif_with_comment, html_meta, record_json  # noqa: E402
 from hampipe.plotting.figures import add_footer
 from hampipe.plotting.rollout_helpers import (  # noqa: E402
     ORBIT_REACH,
@@ -72,9 +73,10 @@ def write_orbit_animation(
     second if given instead), at :data:`DPI` dots per inch: 405 pixels tall, so its
     text is readable.
 
-    The GIF is first written to a hidden temporary file in ``path``'s directory and then
-    moved onto ``path`` with :func:`os.replace`, so ``path`` is either absent, the old
-    file, or the complete new one.
+    The GIF carries the job's provenance record in a comment extension
+    (``hampipe provenance FILE`` prints it). It is first written to a hidden temporary
+    file in ``path``'s directory and then moved onto ``path`` with :func:`os.replace`,
+    so ``path`` is either absent, the old file, or the complete new one.
 
     Parameters
     ----------
@@ -217,6 +219,7 @@ def write_orbit_animation(
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp.gif")
         try:
             animation.save(tmp, writer=PillowWriter(fps=fps))
+            tmp.write_bytes(gif_with_comment(tmp.read_bytes(), record_json()))
             os.replace(tmp, path)
         finally:
             plt.close(fig)
@@ -229,11 +232,13 @@ def write_animation_page(
 ) -> Path:
     """Write an HTML page that shows the GIF ``gif`` (embedded, so the page stands alone)
     under ``title`` and over ``footer``: what the report shows, since browsers play a GIF
-    in a page but the report only offers a GIF for download. Written atomically."""
+    in a page but the report only offers a GIF for download. Written atomically, with
+    the job's provenance record in a ``<meta>`` element of its head."""
     data = base64.b64encode(Path(gif).read_bytes()).decode("ascii")
     lines = [
         "<!DOCTYPE html>",
         "<html><head><meta charset='utf-8'>",
+        html_meta(record_json()),
         f"<title>{html.escape(title)}</title></head>",
         "<body style='font-family:sans-serif;font-size:13px'>",
         f"<p>{html.escape(title)}</p>" if title else "",

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hampipe.core.provenance import html_meta, markdown_comment, record_json
 from hampipe.core.registry import Registry
 from hampipe.data.io import read_dataset
 from hampipe.plotting.collect import label_of, method_settings
@@ -286,9 +287,10 @@ def markdown_table(table: pd.DataFrame) -> str:
     return text + (f"\n\n{_left_out(empty)}" if empty else "") + "\n"
 
 
-def html_table(table: pd.DataFrame, header: str | None = None) -> str:
+def html_table(table: pd.DataFrame, header: str | None = None, record: str | None = None) -> str:
     """The HTML page of a table (what the report shows): the scale line, then the table
-    rounded and trimmed as :func:`markdown_table`, a missing value shown as a blank."""
+    rounded and trimmed as :func:`markdown_table`, a missing value shown as a blank;
+    ``record`` (a provenance record's JSON) goes in a ``<meta>`` element of the head."""
     empty = _empty_columns(table)
     body = table.drop(columns=empty).to_html(
         index=False,
@@ -308,7 +310,9 @@ def html_table(table: pd.DataFrame, header: str | None = None) -> str:
         "table.hampipe th{background:#f3f3f3}"
     )
     return (
-        f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><style>{style}</style></head>"
+        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
+        + (html_meta(record) if record else "")
+        + f"<style>{style}</style></head>"
         "<body>\n" + "\n".join(p for p in parts if p) + "\n</body></html>\n"
     )
 
@@ -318,17 +322,22 @@ def save_table(table: pd.DataFrame, path: str | os.PathLike, header: str | None 
     (``.html``, what the report shows) beside it, each atomically.
 
     ``header`` (the run's scale, :class:`hampipe.plan.scale.Scale`) opens the Markdown
-    copy and the page as a line of its own; the CSV stays plain.
+    copy and the page as a line of its own. The job's provenance record ends the
+    Markdown copy as an HTML comment (invisible once rendered) and sits in the page's
+    head (``hampipe provenance FILE`` prints it, for the CSV from the page beside it);
+    the CSV stays plain.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    record = record_json()
     markdown = markdown_table(table)
     if header:
         markdown = f"Scale: {header}\n\n{markdown}"
+    markdown = f"{markdown.rstrip()}\n\n{markdown_comment(record)}\n"
     for target, text in (
         (path, table.to_csv(index=False)),
         (path.with_suffix(".md"), markdown),
-        (path.with_suffix(".html"), html_table(table, header)),
+        (path.with_suffix(".html"), html_table(table, header, record)),
     ):
         tmp = target.with_name(f".{target.name}.tmp")
         tmp.write_text(text)
