@@ -177,3 +177,29 @@ def test_the_html_page_is_the_rounded_table_under_its_scale(tmp_path):
     )
     assert "<th>mse_std</th>" not in page
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.html", "t.md"]
+
+
+def test_the_html_page_puts_each_mean_and_its_spread_in_one_cell(tmp_path):
+    from hampipe.plotting.tables import paired_columns
+
+    table = pd.DataFrame(
+        {
+            "method": ["hnn", "sann"],
+            "mse": [1.23456e-3, 2.0],
+            "mse_std": [4.5678e-4, np.nan],
+            "gain_pct": [np.nan, 12.345],
+            "gain_pct_low": [np.nan, -3.0],
+            "gain_pct_high": [np.nan, 30.0],
+            "loss": [1.0, 2.0],
+            "loss_std": [np.nan, np.nan],  # one seed: left as it is (and left out)
+        }
+    )
+    paired = paired_columns(table)
+    assert list(paired.columns) == ["method", "mse", "gain_pct", "loss", "loss_std"]
+    assert list(paired["mse"]) == ["0.00123 ± 0.000457", "2"]
+    assert list(paired["gain_pct"]) == ["", "12.3 [-3, 30]"]
+    save_table(table, tmp_path / "t.csv")
+    page = (tmp_path / "t.html").read_text()
+    assert "0.00123 ± 0.000457" in page and "12.3 [-3, 30]" in page
+    assert "<th>mse_std</th>" not in page and "<th>loss_std</th>" not in page
+    assert list(pd.read_csv(tmp_path / "t.csv").columns) == list(table.columns)

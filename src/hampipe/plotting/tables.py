@@ -287,12 +287,46 @@ def markdown_table(table: pd.DataFrame) -> str:
     return text + (f"\n\n{_left_out(empty)}" if empty else "") + "\n"
 
 
+def _number(value: float) -> str:
+    return f"{value:.{MARKDOWN_DIGITS}g}"
+
+
+def paired_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """A narrower copy for reading: ``x`` and ``x_std`` become one column ``x`` of
+    ``mean ± std``, and ``x``, ``x_low``, ``x_high`` one of ``value [low, high]``, each
+    number to :data:`MARKDOWN_DIGITS` significant digits (a missing part left out;
+    pairs whose second part is missing in every row stay as they are)."""
+    out = table.copy()
+    for column in table.columns:
+        parts = [f"{column}_std"] if f"{column}_std" in table else []
+        if f"{column}_low" in table and f"{column}_high" in table:
+            parts = [f"{column}_low", f"{column}_high"]
+        numeric = all(pd.api.types.is_float_dtype(table[c]) for c in (column, *parts))
+        if not parts or not numeric or table[parts].isna().all().all():
+            continue
+
+        def joined(row, parts=parts, column=column):
+            value, rest = row[column], [row[c] for c in parts]
+            if pd.isna(value):
+                return ""
+            if any(pd.isna(r) for r in rest):
+                return _number(value)
+            if len(rest) == 1:
+                return f"{_number(value)} ± {_number(rest[0])}"
+            return f"{_number(value)} [{_number(rest[0])}, {_number(rest[1])}]"
+
+        out[column] = table.apply(joined, axis=1)
+        out = out.drop(columns=parts)
+    return out
+
+
 def html_table(table: pd.DataFrame, header: str | None = None, record: str | None = None) -> str:
     """The HTML page of a table (what the report shows): the scale line, then the table
-    rounded and trimmed as :func:`markdown_table`, a missing value shown as a blank;
-    ``record`` (a provenance record's JSON) goes in a ``<meta>`` element of the head."""
+    rounded and trimmed as :func:`markdown_table`, each mean with its spread in one cell
+    (:func:`paired_columns`), a missing value shown as a blank; ``record`` (a provenance
+    record's JSON) goes in a ``<meta>`` element of the head."""
     empty = _empty_columns(table)
-    body = table.drop(columns=empty).to_html(
+    body = paired_columns(table.drop(columns=empty)).to_html(
         index=False,
         border=0,
         na_rep="",
