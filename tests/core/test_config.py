@@ -333,9 +333,7 @@ def test_name_patterns_match_whole_names():
     config = merge_config(load("config.yaml"), {"experiments": {"spring\n": []}})
     with pytest.raises(ConfigError) as error:
         validate_config(config, SCHEMA)
-    assert "key 'spring\\n' is not a valid name; allowed: names matching ^[a-z]" in str(
-        error.value
-    )
+    assert "key 'spring\\n' is not a valid name; allowed: names matching ^[a-z]" in str(error.value)
 
 
 def test_learners_and_builtin_systems_each_have_a_schema_block():

@@ -168,6 +168,7 @@ def _expected(types: str | Sequence[str]) -> str:
 
 def _bounds(schema: Mapping[str, Any], name: str) -> str:
     """``0 <= gamma < 1`` from a schema's minimum/maximum keywords."""
+
     def shown(bound: Any) -> str:  # 1e+06 rather than 1000000.0
         return f"{bound:g}" if isinstance(bound, float) else show(bound)
 
