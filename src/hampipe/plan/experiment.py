@@ -21,6 +21,7 @@ from hampipe.core import derive_seed
 from hampipe.core.methods import resolve_method
 from hampipe.plan.checks import checked_systems
 from hampipe.plan.families import learner_families, setting_family
+from hampipe.plan.feasible import check_feasible
 from hampipe.plan.learners import LEARNERS, requires_sai
 from hampipe.plan.peers import peer_entries
 from hampipe.plan.screen import screen_files, unlisted_systems, warn_unlisted
@@ -87,11 +88,14 @@ class Plan:
         ``files`` are the config files ``config`` was merged from (the workflow passes
         Snakemake's ``workflow.configfiles``): each is first re-read strictly
         (:func:`~hampipe.plan.screen.screen_files`: a repeated key, an alias bomb, a
-        recursive alias).
+        recursive alias). Once the config passes its checks, a plan whose estimated
+        work no machine could finish is refused (:func:`~hampipe.plan.feasible.check_feasible`)
+        unless ``limits.allow_huge`` is set.
         """
         screen_files(files)
         unlisted = unlisted_systems(config)
         plan = cls(config, checked_systems(config, schema))
+        check_feasible(plan)
         if warn:
             warn_unlisted(unlisted)
         return plan
