@@ -18,7 +18,7 @@ SPRING_HNN = {
 
 
 def plan(overrides: dict | None = None) -> Plan:
-    return Plan.from_config(load_config(overrides=overrides, root=ROOT), SCHEMA)
+    return Plan.from_config(load_config(overrides=overrides, root=ROOT), ROOT / SCHEMA)
 
 
 def refusal(overrides: dict) -> list[str]:

@@ -113,11 +113,13 @@ def test_load_config_and_the_workflow_plan_read_files_strictly(tmp_path):
         load_config("config.yaml", overlay, root=ROOT)
     config = load_config(root=ROOT)
     with pytest.raises(ConfigError, match=f"config file {overlay}: line 2: config key 'seeds'"):
-        Plan.from_config(copy.deepcopy(config), SCHEMA, files=[ROOT / "config.yaml", overlay])
+        Plan.from_config(
+            copy.deepcopy(config), ROOT / SCHEMA, files=[ROOT / "config.yaml", overlay]
+        )
     missing = tmp_path / "missing.yaml"
     with pytest.raises(ConfigError, match=f"config file {missing}: not found"):
-        Plan.from_config(copy.deepcopy(config), SCHEMA, files=[missing])
-    assert Plan.from_config(config, SCHEMA, files=[ROOT / "config.yaml"]).seeds == 3
+        Plan.from_config(copy.deepcopy(config), ROOT / SCHEMA, files=[missing])
+    assert Plan.from_config(config, ROOT / SCHEMA, files=[ROOT / "config.yaml"]).seeds == 3
 
 
 @pytest.mark.parametrize(
