@@ -45,7 +45,10 @@ def test_settings_command_lists_what_the_config_accepts(capsys):
     assert main(["settings", "sann"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("methods.sann (SANN")
-    assert "  replication: 8  [>= 1]  K: each stiff interval appears K times per epoch" in out
+    assert (
+        "  replication: 8  [>= 1, <= 10000]  K: each stiff interval appears K times per epoch"
+        in out
+    )
     assert any(
         line.startswith("  prediction.integrator: leapfrog  [one of: dopri5") for line in out
     )

@@ -193,7 +193,7 @@ def test_suggest_and_show():
         ),
         (
             {"systems": {"spring": {"dt": 0}}},
-            "config key 'systems.spring.dt': 0 is out of range; allowed: 0 < dt.",
+            "config key 'systems.spring.dt': 0 is out of range; allowed: 1e-09 <= dt <= 1e+06.",
         ),
         (
             {"methods": {"hnn": {"model": "seperable"}}},
@@ -279,6 +279,61 @@ def test_every_default_is_a_valid_value():
         ):
             if bound in node and isinstance(node.get("default"), int | float):
                 assert holds(node["default"], node[bound]), path
+
+
+#: Where numbers are in a system's own units (physical constants, initial-state ranges,
+#: the meshgrid's extent in the system's q and p): only the bounds every number has.
+IN_OWN_UNITS = {"parameters", "initial_state", "test_initial_state", "meshgrid_extent"}
+
+
+def _numbers(schema):
+    """(path, node) of every number the schema takes."""
+    for path, node in _nodes(schema):
+        types = node.get("type")
+        types = types if isinstance(types, list) else [types]
+        if {"integer", "number"} & set(types):
+            yield "/".join(map(str, path)), node
+
+
+def test_every_count_size_and_step_has_an_upper_bound():
+    """A typo such as seeds: 10**23 or epochs: 10**30 is refused by its key."""
+    unbounded = [
+        path
+        for path, node in _numbers(SCHEMA)
+        if not IN_OWN_UNITS & set(path.split("/"))
+        and "maximum" not in node
+        and "exclusiveMaximum" not in node
+    ]
+    assert unbounded == []
+    checked = [path for path, _ in _numbers(SCHEMA) if not IN_OWN_UNITS & set(path.split("/"))]
+    assert len(checked) > 100  # every learner's settings, and the systems' common keys
+
+
+def test_steps_and_tolerances_are_bounded_away_from_zero():
+    """A step or tolerance of 1e-300 would never finish (or divide by zero)."""
+    floors = {
+        path: node.get("minimum", 0)
+        for path, node in _numbers(SCHEMA)
+        if path.rsplit("/", 1)[-1] in ("dt", "step", "rtol", "atol")
+        or path.endswith(("rtol/items", "atol/items"))
+    }
+    assert len(floors) > 20
+    assert {path: floor for path, floor in floors.items() if floor < 1e-15} == {}
+
+
+def test_name_patterns_match_whole_names():
+    """``$`` matches before a trailing newline; every pattern of the schema refuses one."""
+    import re
+
+    patterns = {node["pattern"] for _, node in _nodes(SCHEMA) if "pattern" in node}
+    assert len(patterns) >= 3
+    for pattern in patterns:
+        (name,) = [n for n in ("sann", "#0072b2") if re.search(pattern, n)]
+        assert not re.search(pattern, name + "\n"), pattern
+    config = merge_config(load("config.yaml"), {"experiments": {"spring\n": []}})
+    with pytest.raises(ConfigError) as error:
+        validate_config(config, SCHEMA)
+    assert "key 'spring\\n' is not a valid name; allowed: names matching ^[a-z]" in str(error.value)
 
 
 def test_learners_and_builtin_systems_each_have_a_schema_block():

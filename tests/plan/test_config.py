@@ -98,7 +98,14 @@ def test_non_finite_numbers_and_non_name_keys_are_refused_by_name(overrides, mes
 
 
 def test_a_recursive_alias_is_refused_not_a_recursion_error(tmp_path):
+    """In a file, by its line and key; in a mapping built in Python, by its depth."""
     overlay = tmp_path / "loop.yaml"
     overlay.write_text("figures: &loop\n  trajectory: 0\n  again: *loop\n")
-    with pytest.raises(ConfigError, match="nested more than 32 levels"):
+    with pytest.raises(ConfigError) as error:
         load_config("config.yaml", overlay, root=ROOT)
+    assert f"config file {overlay}: line 1: config key 'figures.again'" in str(error.value)
+    assert "(a recursive alias)" in str(error.value)
+    loop: dict = {"trajectory": 0}
+    loop["again"] = loop
+    with pytest.raises(ConfigError, match="config key 'figures(.again)+': nested more than 32"):
+        load_config(overrides={"figures": loop}, root=ROOT)

@@ -193,7 +193,10 @@ def test_adding_a_method_touches_four_files(tiny_run, tmp_path):
         text=True,
         check=True,
     ).stdout
-    assert settings.startswith("methods.leapfrog_net (LFN") and "  substeps: 10  [>= 1]" in settings
+    assert (
+        settings.startswith("methods.leapfrog_net (LFN")
+        and "  substeps: 10  [>= 1, <= 100000]" in settings
+    )
 
 
 # -- a built-in system: two files plus its config block ---------------------------------

@@ -9,7 +9,7 @@ from hampipe.plan import FIGURES, SELECTIONS, TABLES, Plan, Scale, job_resources
 
 SCHEMA = Path(workflow.current_basedir) / "../schemas/config.schema.yaml"
 try:
-    PLAN = Plan.from_config(config, SCHEMA, warn=True)
+    PLAN = Plan.from_config(config, SCHEMA, warn=True, files=workflow.configfiles)
 except ConfigError as error:
     # one message listing every bad key, its value and what is allowed; no traceback,
     # and nothing has been written yet

@@ -168,17 +168,29 @@ def _expected(types: str | Sequence[str]) -> str:
 
 def _bounds(schema: Mapping[str, Any], name: str) -> str:
     """``0 <= gamma < 1`` from a schema's minimum/maximum keywords."""
+
+    def shown(bound: Any) -> str:  # 1e+06 rather than 1000000.0
+        return f"{bound:g}" if isinstance(bound, float) else show(bound)
+
     low = ""
     if "minimum" in schema:
-        low = f"{show(schema['minimum'])} <= "
+        low = f"{shown(schema['minimum'])} <= "
     elif "exclusiveMinimum" in schema:
-        low = f"{show(schema['exclusiveMinimum'])} < "
+        low = f"{shown(schema['exclusiveMinimum'])} < "
     high = ""
     if "maximum" in schema:
-        high = f" <= {show(schema['maximum'])}"
+        high = f" <= {shown(schema['maximum'])}"
     elif "exclusiveMaximum" in schema:
-        high = f" < {show(schema['exclusiveMaximum'])}"
+        high = f" < {shown(schema['exclusiveMaximum'])}"
     return f"{low}{name}{high}"
+
+
+def _shown_pattern(pattern: str) -> str:
+    """A name pattern as users read one: ``^…$`` for the schema's whole-string anchors
+    ``\\A…\\Z`` (which, unlike ``$``, refuse a trailing newline)."""
+    if pattern.startswith("\\A") and pattern.endswith("\\Z"):
+        return f"^{pattern[2:-2]}$"
+    return pattern
 
 
 def describe(error: jsonschema.ValidationError, prefix: Sequence[Any] = ()) -> list[str]:
@@ -201,7 +213,7 @@ def describe(error: jsonschema.ValidationError, prefix: Sequence[Any] = ()) -> l
             f"config key '{where}': unknown key {k!r}{suggest(k, known)}{allowed}" for k in extra
         ]
     if "propertyNames" in error.relative_schema_path:
-        pattern = schema.get("pattern", "")
+        pattern = _shown_pattern(schema.get("pattern", ""))
         return [
             f"config key '{where}': key {show(value)} is not a valid name; allowed: names "
             f"matching {pattern} (a letter, then letters, digits or '_')"
@@ -233,7 +245,7 @@ def describe(error: jsonschema.ValidationError, prefix: Sequence[Any] = ()) -> l
     elif kind == "uniqueItems":
         message = f"{show(value)} repeats an item; allowed: each item once"
     elif kind == "pattern":
-        message = f"{show(value)} does not match {error.validator_value}"
+        message = f"{show(value)} does not match {_shown_pattern(error.validator_value)}"
     elif kind == "minLength":
         message = (
             f"{show(value)} is too short; allowed: at least {error.validator_value} character(s)"

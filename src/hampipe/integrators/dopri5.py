@@ -103,10 +103,10 @@ class Dopri5(Integrator):
         rtol=number(
             1e-7,
             "relative tolerance of an adaptive integrator",
-            exclusive_minimum=0,
+            minimum=1e-15,
             exclusive_maximum=1,
         ),
-        atol=number(1e-9, "absolute tolerance of an adaptive integrator", exclusive_minimum=0),
+        atol=number(1e-9, "absolute tolerance of an adaptive integrator", minimum=1e-15, maximum=1),
         max_steps=integer(100_000, "most steps per integrate call", minimum=1, config=False),
         adaptive=boolean(True, "step-size control (False: fixed steps, no control)", config=False),
     )

@@ -42,7 +42,7 @@ class StormerVerlet(Integrator):
     order = 2
     symplectic = True
     options = Block(
-        iterations=integer(3, "fixed-point iterations of stormer_verlet", minimum=1),
+        iterations=integer(3, "fixed-point iterations of stormer_verlet", minimum=1, maximum=1000),
     )
 
     def __init__(self, field: Field, **options: Any) -> None:

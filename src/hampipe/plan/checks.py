@@ -33,6 +33,10 @@ from hampipe.systems.symbolic import DEFINITION_KEYS
 #: Model options whose non-default value would be silently ignored by a model lacking them.
 MODEL_OPTION_DEFAULTS = {key: LEARNING[key].default for key in MODEL_OPTIONS}
 
+#: The longest chain of ``method:`` keys (an entry, the entry it varies, ...): a longer
+#: one is surely generated, and each check resolves every chain.
+MAX_CHAIN = 32
+
 #: The settings a SANN ablation row reads (SANN Table 1).
 ABLATION_KEYS = ("gamma", "partitions", "replication")
 
@@ -413,6 +417,7 @@ def checked_systems(config: dict, schema: str | os.PathLike) -> dict[str, Hamilt
         if not any(".".join(path[: len(k.split("."))]) == k for k in misnamed):
             problems += describe(error)
     raise_problems(problems)
+    raise_problems(_method_structure(config["methods"]))
     _drop_left_out(config)
     methods_ok = _collect(problems, check_methods, config, schema_dict)
     _collect(problems, check_consistency, config)
@@ -422,6 +427,43 @@ def checked_systems(config: dict, schema: str | os.PathLike) -> dict[str, Hamilt
         _collect(problems, check_outputs, config, built)
     raise_problems(problems)
     return built
+
+
+def _method_structure(methods: Mapping[str, Any]) -> list[str]:
+    """What every check of the ``methods`` entries would trip over, one problem per key:
+    a ``per_system`` block inside a ``per_system`` block (its keys would reach a job's
+    settings unread), and a chain of ``method:`` keys longer than :data:`MAX_CHAIN`
+    (named at the entry that starts it; each check resolves every chain)."""
+    problems = []
+    for name, entry in methods.items():
+        for system, block in (entry.get("per_system") or {}).items():
+            if isinstance(block, Mapping) and "per_system" in block:
+                problems.append(
+                    f"config key 'methods.{name}.per_system.{system}.per_system': a "
+                    "per_system block inside a per_system block; allowed: the entry's "
+                    f"settings for {system} (a per_system block holds no other)"
+                )
+    too_long: dict[str, list[str]] = {}
+    for name in methods:
+        chain = [name]
+        while len(chain) <= MAX_CHAIN:
+            base = methods[chain[-1]].get("method")
+            if base is None or base not in methods or base in chain:
+                break  # a learner, or a missing base or a cycle, which check_methods names
+            chain.append(base)
+        else:
+            too_long[name] = chain
+    bases = {methods[name].get("method") for name in too_long}
+    starts = [name for name in too_long if name not in bases] or list(too_long)[:1]
+    for name, chain in too_long.items():
+        if name in starts:  # where the chain starts (or, in a long cycle, the first entry)
+            problems.append(
+                f"config key 'methods.{name}.method': the chain of 'method:' keys from "
+                f"{name} ({' -> '.join(chain[:3])} -> ...) is longer than {MAX_CHAIN} "
+                f"entries; allowed: at most {MAX_CHAIN} (a variant of a variant ... of a "
+                "learner's own entry)"
+            )
+    return problems
 
 
 def _drop_left_out(config: dict) -> None:

@@ -13,11 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from hampipe.core import ConfigError, merge_config
+from hampipe.core import merge_config
 from hampipe.plan.checks import check_config
-from hampipe.plan.screen import unlisted_systems, warn_unlisted
+from hampipe.plan.screen import read_config_file, unlisted_systems, warn_unlisted
 
 #: The config file the Snakefile names (``configfile:``), relative to the project root.
 CONFIG = Path("config.yaml")
@@ -56,7 +54,9 @@ def load_config(
     FileNotFoundError
         Naming a config file or the schema that does not exist.
     ConfigError
-        Naming a file that is not a YAML mapping, or listing every invalid key.
+        Naming a file that is not a YAML mapping or repeats a key (or is otherwise
+        refused by :func:`~hampipe.plan.screen.read_config_file`), or listing every
+        invalid key.
     """
     root = Path(root)
     schema = Path(schema) if schema is not None else root / SCHEMA
@@ -66,27 +66,10 @@ def load_config(
             raise FileNotFoundError(f"{what} {path} not found")
     config: dict[str, Any] = {}
     for path in files:
-        config = merge_config(config, _read(path))
+        config = merge_config(config, read_config_file(path))
     if overrides:
         config = merge_config(config, copy.deepcopy(dict(overrides)))
     unlisted = unlisted_systems(config)
     checked = check_config(config, schema)
     warn_unlisted(unlisted)
     return checked
-
-
-def _read(path: Path) -> dict[str, Any]:
-    """The mapping a YAML config file holds (an empty file holds none)."""
-    try:
-        with path.open() as handle:
-            content = yaml.safe_load(handle)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"config file {path}: not valid YAML: {error}") from None
-    if content is None:
-        return {}
-    if not isinstance(content, dict):
-        raise ConfigError(
-            f"config file {path}: holds {type(content).__name__}, expected a mapping of "
-            "config keys (key: value)"
-        )
-    return content

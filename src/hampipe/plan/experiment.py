@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import Any
 
@@ -21,9 +21,10 @@ from hampipe.core import derive_seed
 from hampipe.core.methods import resolve_method
 from hampipe.plan.checks import checked_systems
 from hampipe.plan.families import learner_families, setting_family
+from hampipe.plan.feasible import check_feasible
 from hampipe.plan.learners import LEARNERS, requires_sai
 from hampipe.plan.peers import peer_entries
-from hampipe.plan.screen import unlisted_systems, warn_unlisted
+from hampipe.plan.screen import screen_files, unlisted_systems, warn_unlisted
 from hampipe.plan.styles import presentation
 from hampipe.systems import (
     HamiltonianSystem,
@@ -72,13 +73,29 @@ class Plan:
         self._shared: dict[str, dict[str, str]] = {}
 
     @classmethod
-    def from_config(cls, config: dict, schema: str | os.PathLike, warn: bool = False) -> Plan:
+    def from_config(
+        cls,
+        config: dict,
+        schema: str | os.PathLike,
+        warn: bool = False,
+        files: Iterable[str | os.PathLike] = (),
+    ) -> Plan:
         """Check ``config`` in place (every problem in one :class:`ConfigError`) and plan it;
         with ``warn``, then warn about the systems no ``experiments`` entry names
         (:func:`~hampipe.plan.checks.warn_unlisted`; the workflow asks, on its one check
-        of the merged config)."""
+        of the merged config).
+
+        ``files`` are the config files ``config`` was merged from (the workflow passes
+        Snakemake's ``workflow.configfiles``): each is first re-read strictly
+        (:func:`~hampipe.plan.screen.screen_files`: a repeated key, an alias bomb, a
+        recursive alias). Once the config passes its checks, a plan whose estimated
+        work no machine could finish is refused (:func:`~hampipe.plan.feasible.check_feasible`)
+        unless ``limits.allow_huge`` is set.
+        """
+        screen_files(files)
         unlisted = unlisted_systems(config)
         plan = cls(config, checked_systems(config, schema))
+        check_feasible(plan)
         if warn:
             warn_unlisted(unlisted)
         return plan

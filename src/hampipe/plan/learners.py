@@ -125,8 +125,8 @@ LEARNING = Block(
         "Eq. 2), general H(q, p) (SANN App. H), resnet H(t, q, p) (HINN), vector_field "
         "(black box)",
     ),
-    width=integer(256, "hidden units per layer", minimum=1),
-    depth=integer(3, "hidden layers (residual layers for resnet)", minimum=1),
+    width=integer(256, "hidden units per layer", minimum=1, maximum=65536),
+    depth=integer(3, "hidden layers (residual layers for resnet)", minimum=1, maximum=1000),
     activation=choice("activations", "rational", "activation of the network"),
     rational_sharing=choice(
         "rational_sharings", "layer", "one rational coefficient set per layer or per unit"
@@ -146,7 +146,7 @@ LEARNING = Block(
         "what the network sees of q: scaled coordinates, or the distances between bodies "
         "(SANN Eq. 10; particle systems)",
     ),
-    spatial_dim=integer(2, "coordinates per body for pairwise_distances", minimum=1),
+    spatial_dim=integer(2, "coordinates per body for pairwise_distances", minimum=1, maximum=3),
     time_input=boolean(True, "resnet model: feed the time t in (HINN)"),
     scaling=choice(
         "scalings",
@@ -154,13 +154,16 @@ LEARNING = Block(
         "data scales of the network's inputs and outputs: RMS, the spring study's "
         "normalisation into [-1, 1], or none (raw units, as the HNN and DGNet code)",
     ),
-    epochs=integer(3000, "training epochs (the cap, with early stopping)", minimum=1),
+    epochs=integer(
+        3000, "training epochs (the cap, with early stopping)", minimum=1, maximum=1_000_000
+    ),
     patience=integer(
         0,
         "early stopping: stop once the validation loss has not improved for this many "
         "epochs and keep the best epoch's weights (needs validation > 0); 0 trains all "
         "the epochs (the paper's fixed-epoch recipe)",
         minimum=0,
+        maximum=1_000_000,
     ),
     min_improvement=number(
         1.0e-3,
@@ -169,8 +172,8 @@ LEARNING = Block(
         minimum=0,
         exclusive_maximum=1,
     ),
-    batch_size=integer(1024, "examples per mini-batch", minimum=1),
-    learning_rate=number(1.0e-3, "initial Adam learning rate", exclusive_minimum=0),
+    batch_size=integer(1024, "examples per mini-batch", minimum=1, maximum=10_000_000),
+    learning_rate=number(1.0e-3, "initial Adam learning rate", exclusive_minimum=0, maximum=10),
     lr_schedule=choice(
         "lr_schedules",
         "cosine",
@@ -183,6 +186,7 @@ LEARNING = Block(
         "Adam's L2 penalty: weight_decay * theta added to every gradient (HNN and DGNet: "
         "1e-4 on the spring and pendulum)",
         minimum=0,
+        maximum=10,
     ),
     dtype=choice("dtypes", "float32", "training precision"),
     validation=number(
@@ -196,6 +200,7 @@ LEARNING = Block(
         "std of Gaussian noise added to the training observations (SANN App. F); the data "
         "files are untouched",
         minimum=0,
+        maximum=1e6,
     ),
     prediction=_prediction(
         "leapfrog",
@@ -211,11 +216,12 @@ INTERVALS = Block(
     iterations=INTEGRATORS.get_class("stormer_verlet")
     .options["iterations"]
     .with_(description="fixed-point iterations of stormer_verlet in the loss"),
-    substeps=integer(10, "sub-steps S of every observed interval", minimum=1),
+    substeps=integer(10, "sub-steps S of every observed interval", minimum=1, maximum=100_000),
     window=integer(
         1,
         "observed intervals rolled out from one observed state (SRNN's multi-step loss)",
         minimum=1,
+        maximum=100_000,
     ),
 )
 
@@ -227,7 +233,7 @@ PER_SYSTEM_SCHEMA: dict[str, Any] = {
     "default": {},
     "description": "system -> keys of this entry that differ for that system "
     "(e.g. billiard: {epochs: 500})",
-    "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
+    "propertyNames": {"pattern": r"\A[a-z][a-z0-9_]*\Z"},
     "additionalProperties": {"type": "object", "description": "keys of this entry for one system"},
 }
 
@@ -306,13 +312,20 @@ LEARNERS: dict[str, LearnerSpec] = {
                 ),
                 partitions=nested(
                     Block(
-                        stiff=integer(50, "sub-steps of stiff intervals", minimum=1),
-                        nonstiff=integer(10, "sub-steps of nonstiff intervals", minimum=1),
+                        stiff=integer(
+                            50, "sub-steps of stiff intervals", minimum=1, maximum=100_000
+                        ),
+                        nonstiff=integer(
+                            10, "sub-steps of nonstiff intervals", minimum=1, maximum=100_000
+                        ),
                     ),
                     "sub-steps S per observed interval",
                 ),
                 replication=integer(
-                    8, "K: each stiff interval appears K times per epoch", minimum=1
+                    8,
+                    "K: each stiff interval appears K times per epoch",
+                    minimum=1,
+                    maximum=10_000,
                 ),
                 ranking=choice(
                     "rankings",

@@ -47,7 +47,7 @@ def _named(value: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "object",
         "minProperties": 1,
-        "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
+        "propertyNames": {"pattern": r"\A[a-z][a-z0-9_]*\Z"},
         "additionalProperties": value,
     }
 

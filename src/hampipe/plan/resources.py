@@ -145,6 +145,27 @@ def training_estimate(config: Mapping[str, Any], system: str, method: str) -> di
     }
 
 
+def simulation_seconds(system: Mapping[str, Any], split: str) -> float:
+    """Estimated wall time of simulating one split of a system (its config block):
+    every observed point of every trajectory, one process per ~100 trajectories."""
+    n, steps = system["trajectories"][split], system["steps"][split]
+    return n * steps * _SIMULATE_POINT_SECONDS / _simulation_threads(n)
+
+
+def _simulation_threads(n: int) -> int:
+    return _clamp(n / 100, 1, 16)  # one process per ~100 trajectories
+
+
+def evaluation_seconds(system: Mapping[str, Any], gpu: bool) -> float:
+    """Estimated wall time of one evaluation job on a system (its config block): the
+    test trajectories rolled out over every observed interval in steps of
+    ``evaluation.step`` (on one GPU, ten times faster)."""
+    n = system["trajectories"]["test"]
+    substeps = max(1, round(system["dt"] / system["evaluation"]["step"]))
+    seconds = (system["steps"]["test"] - 1) * substeps * _ROLLOUT_STEP_SECONDS * max(1, n / 100)
+    return seconds / (1 + 9 * gpu)
+
+
 def _training_threads(settings: Any) -> int:
     """CPU threads of a training job: one at the quick scale, eight at the papers'."""
     return _clamp(settings.width * settings.depth * settings.batch_size / 1e5, 1, 8)
@@ -182,9 +203,9 @@ def job_resources(
     if rule == "simulate":
         split = wildcards["split"]
         n, steps = system["trajectories"][split], system["steps"][split]
-        threads = _clamp(n / 100, 1, 16)  # one process per ~100 trajectories
-        seconds = n * steps * _SIMULATE_POINT_SECONDS / threads
+        threads = _simulation_threads(n)
         mem = _LIGHT_MB + 256 * threads + n * steps * 1e-3
+        seconds = simulation_seconds(system, split)
         return Resources(threads, int(mem * attempt), _minutes(seconds, attempt))
     if rule in TORCH_RULES:
         learner, settings, intervals = _training_run(
@@ -195,13 +216,9 @@ def job_resources(
         if rule == "probe":
             return Resources(1, int(mem * attempt), _minutes(60, attempt))
         if rule == "evaluate":
-            n = system["trajectories"]["test"]
-            steps = system["steps"]["test"] - 1
-            step = system["evaluation"]["step"]
-            substeps = max(1, round(system["dt"] / step))
-            seconds = steps * substeps * _ROLLOUT_STEP_SECONDS * max(1, n / 100)
-            mem += n * system["steps"]["test"] * 1e-3
-            return Resources(1, int(mem * attempt), _minutes(seconds / (1 + 9 * gpu), attempt), gpu)
+            mem += system["trajectories"]["test"] * system["steps"]["test"] * 1e-3
+            seconds = evaluation_seconds(system, bool(gpu))
+            return Resources(1, int(mem * attempt), _minutes(seconds, attempt), gpu)
         threads = 2 if gpu else _training_threads(settings)
         seconds = training_seconds(learner, settings, intervals, threads, bool(gpu))
         if rule == "partition_search":
