@@ -254,6 +254,11 @@ H_KEY = re.escape("systems.duffing.hamiltonian")
         ("p**2 + ((2**1000)**1000)**1000", "too large"),
         ("p**2 + 1/0", "infinite"),
         ("p**2 + sqrt(-1)*q", "imaginary"),
+        ("p**2 + log(-1)", "imaginary"),
+        # Constants that are complex without an explicit I: numpy makes them NaN.
+        ("p**2/2 + acos(2)", re.escape("acos(2) is not a real number")),
+        ("p**2/2 + q**2*asin(3)**2", re.escape("asin(3) is not a real number")),
+        ("p**2/2 + (-2)**(1/3)*q**2", re.escape("(-2)**(1/3) is not a real number")),
         ("q**2", "does not depend on any momentum"),
         ("", "expected the Hamiltonian as text"),
         ("(" * 300 + "p" + ")" * 300, "too many nested parentheses"),
@@ -269,6 +274,14 @@ H_KEY = re.escape("systems.duffing.hamiltonian")
 def test_bad_hamiltonian_names_the_key(hamiltonian, why):
     with pytest.raises(ConfigError, match=H_KEY + ".*(?:" + why + ")"):
         build(hamiltonian)
+
+
+def test_real_constants_are_accepted():
+    """The real-constant check refuses complex constants only, not real function values."""
+    system = build("p**2/2 + acos(-1)*q**2 + asin(1/2) + log(2)*sqrt(2)**3 + atan2(1, -1)")
+    q, p = np.array([[0.5]]), np.array([[0.2]])
+    expected = 0.02 + np.pi * 0.25 + np.pi / 6 + np.log(2) * 2 * np.sqrt(2) + 3 * np.pi / 4
+    np.testing.assert_allclose(system.hamiltonian(q, p), [expected], rtol=1e-14)
 
 
 def test_undefined_symbol_lists_known_names():
@@ -299,6 +312,11 @@ def test_undefined_symbol_lists_known_names():
         ({"parameters": {"k": "1"}}, "parameters.k", "expected a number"),
         ({"parameters": {"k": 1.0}}, "parameters", "'k' not used in H"),
         ({"hamiltonian": "p**2/m", "parameters": {"m": 0}}, "parameters", "infinite"),
+        (
+            {"hamiltonian": "p**2/2 + acos(c)*q", "parameters": {"c": 2.0}},
+            "parameters",
+            re.escape("acos(2) is not a real number with these parameter values"),
+        ),
         ({"hamiltonian": "c*p**2 + q**2", "parameters": {"c": 0}}, "parameters", "momentum"),
         ({"initial_state": {"sampler": "sobol"}}, "initial_state.sampler", "not a sampler"),
         ({"initial_state": {"low": [0, 0], "high": [1, 1]}}, "initial_state.sampler", ""),

@@ -43,12 +43,72 @@ def relative_energy_drift(energy: np.ndarray) -> np.ndarray:
     return np.max(np.abs(relative_energy_error(energy)), axis=1)
 
 
-def _integrate_one(args) -> np.ndarray | None:
+def _state_text(system: HamiltonianSystem, u: np.ndarray) -> str:
+    """``q_name=value, ..., p_name=value`` for a flat state u = (q, p)."""
+    names = [*system.dof_names, *system.momentum_names]
+    return ", ".join(f"{name}={x:.6g}" for name, x in zip(names, np.ravel(u), strict=True))
+
+
+def undefined_message(system: HamiltonianSystem, error: IntegrationError) -> str:
+    """The message for a Hamiltonian whose derivatives are NaN at a finite state.
+
+    Names the system's key, its H, the state and which derivatives are NaN: the field is
+    (∂H/∂p, −∂H/∂q), so component i < dof is ∂H/∂p_i and the others ∂H/∂q_i.
+    """
+    n = system.dof
+    derivative = np.ravel(error.derivative)
+    bad = [
+        f"∂H/∂{system.momentum_names[i] if i < n else system.dof_names[i - n]}"
+        for i in np.flatnonzero(np.isnan(derivative))
+    ]
+    return (
+        f"systems.{system.name}.hamiltonian: {system.hamiltonian_text} is not real-valued at "
+        f"{_state_text(system, error.state)} (t = {error.t:.6g}): {', '.join(bad)} "
+        f"{'is' if len(bad) == 1 else 'are'} NaN there; restrict "
+        f"systems.{system.name}.initial_state (and the region the trajectories reach) to "
+        "where H is defined, or change the Hamiltonian"
+    )
+
+
+def _integrate_one(args) -> np.ndarray | IntegrationError:
+    """One trajectory's states ``(len(t), 2 dof)``, or the error that rejects it.
+
+    Raises at once, naming the system, H and the state, where H is not real-valued: no
+    resampling makes such a system well defined.
+    """
     system, u0, t, solver = args
     try:
         return solve(system.vector_field, u0, t, solver.method, solver.rtol, solver.atol)
-    except IntegrationError:
-        return None
+    except IntegrationError as error:
+        if error.reason == "undefined":
+            raise IntegrationError(
+                undefined_message(system, error), "undefined", error.t, error.state
+            ) from None
+        if error.state is not None:
+            error.args = (f"{error.args[0]} (trajectory from {_state_text(system, u0)})",)
+        return error
+
+
+def _map(tasks: list, workers: int, progress: bool) -> list:
+    """:func:`_integrate_one` over ``tasks``, in ``workers`` processes when worth it; the
+    first error cancels the trajectories not yet started."""
+    if workers > 1 and len(tasks) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            chunks = max(1, len(tasks) // (4 * workers))
+            try:
+                # a bar on a terminal, a log line every 5 % in a job's log
+                return list(
+                    show_progress(
+                        pool.map(_integrate_one, tasks, chunksize=chunks),
+                        "simulate",
+                        total=len(tasks),
+                        enabled=progress,
+                    )
+                )
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+    return [_integrate_one(task) for task in show_progress(tasks, "simulate", enabled=progress)]
 
 
 def integrate_states(
@@ -59,45 +119,85 @@ def integrate_states(
     solver: GroundTruthSolver,
     workers: int = 1,
     progress: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Integrate each initial state over ``t``; return ``(q, p, energy, ok)``.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[IntegrationError | None]]:
+    """Integrate each initial state over ``t``; return ``(q, p, energy, errors)``.
 
     ``q``, ``p`` have shape ``(batch, len(t), dof)``, ``energy`` (the true H)
-    ``(batch, len(t))``; ``ok`` marks the trajectories that
-    integrated and kept their energy within ``solver.max_energy_drift``. Trajectories
-    run independently (each with its own adaptive step), in ``workers`` processes.
+    ``(batch, len(t))``; ``errors[i]`` is None for a trajectory that integrated and kept
+    its energy within ``solver.max_energy_drift``, else the :class:`IntegrationError`
+    that rejects it (``reason`` ``"drift"`` for the energy). Trajectories run
+    independently (each with its own adaptive step), in ``workers`` processes.
+
+    Raises
+    ------
+    IntegrationError
+        At once, where H is not real-valued at a state a trajectory reaches.
     """
     n, dof = q0.shape
     tasks = [(system, np.concatenate([q0[i], p0[i]]), t, solver) for i in range(n)]
-    if workers > 1 and n > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            chunks = max(1, n // (4 * workers))
-            # a bar on a terminal, a log line every 5 % in a job's log
-            results = list(
-                show_progress(
-                    pool.map(_integrate_one, tasks, chunksize=chunks),
-                    "simulate",
-                    total=n,
-                    enabled=progress,
-                )
-            )
-    else:
-        results = [
-            _integrate_one(task) for task in show_progress(tasks, "simulate", enabled=progress)
-        ]
+    results = _map(tasks, workers, progress)
     u = np.full((n, len(t), 2 * dof), np.nan)
-    ok = np.zeros(n, dtype=bool)
+    errors: list[IntegrationError | None] = [None] * n
     for i, res in enumerate(results):
-        if res is not None:
-            u[i], ok[i] = res, True
+        if isinstance(res, IntegrationError):
+            errors[i] = res
+        else:
+            u[i] = res
+    ok = np.array([e is None for e in errors], dtype=bool)
     q, p = u[..., :dof], u[..., dof:]
     energy = np.full((n, len(t)), np.nan)
     if ok.any():
         energy[ok] = system.hamiltonian(q[ok].reshape(-1, dof), p[ok].reshape(-1, dof)).reshape(
             -1, len(t)
         )
-        ok[ok] = relative_energy_drift(energy[ok]) <= solver.max_energy_drift
-    return q, p, energy, ok
+        drift = relative_energy_drift(energy[ok])
+        for i, value in zip(np.flatnonzero(ok), drift, strict=True):
+            if not value <= solver.max_energy_drift:
+                errors[i] = IntegrationError(
+                    f"relative energy drift {value:.3g} > max_energy_drift "
+                    f"{solver.max_energy_drift:g}",
+                    "drift",
+                )
+    return q, p, energy, errors
+
+
+#: For each reason a trajectory is rejected: what it means and what to change.
+_HINTS = {
+    "unbounded": (
+        "grew without bound or hit a singularity",
+        "H is unbounded or singular where they went: restrict initial_state or change the "
+        "Hamiltonian (no tolerance fixes this)",
+    ),
+    "tolerance": (
+        "could not meet rtol/atol with finite, moderate states",
+        "loosen ground_truth rtol/atol, or use method Radau for a stiff system",
+    ),
+    "drift": (
+        "drifted beyond max_energy_drift={drift:g}",
+        "loosen ground_truth max_energy_drift or tighten rtol/atol",
+    ),
+    "failed": ("failed", "see the first failure"),
+}
+
+
+def rejection_message(
+    system: HamiltonianSystem,
+    errors: list[IntegrationError],
+    accepted: int,
+    solver: GroundTruthSolver,
+) -> str:
+    """Why too many trajectories were rejected, one clause (count, first example, what to
+    change) per reason, so that an unbounded H is never told to loosen a tolerance."""
+    clauses = []
+    for reason, (what, hint) in _HINTS.items():
+        group = [e for e in errors if e.reason == reason]
+        if group:
+            what = what.format(drift=solver.max_energy_drift)
+            clauses.append(f"{len(group)} {what} ({hint}; first: {group[0]})")
+    return (
+        f"{system.name}: {len(errors)} of {accepted + len(errors)} trajectories rejected, "
+        f"more than max_rejection_rate allows: " + "; ".join(clauses)
+    )
 
 
 def simulate(
@@ -119,7 +219,10 @@ def simulate(
     are replaced by fresh draws from the same generator in the next round, until
     ``n_trajectories`` are accepted. The number of rejected draws is stored in the attr
     ``n_resampled``; more than ``max_rejection_rate`` × ``n_trajectories`` rejections
-    raise, since the data would no longer follow the sampler's distribution.
+    raise, since the data would no longer follow the sampler's distribution; the message
+    counts the rejections by reason (unbounded or singular H, unmet tolerances, energy
+    drift), each with what to change. A state where H is not real-valued (its derivatives
+    are NaN) raises at once, naming the system, H and the state.
 
     Returns
     -------
@@ -132,22 +235,21 @@ def simulate(
         raise ValueError("need at least one trajectory and two time points")
     rng = np.random.default_rng(seed)
     t = np.arange(n_steps) * dt
-    qs, ps, energies, rejected = [], [], [], 0
+    qs, ps, failures = [], [], []
     need = n_trajectories
     while need > 0:
         q0, p0 = system.sample_initial_states(rng, need)
-        q, p, energy, ok = integrate_states(system, q0, p0, t, solver, workers, progress)
+        q, p, _, errors = integrate_states(system, q0, p0, t, solver, workers, progress)
+        ok = np.array([e is None for e in errors], dtype=bool)
         qs.append(q[ok])
         ps.append(p[ok])
-        energies.append(energy[ok])
-        rejected += int((~ok).sum())
+        failures += [e for e in errors if e is not None]
         need -= int(ok.sum())
-        if rejected > max_rejection_rate * n_trajectories:
+        if len(failures) > max_rejection_rate * n_trajectories:
             raise IntegrationError(
-                f"{system.name}: {rejected} of {n_trajectories + rejected} trajectories "
-                f"failed or drifted beyond max_energy_drift={solver.max_energy_drift}; "
-                "loosen the tolerance or tighten rtol/atol"
+                rejection_message(system, failures, n_trajectories - need, solver)
             )
+    rejected = len(failures)
     if rejected:
         log.info("%s: resampled %d rejected trajectories", system.name, rejected)
     q, p = np.concatenate(qs), np.concatenate(ps)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,6 +12,7 @@ import numpy as np
 import xarray as xr
 
 from hampipe.core.config import suggest
+from hampipe.core.files import atomic_write
 from hampipe.core.provenance import __version__, provenance
 
 if TYPE_CHECKING:
@@ -139,23 +139,18 @@ def write_dataset(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     attributes of :func:`output_attrs` (CF attributes and the job's provenance) and the
     CF fixes of :func:`_prepare_cf` (``long_name`` where missing, no ``_FillValue`` on
     coordinates), so that the dataset in memory equals the file; every variable and
-    attribute it had stays. The file is written to a temporary name and renamed: a
-    failed write leaves any existing file at ``path`` untouched. It carries no timestamp
+    attribute it had stays. The file is written to a temporary name and renamed
+    (:func:`hampipe.core.files.atomic_write`): a failed write leaves any existing file at
+    ``path`` untouched, and a full disk raises
+    :class:`~hampipe.core.files.DiskFullError` naming ``path``. It carries no timestamp
     nor host name, so the same dataset (in the same checkout) gives byte-identical
     files.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     _prepare_cf(ds)
     ds.attrs.update(output_attrs(ds))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_write(path) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 

@@ -9,13 +9,13 @@ Resumable training state is another kind of file, kept by :mod:`hampipe.training
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from hampipe.core.files import atomic_write
 from hampipe.core.provenance import __version__, provenance
 from hampipe.data.io import InputFileError
 from hampipe.models.method import Method
@@ -74,10 +74,12 @@ def save_model(
     ``torch.load(path, weights_only=True)`` and by :func:`load_model`; its
     ``"provenance"`` entry is the job's record (:func:`hampipe.core.provenance.provenance`:
     version, git commit, rule, params hash, input checksums), printed by
-    ``hampipe provenance FILE``.
+    ``hampipe provenance FILE``. Written through
+    :func:`hampipe.core.files.atomic_write`: a failed write leaves any previous file, and
+    a full disk (which torch reports as ``unexpected pos``) raises
+    :class:`~hampipe.core.files.DiskFullError` naming ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": MODEL_FORMAT,
         "method": entry or method.name,
@@ -92,14 +94,8 @@ def save_model(
         "hampipe_version": __version__,
         "provenance": provenance(),
     }
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_write(path) as tmp:
         torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 

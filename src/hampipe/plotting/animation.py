@@ -10,7 +10,6 @@ import base64
 import html
 import math
 import os
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from matplotlib.animation import FuncAnimation, PillowWriter  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 
+from hampipe.core.files import atomic_write, write_text  # noqa: E402
 from hampipe.core.provenance import gif_with_comment, html_meta, record_json  # noqa: E402
 from hampipe.plotting.figures import add_footer
 from hampipe.plotting.rollout_helpers import (  # noqa: E402
@@ -75,8 +75,10 @@ def write_orbit_animation(
 
     The GIF carries the job's provenance record in a comment extension
     (``hampipe provenance FILE`` prints it). It is first written to a hidden temporary
-    file in ``path``'s directory and then moved onto ``path`` with :func:`os.replace`,
-    so ``path`` is either absent, the old file, or the complete new one.
+    file in ``path``'s directory and then moved onto ``path`` with :func:`os.replace`
+    (:func:`hampipe.core.files.atomic_write`), so ``path`` is either absent, the old
+    file, or the complete new one; a full disk raises
+    :class:`~hampipe.core.files.DiskFullError` naming ``path``.
 
     Parameters
     ----------
@@ -215,15 +217,13 @@ def write_orbit_animation(
         animation = FuncAnimation(
             fig, draw, frames=len(index), init_func=lambda: draw(0), blit=False, repeat=False
         )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp.gif")
         try:
-            animation.save(tmp, writer=PillowWriter(fps=fps))
-            tmp.write_bytes(gif_with_comment(tmp.read_bytes(), record_json()))
-            os.replace(tmp, path)
+            # Pillow picks the format from the name: the temp file ends in .gif too.
+            with atomic_write(path, suffix=".tmp.gif") as tmp:
+                animation.save(tmp, writer=PillowWriter(fps=fps))
+                tmp.write_bytes(gif_with_comment(tmp.read_bytes(), record_json()))
         finally:
             plt.close(fig)
-            tmp.unlink(missing_ok=True)
     return frame_times
 
 
@@ -247,9 +247,4 @@ def write_animation_page(
         f"<p>{html.escape(footer)}</p>" if footer else "",
         "</body></html>",
     ]
-    page = Path(page)
-    page.parent.mkdir(parents=True, exist_ok=True)
-    tmp = page.with_name(f".{page.name}.{os.getpid()}.tmp")
-    tmp.write_text("\n".join(line for line in lines if line) + "\n")
-    os.replace(tmp, page)
-    return page
+    return write_text(page, "\n".join(line for line in lines if line) + "\n")

@@ -18,6 +18,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from hampipe.core.files import atomic_write  # noqa: E402
 from hampipe.core.provenance import PDF_INFO_KEY, PNG_TEXT_KEY, provenance  # noqa: E402
 from hampipe.plotting.collect import colour_of, label_of  # noqa: E402
 
@@ -205,11 +206,12 @@ def save_figure(
     (:func:`hampipe.core.provenance.provenance`) as JSON: in the PDF's ``Keywords`` (with
     a summary in ``Subject``), in the PNG's ``hampipe_provenance`` text chunk
     (``hampipe provenance FILE`` prints it). The CSV stays plain. Each file is written
-    to a temporary name in its directory and renamed, so a failed run never leaves a
-    half-written figure.
+    to a temporary name in its directory and renamed
+    (:func:`hampipe.core.files.atomic_write`), so a failed run never leaves a
+    half-written figure, and a full disk raises
+    :class:`~hampipe.core.files.DiskFullError` naming the file.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if footer:
         add_footer(fig, footer)
     record = provenance()
@@ -222,16 +224,13 @@ def save_figure(
     targets = [(path, {"metadata": pdf}), (path.with_suffix(".png"), {"dpi": 150, "metadata": png})]
     try:
         for target, options in targets:
-            tmp = target.with_name(f".{target.name}.tmp")
-            fig.savefig(tmp, format=target.suffix[1:], **options)
-            os.replace(tmp, target)
+            with atomic_write(target) as tmp:
+                fig.savefig(tmp, format=target.suffix[1:], **options)
     finally:
         plt.close(fig)
     if table is not None:
-        csv = path.with_suffix(".csv")
-        tmp = csv.with_name(f".{csv.name}.tmp")
-        table.to_csv(tmp, index=False)
-        os.replace(tmp, csv)
+        with atomic_write(path.with_suffix(".csv")) as tmp:
+            table.to_csv(tmp, index=False)
     return path
 
 

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from hampipe.core.files import write_text
 from hampipe.core.provenance import html_meta, markdown_comment, record_json
 from hampipe.core.registry import Registry
 from hampipe.data.io import read_dataset
@@ -353,7 +354,9 @@ def html_table(table: pd.DataFrame, header: str | None = None, record: str | Non
 
 def save_table(table: pd.DataFrame, path: str | os.PathLike, header: str | None = None) -> Path:
     """Write ``path`` (CSV) and the same table as Markdown (``.md``) and as an HTML page
-    (``.html``, what the report shows) beside it, each atomically.
+    (``.html``, what the report shows) beside it, each atomically
+    (:func:`hampipe.core.files.write_text`: a full disk raises
+    :class:`~hampipe.core.files.DiskFullError` naming the file).
 
     ``header`` (the run's scale, :class:`hampipe.plan.scale.Scale`) opens the Markdown
     copy and the page as a line of its own. The job's provenance record ends the
@@ -362,7 +365,6 @@ def save_table(table: pd.DataFrame, path: str | os.PathLike, header: str | None 
     the CSV stays plain.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     record = record_json()
     markdown = markdown_table(table)
     if header:
@@ -373,9 +375,7 @@ def save_table(table: pd.DataFrame, path: str | os.PathLike, header: str | None 
         (path.with_suffix(".md"), markdown),
         (path.with_suffix(".html"), html_table(table, header, record)),
     ):
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, target)
+        write_text(target, text)
     return path
 
 

@@ -108,6 +108,11 @@ class HamiltonianSystem:
     def dof_names(self) -> list[str]:
         raise NotImplementedError
 
+    @property
+    def momentum_names(self) -> list[str]:
+        """Names of the conjugate momenta p_1..p_n (``p_<coordinate>`` unless written)."""
+        return [f"p_{name}" for name in self.dof_names]
+
     def potential_extent(self) -> tuple[float, float, float, float] | None:
         """``(x_min, x_max, y_min, y_max)`` of the plane where the potential V(q) is worth
         mapping, or None: a system that sets it gets the potential figures (SANN

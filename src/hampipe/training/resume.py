@@ -21,7 +21,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any
 
 import torch
 
+from hampipe.core.files import TMP_SUFFIX, atomic_write
 from hampipe.core.provenance import __version__, file_checksum
 from hampipe.training.stopping import EarlyStopping
 
@@ -173,7 +173,7 @@ class Checkpointer:
             if path.is_file()
             and (
                 (path.suffix == ".pt" and path != self.path)
-                or (path.name.startswith(".") and path.name.endswith(".tmp"))
+                or (path.name.startswith(".") and path.name.endswith(TMP_SUFFIX))
             )
         ]
         for path in stale:
@@ -205,11 +205,12 @@ class Checkpointer:
         """Write the state after ``epochs_done`` epochs to :attr:`path`, atomically.
 
         The file is written to a temp file in the same directory, synced, then moved
-        over :attr:`path` with ``os.replace``: a kill at any moment leaves either the
-        previous checkpoint or the new one, never a truncated file. It holds tensors and
+        over :attr:`path` with ``os.replace`` (:func:`hampipe.core.files.atomic_write`):
+        a kill at any moment leaves either the previous checkpoint or the new one, never
+        a truncated file, and a full disk raises
+        :class:`~hampipe.core.files.DiskFullError` naming the file. It holds tensors and
         built-in types only, so :meth:`load` reads it with ``weights_only=True``.
         """
-        self.directory.mkdir(parents=True, exist_ok=True)
         payload = {
             "format": RESUME_FORMAT,
             "key": self.key,
@@ -223,16 +224,8 @@ class Checkpointer:
             "stopping": stopping.state_dict() if stopping is not None else None,
             "hampipe_version": __version__,
         }
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.key}.", suffix=".tmp", dir=self.directory)
-        try:
-            with os.fdopen(fd, "wb") as stream:
-                torch.save(payload, stream)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(tmp, self.path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        with atomic_write(self.path, sync=True) as tmp:
+            torch.save(payload, tmp)
         return self.path
 
     def load(self) -> dict[str, Any] | None:

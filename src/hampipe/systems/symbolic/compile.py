@@ -146,6 +146,17 @@ class _Compiled:
             raise ConfigError(f"{where}: H is infinite or undefined{suffix} ({H})")
         if H.has(sympy.I):
             raise ConfigError(f"{where}: H has an imaginary part{suffix} ({H})")
+        for node in sympy.postorder_traversal(H):  # innermost first
+            # A constant sub-expression that is not a plain real number (acos(2),
+            # (-2)**(1/3), log(-2)): numpy evaluates it to NaN, so H would be NaN everywhere.
+            if node.free_symbols or node.is_Number or node.is_NumberSymbol:
+                continue
+            value = sympy.N(node, 15)
+            if value.is_extended_real is False:
+                raise ConfigError(
+                    f"{where}: {node} is not a real number{suffix} (it is {value}); H must "
+                    "be real-valued"
+                )
 
     @staticmethod
     def _clean(expression):
