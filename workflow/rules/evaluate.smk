@@ -19,6 +19,8 @@ rule evaluate:
         noise=lookup(dpath="systems/{system}/evaluation/noise", within=config),
         seed=get_evaluate_seed,
         prediction=get_prediction,
+        learner=get_learner,
+        hyperparameters=get_hyperparameters,
         entry="{method}",
         device=config["device"],
     script:

@@ -21,4 +21,9 @@ evaluate_file(
     threads=snakemake.threads,
     device=snakemake.params.device,
     system=snakemake.params.system,
+    expect={
+        **snakemake.wildcards,
+        "learner": snakemake.params.learner,
+        "hyperparameters": snakemake.params.hyperparameters,
+    },
 )

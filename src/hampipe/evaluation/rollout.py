@@ -435,6 +435,7 @@ def evaluate_file(
     noise: float = 0.0,
     seed: int = 0,
     entry: str | None = None,
+    expect: Mapping[str, Any] | None = None,
 ) -> None:
     """The ``evaluate`` stage: roll out a model file over a test split file.
 
@@ -446,6 +447,10 @@ def evaluate_file(
     ``system`` the stage's ``system`` param (:func:`hampipe.systems.system_from_spec`): the
     true system is built from it and ``test`` checked against it
     (:func:`hampipe.data.io.check_system`); ``entry`` the ``{method}`` evaluated.
+    ``expect``: the job's ``system``, ``method`` and ``seed`` wildcards and its entry's
+    ``learner`` and ``hyperparameters``, which ``test`` (of split ``test``) and
+    ``model`` must have been written for (:func:`hampipe.data.io.check_identity`,
+    :func:`hampipe.models.io.check_model`); a NaN or inf in either is refused too.
     """
     from hampipe.data.io import read_dataset, write_dataset
     from hampipe.models.device import pick_device
@@ -457,8 +462,8 @@ def evaluate_file(
     integrator = settings.pop("integrator")
     settings = integrator_options(integrator, settings)
     true_system = system_from_spec(system)
-    test_data = read_dataset(test, "data", system=true_system)
-    learned = load_model(model).to(pick_device(device))
+    test_data = read_dataset(test, "data", true_system, {**(expect or {}), "split": "test"})
+    learned = load_model(model, system=true_system, expect=expect).to(pick_device(device))
     ds = evaluate(
         learned,
         test_data,

@@ -343,6 +343,7 @@ def train_to_file(
     checkpoint: Mapping[str, Any] | None = None,
     *,
     system: Mapping[str, Any],
+    expect: Mapping[str, Any] | None = None,
 ) -> None:
     """The ``train`` stage: train ``learner`` on a split file and save the model file.
 
@@ -378,6 +379,10 @@ def train_to_file(
         The stage's ``system`` param (:func:`hampipe.systems.system_from_spec`): the true
         system is built from it, ``train_data`` checked against it
         (:func:`hampipe.data.io.check_system`) and the method given it.
+    expect
+        The job's wildcards (``system``, ``method``, ``seed``): ``train_data`` must be
+        a training split and both it and ``sai`` written for that system
+        (:func:`hampipe.data.io.check_identity`); either holding NaN or inf is refused.
     """
     from hampipe.data.io import read_dataset
     from hampipe.systems import system_from_spec
@@ -385,8 +390,9 @@ def train_to_file(
     torch.set_num_threads(max(1, threads))
     resolved = pick_device(device)
     true_system = system_from_spec(system)
-    data = read_dataset(train_data, "data", system=true_system)
-    annotation = read_dataset(sai, "sai") if sai else None
+    wanted = {**(expect or {}), "split": "train"}
+    data = read_dataset(train_data, "data", true_system, wanted)
+    annotation = read_dataset(sai, "sai", expect=wanted) if sai else None
     checkpoints = None
     if checkpoint is not None:
         job = checkpoint_key(learner, entry, hyperparameters, seed, resolved, [train_data, sai])
