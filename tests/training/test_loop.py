@@ -20,6 +20,7 @@ from hampipe.training import (
     train,
     train_to_file,
 )
+from hampipe.training.loop import check_blowup
 from hampipe.training.observations import observed_annotation
 from tests.helpers import in_job, paper_config
 
@@ -322,3 +323,34 @@ def test_an_sai_file_of_another_system_trains_nothing(tmp_path, spring_train):
                       output=str(tmp_path / "sann.pt"), progress=False, system=SPRING_SPEC,
                       expect={**RUN, "method": "sann"})  # fmt: skip
     assert not (tmp_path / "sann.pt").exists()
+
+
+# -- blow-ups ---------------------------------------------------------------------------
+
+
+def test_check_blowup_compares_the_last_epoch_with_the_lowest_before_it():
+    assert check_blowup([5.0], 10, "methods.hnn", 3) is None
+    assert check_blowup([5.0, 0.5, 4.9], 10, "methods.hnn", 3) is None  # 9.8 times
+    message = check_blowup([5.0, 0.5, 6.0, 5.5], 10, "methods.hnn", 9)
+    assert message.startswith(
+        "methods.hnn: loss grew to 5.5 at epoch 4 of 9, 11 times its lowest so far (0.5 at "
+        "epoch 2; methods.hnn.blowup_factor is 10)"
+    )
+
+
+def test_a_loss_that_blows_up_stops_training_and_writes_no_model(tmp_path, spring_train):
+    """HNN at a learning rate of 10: the loss grows by orders of magnitude while every
+    number stays finite; training stops as at a NaN loss, naming the key."""
+    data = split_file(tmp_path / "train.nc", spring_train[0])
+    with pytest.raises(FloatingPointError) as error:
+        train_job(tmp_path, data, learning_rate=10.0, lr_schedule="constant", epochs=30)
+    message = str(error.value)
+    assert message.startswith("methods.hnn: loss grew to ")
+    assert "methods.hnn.blowup_factor is 10000). Likely causes: a learning rate too" in message
+    assert not (tmp_path / "models").exists()
+    # the same run with the check out of the way trains all its epochs on finite losses
+    output = train_job(tmp_path, data, learning_rate=10.0, lr_schedule="constant", epochs=30,
+                       blowup_factor=1e300)  # fmt: skip
+    losses = load_model(output).checkpoint["history"]["loss"]
+    assert len(losses) == 30 and np.isfinite(losses).all()
+    assert max(losses[e] / min(losses[:e]) for e in range(1, 30)) > 1e4

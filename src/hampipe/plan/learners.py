@@ -171,6 +171,12 @@ LEARNING = Block(
     ),
     batch_size=integer(1024, "examples per mini-batch", minimum=1),
     learning_rate=number(1.0e-3, "initial Adam learning rate", exclusive_minimum=0),
+    blowup_factor=number(
+        1.0e4,
+        "training stops as diverged, writing no model, once an epoch's mean training loss "
+        "exceeds this many times the lowest epoch loss so far (as at a NaN loss)",
+        exclusive_minimum=1,
+    ),
     lr_schedule=choice(
         "lr_schedules",
         "cosine",
