@@ -360,8 +360,8 @@ def evaluate_job(files, model="hnn.pt", test="test.nc", **options):
 
 
 def test_the_evaluation_job_reads_the_run_it_asked_for(job_files):
-    ev = read_dataset(evaluate_job(job_files), "evaluation")
-    assert ev.attrs["trained_as"] == "hnn"
+    ev = read_dataset(evaluate_job(job_files, divergence_bound=50.0), "evaluation")
+    assert ev.attrs["trained_as"] == "hnn" and ev.attrs["divergence_bound"] == 50.0
     assert not ev.diverged.any()
 
 

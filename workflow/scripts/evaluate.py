@@ -21,6 +21,7 @@ evaluate_file(
     threads=snakemake.threads,
     device=snakemake.params.device,
     system=snakemake.params.system,
+    divergence_bound=snakemake.params.divergence_bound,
     expect={
         **snakemake.wildcards,
         "learner": snakemake.params.learner,
