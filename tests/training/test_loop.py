@@ -296,7 +296,7 @@ def test_a_split_of_another_system_or_split_trains_nothing(
         train_job(tmp_path, data)
     assert str(error.value) == (
         f"{data}: written for {found}, but this job reads {wanted}: a file of another run "
-        "is in its place; rebuild it with the workflow"
+        "is in its place; delete it and rerun the workflow, which makes it again"
     )
     assert not (tmp_path / "models").exists()
 

@@ -178,6 +178,11 @@ CONTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 FILE_FORMAT = 1
 
 
+#: What the message of a refused input tells the user to do: the workflow makes again a
+#: file that is missing, not one that is present but wrong.
+REMAKE = "delete it and rerun the workflow, which makes it again"
+
+
 class InputFileError(ValueError):
     """A stage's input file is unreadable or is not the kind of file the stage reads."""
 
@@ -279,7 +284,7 @@ def check_identity(
         wanted = " and ".join(f"{key} {value!r}" for key, _, value in wrong)
         raise InputFileError(
             f"{source}: written for {found}, but this job reads {wanted}: a file of another "
-            "run is in its place; rebuild it with the workflow"
+            f"run is in its place; {REMAKE}"
         )
 
 
@@ -305,7 +310,7 @@ def check_finite(ds: xr.Dataset, names: tuple[str, ...], source: str | os.PathLi
             raise InputFileError(
                 f"{source}: variable {name!r} holds {values[first]} at index {at} "
                 f"({int(bad.sum())} of {values.size} values not finite): the file is damaged "
-                "or was edited; rebuild it with the workflow"
+                f"or was edited; {REMAKE}"
             )
 
 

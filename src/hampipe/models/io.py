@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from hampipe.core.provenance import __version__, provenance
-from hampipe.data.io import IDENTITY_KEYS, InputFileError, check_identity
+from hampipe.data.io import IDENTITY_KEYS, REMAKE, InputFileError, check_identity
 from hampipe.models.method import Method
 from hampipe.models.model import Model
 from hampipe.models.registry import MODELS
@@ -183,8 +183,7 @@ def check_model(
     if system is not None and found is not None and found != system.name:
         raise InputFileError(
             f"{source}: trained on system {found!r}, but this job's system is "
-            f"{system.name!r}: a file of another run is in its place; rebuild it with the "
-            "workflow"
+            f"{system.name!r}: a file of another run is in its place; {REMAKE}"
         )
     if expect is None:
         return
@@ -205,7 +204,7 @@ def check_model(
     if learner is not None and learner_found is not None and learner != learner_found:
         raise InputFileError(
             f"{source}: trained by learner {learner_found!r}, but this job's entry is a "
-            f"{learner!r}: a file of another run is in its place; rebuild it with the workflow"
+            f"{learner!r}: a file of another run is in its place; {REMAKE}"
         )
     if settings is not None and isinstance(settings_found, Mapping) and not same_training:
         ours = training_settings(learner or str(learner_found), settings)
@@ -214,7 +213,7 @@ def check_model(
         shown = "; ".join(f"{k} {theirs.get(k)!r} (file) vs {ours.get(k)!r} (job)" for k in differ)
         raise InputFileError(
             f"{source}: trained with other settings than this job's entry: {shown}: a stale "
-            "model file; rebuild it with the workflow"
+            f"model file; {REMAKE}"
         )
 
 
@@ -236,7 +235,7 @@ def check_weights(state: Mapping[str, torch.Tensor], source: str | os.PathLike) 
             raise InputFileError(
                 f"{source}: model parameter {name!r} holds {value} ({int(bad.sum())} of "
                 f"{tensor.numel()} values not finite): the file is damaged or was edited; "
-                "retrain it with the workflow"
+                f"{REMAKE}"
             )
 
 
