@@ -88,7 +88,9 @@ def test_a_stale_model_file_names_the_settings_that_differ(tmp_path):
 
 def test_a_learner_that_differs_is_refused(tmp_path):
     path = saved(tmp_path / "hnn.pt")
-    with pytest.raises(InputFileError, match=r"trained by learner 'hnn', but this job's entry"):
+    with pytest.raises(
+        InputFileError, match=r"trained by learner 'hnn', but this job's entry trains learner 'ode'"
+    ):
         load_model(path, expect=expect(learner="ode"))
 
 

@@ -203,8 +203,8 @@ def check_model(
     check_identity(recorded_run(payload), expect, source)
     if learner is not None and learner_found is not None and learner != learner_found:
         raise InputFileError(
-            f"{source}: trained by learner {learner_found!r}, but this job's entry is a "
-            f"{learner!r}: a file of another run is in its place; {REMAKE}"
+            f"{source}: trained by learner {learner_found!r}, but this job's entry trains "
+            f"learner {learner!r}: a file of another run is in its place; {REMAKE}"
         )
     if settings is not None and isinstance(settings_found, Mapping) and not same_training:
         ours = training_settings(learner or str(learner_found), settings)
