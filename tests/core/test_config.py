@@ -102,7 +102,8 @@ def test_whole_blocks_left_out_get_their_defaults():
     del config["systems"]["spring"]["ground_truth"]
     validate_config(config, SCHEMA)
     assert config["methods"]["sann"]["partitions"] == {"stiff": 50, "nonstiff": 10}
-    assert config["systems"]["spring"]["evaluation"] == {"step": 0.01, "noise": 0.0}
+    evaluation = {"step": 0.01, "noise": 0.0, "divergence_bound": 1000.0}
+    assert config["systems"]["spring"]["evaluation"] == evaluation
     assert config["systems"]["spring"]["ground_truth"]["method"] == "DOP853"
 
 

@@ -225,3 +225,26 @@ def test_probe_file_errors(files):
     with pytest.raises(ValueError, match=r"^system: expected a mapping with keys name"):
         probe_file(files / "exact.pt", x, "field", system="spring")
     assert not x.exists()
+
+
+def test_probe_file_refuses_another_methods_model_file(tmp_path):
+    """Another entry's model file in HNN's place: refused naming both entries, nothing written."""
+    from hampipe.data import InputFileError
+    from tests.helpers import in_job
+
+    path = tmp_path / "hnn_tanh.pt"
+    with in_job("train", system="spring", method="hnn_tanh", seed="0"):
+        save_model(path, METHODS["hnn"](exact_spring_model(), {}), {"loss": [1.0]}, "spring",
+                   seed=0, entry="hnn_tanh")  # fmt: skip
+    out = tmp_path / "field.nc"
+    job = {"system": "spring", "method": "hnn", "seed": "0", "kind": "field"}
+    with pytest.raises(InputFileError) as error:
+        probe_file(path, out, "field", system=SPRING_SPEC, expect=job, points=5)
+    assert str(error.value).startswith(
+        f"{path}: written for method 'hnn_tanh', but this job reads method 'hnn'"
+    )
+    assert not out.exists()
+    probe_file(
+        path, out, "field", system=SPRING_SPEC, expect={**job, "method": "hnn_tanh"}, points=5
+    )
+    assert read_dataset(out).attrs["method"] == "hnn_tanh"

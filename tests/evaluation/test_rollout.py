@@ -23,7 +23,7 @@ from hampipe.evaluation import (
 )
 from hampipe.models import METHODS, load_model, save_model
 from hampipe.systems import make_system
-from tests.helpers import exact_spring_model
+from tests.helpers import exact_spring_model, in_job
 
 
 def test_rollout_of_the_exact_model_follows_the_true_orbit():
@@ -328,3 +328,72 @@ def test_evaluate_file_refuses_a_test_split_of_another_system(stage_files, spec,
     assert found in message.split("but this job's")[0]
     assert wanted in message.split("but this job's")[1]
     assert not out.exists()
+
+
+# -- what an evaluation job refuses ------------------------------------------------------
+
+#: The evaluate job of run 0 of ``hnn`` on the spring: its wildcards and its entry.
+RUN = {"system": "spring", "method": "hnn", "seed": "0", "learner": "hnn",
+       "hyperparameters": {"model": "separable"}}  # fmt: skip
+
+
+@pytest.fixture
+def job_files(tmp_path):
+    """A spring test split and an exact HNN model file, as the workflow's jobs write them;
+    ``srnn.pt`` is run 0 of ``srnn`` on the spring."""
+    spring = make_system("spring")
+    with in_job("simulate", system="spring", split="test"):
+        write_dataset(simulate(spring, 2, 5, 0.1, seed=1), tmp_path / "test.nc")
+    for learner in ("hnn", "srnn"):
+        method = METHODS[learner](exact_spring_model(), {"model": "separable"})
+        with in_job("train", system="spring", method=learner, seed="0"):
+            save_model(tmp_path / f"{learner}.pt", method, {"loss": [1.0]}, "spring", seed=4,
+                       entry=learner)  # fmt: skip
+    return tmp_path
+
+
+def evaluate_job(files, model="hnn.pt", test="test.nc", **options):
+    out = files / "eval.nc"
+    evaluate_file(str(files / model), str(files / test), 0.01, str(out), system=SPRING_SPEC,
+                  entry="hnn", expect=RUN, **options)  # fmt: skip
+    return out
+
+
+def test_the_evaluation_job_reads_the_run_it_asked_for(job_files):
+    ev = read_dataset(evaluate_job(job_files, divergence_bound=50.0), "evaluation")
+    assert ev.attrs["trained_as"] == "hnn" and ev.attrs["divergence_bound"] == 50.0
+    assert not ev.diverged.any()
+
+
+def test_another_methods_model_file_is_not_evaluated(job_files):
+    """SRNN's model file in HNN's place: refused, naming both, nothing written."""
+    with pytest.raises(InputFileError) as error:
+        evaluate_job(job_files, model="srnn.pt")
+    assert str(error.value).startswith(
+        f"{job_files / 'srnn.pt'}: written for method 'srnn', but this job reads method 'hnn'"
+    )
+    assert not (job_files / "eval.nc").exists()
+
+
+def test_nan_in_the_test_split_is_no_divergence(job_files):
+    test = read_dataset(job_files / "test.nc")
+    test["q"].values[1, 3, 0] = np.nan
+    test.to_netcdf(job_files / "nan.nc")  # its job's record kept
+    with pytest.raises(InputFileError) as error:
+        evaluate_job(job_files, test="nan.nc")
+    assert str(error.value).startswith(
+        f"{job_files / 'nan.nc'}: variable 'q' holds nan at index trajectory=1, time=3, dof=0"
+    )
+    assert not (job_files / "eval.nc").exists()
+
+
+def test_nan_in_the_weights_is_no_divergence(job_files):
+    payload = torch.load(job_files / "hnn.pt", weights_only=True)
+    payload["state_dict"]["M"].fill_(float("nan"))
+    torch.save(payload, job_files / "hnn.pt")
+    with pytest.raises(InputFileError) as error:
+        evaluate_job(job_files)
+    assert str(error.value).startswith(
+        f"{job_files / 'hnn.pt'}: model parameter 'M' holds nan (1 of 1 values not finite)"
+    )
+    assert not (job_files / "eval.nc").exists()

@@ -253,7 +253,8 @@ def test_a_named_variant_of_a_built_in_system():
     with its own settings and the built-in's defaults, checked as the built-in's entry."""
     plan = plan_of(overrides={"systems": {"dgnet_spring": VARIANT}})
     spec = plan.config["systems"]["dgnet_spring"]
-    assert spec["evaluation"] == {"step": 0.01, "noise": 0.0}  # defaults filled
+    # defaults filled
+    assert spec["evaluation"] == {"step": 0.01, "noise": 0.0, "divergence_bound": 1000.0}
     assert plan.system_spec("dgnet_spring") == {
         "name": "spring",
         "parameters": {"k": 2.0, "m": 0.5},

@@ -107,3 +107,53 @@ def test_annotate_file_refuses_a_split_of_another_system(three_body_file, tmp_pa
     with pytest.raises(InputFileError, match=r'"m1": 1\.0.*but .*"m1": 2\.0'):
         annotate_file(str(three_body_file), str(out), system=heavier)
     assert not out.exists()
+
+
+#: The sai stage's ``system`` param and wildcards for the spring.
+SPRING = {"name": "spring", "parameters": {}, "definition": {}}
+
+
+def spring_split(path, split="train", change=None):
+    """A spring split written by the ``simulate`` job of ``spring``/``split``, after
+    ``change(ds)`` (to damage it)."""
+    from hampipe.data import write_dataset
+    from tests.helpers import in_job
+
+    ds = simulate(make_system("spring", initial_state={"radius": [1.0, 2.0]}), 3, 6, 0.1, seed=0)
+    if change is not None:
+        change(ds)
+    with in_job("simulate", system="spring", split=split):
+        return write_dataset(ds, path)
+
+
+def zero_state(ds):
+    ds["q"].values[1, 2] = 0.0
+    ds["p"].values[1, 2] = 0.0
+
+
+def nan_momentum(ds):
+    ds["p"].values[2, 4] = np.nan
+
+
+@pytest.mark.parametrize(
+    ("split", "change", "message"),
+    [
+        ("test", None, "written for split 'test', but this job reads split 'train'"),
+        ("train", nan_momentum, "variable 'p' holds nan at index trajectory=2, time=4, dof=0"),
+        ("train", zero_state, "the SAI (SANN Eq. 5) at index trajectory=1, interval=2 is inf"),
+    ],
+)
+def test_annotate_file_refuses_a_wrong_or_damaged_split_and_writes_nothing(
+    tmp_path, split, change, message
+):
+    """The test split in the training split's place, a NaN in it (not carried into NaN
+    SAI values), a zero state (whose SAI is infinite): named where they enter."""
+    from hampipe.data import InputFileError
+    from hampipe.sai import annotate_file
+
+    train = spring_split(tmp_path / "train.nc", split, change)
+    out = tmp_path / "sai.nc"
+    with pytest.raises(InputFileError) as error:
+        annotate_file(str(train), str(out), system=SPRING, expect={"system": "spring"})
+    assert str(error.value).startswith(f"{train}: {message}")
+    assert not out.exists()

@@ -1,6 +1,7 @@
 """The training loop: reproducibility, validation, observation noise and their edge cases."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ import torch
 import xarray as xr
 
 from hampipe.core import resolve_method
-from hampipe.data import simulate, write_dataset
+from hampipe.data import InputFileError, simulate, write_dataset
 from hampipe.models import METHODS, load_model
 from hampipe.sai import annotate
 from hampipe.systems import make_system
@@ -19,8 +20,9 @@ from hampipe.training import (
     train,
     train_to_file,
 )
+from hampipe.training.loop import check_blowup
 from hampipe.training.observations import observed_annotation
-from tests.helpers import paper_config
+from tests.helpers import in_job, paper_config
 
 CONFIG = paper_config()
 #: Small networks, few epochs and few sub-steps: each run takes well under a second.
@@ -245,3 +247,110 @@ def test_the_noise_level_does_not_move_the_validation_split():
         for noise in (0.0, 0.01, 0.1)
     }
     assert held_out[0.0] == held_out[0.01] == held_out[0.1]
+
+
+# -- what a training job refuses ---------------------------------------------------------
+
+#: The train stage's ``system`` param and wildcards of run 0 of ``hnn`` on the spring.
+SPRING_SPEC = {"name": "spring", "parameters": {}, "definition": {}}
+RUN = {"system": "spring", "method": "hnn", "seed": "0"}
+
+
+def train_job(tmp_path, data, **overrides) -> Path:
+    """Run the train stage of ``RUN`` on the split file ``data``; return its output path."""
+    output = tmp_path / "models" / "hnn.pt"
+    threads = torch.get_num_threads()
+    try:
+        train_to_file("hnn", hyperparameters("hnn", **overrides), str(data), None, seed=3,
+                      output=str(output), entry="hnn", progress=False, system=SPRING_SPEC,
+                      expect=RUN)  # fmt: skip
+    finally:
+        torch.set_num_threads(threads)
+    return output
+
+
+def split_file(path, ds, system: str = "spring", split: str = "train") -> Path:
+    """``ds`` written by the ``simulate`` job of ``system``/``split`` (a copy: writing
+    adds the job's record to the dataset's attrs)."""
+    with in_job("simulate", system=system, split=split):
+        return write_dataset(ds.copy(), path)
+
+
+@pytest.mark.parametrize(
+    ("system", "split", "found", "wanted"),
+    [
+        ("pendulum", "train", "system 'pendulum'", "system 'spring'"),
+        ("spring", "test", "split 'test'", "split 'train'"),
+    ],
+)
+def test_a_split_of_another_system_or_split_trains_nothing(
+    tmp_path, spring_train, system, split, found, wanted
+):
+    """The pendulum's training split, or the spring's test split, in the spring's
+    training split's place: one message naming the file and both values, no model."""
+    ds = spring_train[0]
+    if system == "pendulum":
+        ds = simulate(make_system("pendulum"), 6, 20, 0.1, seed=3)
+    data = split_file(tmp_path / "train.nc", ds, system, split)
+    with pytest.raises(InputFileError) as error:
+        train_job(tmp_path, data)
+    assert str(error.value) == (
+        f"{data}: written for {found}, but this job reads {wanted}: a file of another run "
+        "is in its place; delete it and rerun the workflow, which makes it again"
+    )
+    assert not (tmp_path / "models").exists()
+
+
+def test_nan_in_the_training_split_trains_nothing(tmp_path, spring_train):
+    ds = spring_train[0].copy(deep=True)
+    ds["q"].values[2, 5, 0] = np.nan
+    data = split_file(tmp_path / "train.nc", ds)
+    with pytest.raises(InputFileError) as error:
+        train_job(tmp_path, data)
+    message = str(error.value)
+    assert message.startswith(f"{data}: variable 'q' holds nan at index trajectory=2, time=5")
+    assert "zero norm" not in message and "diverg" not in message
+    assert not (tmp_path / "models").exists()
+
+
+def test_an_sai_file_of_another_system_trains_nothing(tmp_path, spring_train):
+    ds, sai = spring_train
+    data = split_file(tmp_path / "train.nc", ds)
+    with in_job("sai", system="pendulum"):
+        annotation = write_dataset(sai.copy(), tmp_path / "sai.nc")
+    with pytest.raises(InputFileError, match=r"sai.nc: written for system 'pendulum', but"):
+        train_to_file("sann", hyperparameters("sann"), str(data), str(annotation), seed=3,
+                      output=str(tmp_path / "sann.pt"), progress=False, system=SPRING_SPEC,
+                      expect={**RUN, "method": "sann"})  # fmt: skip
+    assert not (tmp_path / "sann.pt").exists()
+
+
+# -- blow-ups ---------------------------------------------------------------------------
+
+
+def test_check_blowup_compares_the_last_epoch_with_the_lowest_before_it():
+    assert check_blowup([5.0], 10, "methods.hnn", 3) is None
+    assert check_blowup([5.0, 0.5, 4.9], 10, "methods.hnn", 3) is None  # 9.8 times
+    message = check_blowup([5.0, 0.5, 6.0, 5.5], 10, "methods.hnn", 9)
+    assert message.startswith(
+        "methods.hnn: loss grew to 5.5 at epoch 4 of 9, 11 times its lowest so far (0.5 at "
+        "epoch 2; methods.hnn.blowup_factor is 10)"
+    )
+
+
+def test_a_loss_that_blows_up_stops_training_and_writes_no_model(tmp_path, spring_train):
+    """HNN at a learning rate of 10: the loss grows by orders of magnitude while every
+    number stays finite; training stops as at a NaN loss, naming the key."""
+    data = split_file(tmp_path / "train.nc", spring_train[0])
+    with pytest.raises(FloatingPointError) as error:
+        train_job(tmp_path, data, learning_rate=10.0, lr_schedule="constant", epochs=30)
+    message = str(error.value)
+    assert message.startswith("methods.hnn: loss grew to ")
+    assert "methods.hnn.blowup_factor is 10000). Likely causes: a learning rate too" in message
+    assert not (tmp_path / "models").exists()
+    # the same run with the check out of the way trains all its epochs on finite losses
+    output = train_job(tmp_path, data, learning_rate=10.0, lr_schedule="constant", epochs=30,
+                       blowup_factor=1e300)  # fmt: skip
+    losses = load_model(output).checkpoint["history"]["loss"]
+    assert len(losses) == 30 and np.isfinite(losses).all()
+    assert max(losses[e] / min(losses[:e]) for e in range(1, 30)) > 1e4

@@ -69,3 +69,18 @@ def test_search_file_round_trip(three_body, tmp_path):
 
     ds = read_dataset(out)
     assert ds.sizes["pair"] == 2 and ds.attrs["method"] == "sann" and ds.attrs["epochs"] == 1
+
+
+def test_search_file_refuses_the_test_split_in_the_training_splits_place(three_body, tmp_path):
+    from hampipe.data import InputFileError
+    from tests.helpers import in_job
+
+    data, sai = three_body
+    with in_job("simulate", system="three_body", split="test"):
+        write_dataset(data.copy(), tmp_path / "train.nc")
+    out = tmp_path / "search.nc"
+    job = {"system": "three_body", "method": "sann"}
+    with pytest.raises(InputFileError, match=r"train.nc: written for split 'test', but this job"):
+        partition_search_file("sann", sann(), tmp_path / "train.nc", None, out, [1], [1, 2],
+                              epochs=1, seed=0, expect=job)  # fmt: skip
+    assert not out.exists()

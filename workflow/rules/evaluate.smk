@@ -17,8 +17,13 @@ rule evaluate:
         system=get_system,
         step=lookup(dpath="systems/{system}/evaluation/step", within=config),
         noise=lookup(dpath="systems/{system}/evaluation/noise", within=config),
+        divergence_bound=lookup(
+            dpath="systems/{system}/evaluation/divergence_bound", within=config
+        ),
         seed=get_evaluate_seed,
         prediction=get_prediction,
+        learner=get_learner,
+        hyperparameters=get_hyperparameters,
         entry="{method}",
         device=config["device"],
     script:

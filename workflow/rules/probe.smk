@@ -15,5 +15,7 @@ rule probe:
     params:
         system=get_system,
         options=get_probe_options,
+        learner=get_learner,
+        hyperparameters=get_hyperparameters,
     script:
         "../scripts/probe.py"

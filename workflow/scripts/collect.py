@@ -13,7 +13,9 @@ start_job(snakemake)
 write_dataset(
     collect(
         evals=snakemake.params.evals,
-        test=read_dataset(snakemake.input.test, "data"),
+        test=read_dataset(
+            snakemake.input.test, "data", expect={**snakemake.wildcards, "split": "test"}
+        ),
         styles=snakemake.params.styles,
         learners=snakemake.params.learners,
         settings=snakemake.params.settings,

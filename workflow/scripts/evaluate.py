@@ -21,4 +21,10 @@ evaluate_file(
     threads=snakemake.threads,
     device=snakemake.params.device,
     system=snakemake.params.system,
+    divergence_bound=snakemake.params.divergence_bound,
+    expect={
+        **snakemake.wildcards,
+        "learner": snakemake.params.learner,
+        "hyperparameters": snakemake.params.hyperparameters,
+    },
 )

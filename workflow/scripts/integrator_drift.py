@@ -13,5 +13,6 @@ integrator_drift_to_file(
     test=snakemake.input.test,
     output=snakemake.output.drift,
     system=snakemake.params.system,
+    expect=dict(snakemake.wildcards.items()),
     **snakemake.params.settings,
 )

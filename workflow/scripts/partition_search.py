@@ -23,4 +23,5 @@ partition_search_file(
     entry=snakemake.wildcards.method,
     threads=snakemake.threads,
     device=snakemake.params.device,
+    expect=dict(snakemake.wildcards.items()),
 )

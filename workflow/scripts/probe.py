@@ -15,5 +15,10 @@ probe_file(
     kind=snakemake.wildcards.kind,
     system=snakemake.params.system,
     threads=snakemake.threads,
+    expect={
+        **snakemake.wildcards,
+        "learner": snakemake.params.learner,
+        "hyperparameters": snakemake.params.hyperparameters,
+    },
     **snakemake.params.options,
 )

@@ -13,4 +13,5 @@ annotate_file(
     train=snakemake.input.train,
     output=snakemake.output.sai,
     system=snakemake.params.system,
+    expect=dict(snakemake.wildcards.items()),
 )

@@ -21,4 +21,5 @@ train_to_file(
     device=snakemake.params.device,
     checkpoint=snakemake.params.checkpoint,
     system=snakemake.params.system,
+    expect=dict(snakemake.wildcards.items()),
 )

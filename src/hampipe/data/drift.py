@@ -117,19 +117,22 @@ def integrator_drift_to_file(
     atol: Sequence[float],
     *,
     system: Mapping[str, Any],
+    expect: Mapping[str, Any] | None = None,
 ) -> None:
     """The ``integrator_drift`` stage: drift runs from the first initial states of a split.
 
     ``system`` is the stage's ``system`` param (:func:`hampipe.systems.system_from_spec`):
     the true system is built from it and the ground-truth file ``test`` checked against
     it (:func:`hampipe.data.io.check_system`); the first ``trajectories`` initial states
-    are integrated and the result written to ``output`` (NetCDF).
+    are integrated and the result written to ``output`` (NetCDF). ``expect``: the job's
+    wildcards, which ``test`` (a test split) must have been written for
+    (:func:`hampipe.data.io.check_identity`).
     """
     from hampipe.data.io import read_dataset, write_dataset
     from hampipe.systems import system_from_spec
 
     true_system = system_from_spec(system)
-    data = read_dataset(test, "data", system=true_system)
+    data = read_dataset(test, "data", true_system, {**(expect or {}), "split": "test"})
     if trajectories > data.sizes["trajectory"]:
         raise ValueError(
             f"{test} has {data.sizes['trajectory']} trajectories, "

@@ -173,6 +173,11 @@ CONTENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 FILE_FORMAT = 1
 
 
+#: What the message of a refused input tells the user to do: the workflow makes again a
+#: file that is missing, not one that is present but wrong.
+REMAKE = "delete it and rerun the workflow, which makes it again"
+
+
 class InputFileError(ValueError):
     """A stage's input file is unreadable or is not the kind of file the stage reads."""
 
@@ -227,17 +232,100 @@ def check_system(
     )
 
 
+#: The variables of each kind of file that must hold finite numbers: a NaN or inf in
+#: them is refused where the file is read, not met later as a model's divergence.
+FINITE: dict[str, tuple[str, ...]] = {"data": ("q", "p", "energy"), "sai": ("sai", "si")}
+
+#: What a file's record says of the job that wrote it: the wildcards that
+#: :func:`check_identity` compares with those of the job reading it.
+IDENTITY_KEYS = ("system", "split", "method", "seed")
+
+
+def recorded_identity(attrs: Mapping[str, Any]) -> dict[str, str]:
+    """The wildcards of the job that wrote a file (``system``, ``split``, ``method``,
+    ``seed``, as far as its rule has them), from its provenance attr ``wildcards``
+    (:func:`output_attrs`); empty for a file written outside a workflow job."""
+    record = _json_or_text(attrs.get("wildcards"))
+    if not isinstance(record, dict):
+        return {}
+    return {str(k): str(v) for k, v in record.items() if k in IDENTITY_KEYS}
+
+
+def check_identity(
+    recorded: Mapping[str, Any], expect: Mapping[str, Any], source: str | os.PathLike
+) -> None:
+    """Raise unless a file was written for the system, split, method and seed a job reads.
+
+    ``recorded`` is what the file says of the job that wrote it
+    (:func:`recorded_identity`), ``expect`` the reading job's values (its wildcards and
+    the split its rule reads). Every :data:`IDENTITY_KEYS` key present in both is
+    compared as text; a key the file does not record (its rule has no such wildcard, or
+    the file was written outside a job) or that ``expect`` gives as ``None`` is not.
+    Other keys of ``expect`` are ignored, so a job can pass one mapping to all its inputs.
+
+    Raises
+    ------
+    InputFileError
+        Naming ``source`` and, for every key that differs, the file's and the job's value.
+    """
+    wrong = [
+        (key, str(recorded[key]), str(expect[key]))
+        for key in IDENTITY_KEYS
+        if expect.get(key) is not None and key in recorded
+        and str(recorded[key]) != str(expect[key])
+    ]  # fmt: skip
+    if wrong:
+        found = " and ".join(f"{key} {value!r}" for key, value, _ in wrong)
+        wanted = " and ".join(f"{key} {value!r}" for key, _, value in wrong)
+        raise InputFileError(
+            f"{source}: written for {found}, but this job reads {wanted}: a file of another "
+            f"run is in its place; {REMAKE}"
+        )
+
+
+def check_finite(ds: xr.Dataset, names: tuple[str, ...], source: str | os.PathLike) -> None:
+    """Raise unless the variables ``names`` of ``ds`` (those it has) are finite everywhere.
+
+    Raises
+    ------
+    InputFileError
+        Naming ``source``, the variable, the value (``nan``, ``inf``) and the index of
+        its first non-finite element along each dimension, and how many there are.
+    """
+    for name in names:
+        if name not in ds.data_vars:
+            continue
+        values = np.asarray(ds[name].values)
+        if values.dtype.kind not in "fc":
+            continue
+        bad = ~np.isfinite(values)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            at = ", ".join(f"{dim}={i}" for dim, i in zip(ds[name].dims, first, strict=True))
+            raise InputFileError(
+                f"{source}: variable {name!r} holds {values[first]} at index {at} "
+                f"({int(bad.sum())} of {values.size} values not finite): the file is damaged "
+                f"or was edited; {REMAKE}"
+            )
+
+
 def read_dataset(
-    path: str | os.PathLike, kind: str | None = None, system: HamiltonianSystem | None = None
+    path: str | os.PathLike,
+    kind: str | None = None,
+    system: HamiltonianSystem | None = None,
+    expect: Mapping[str, Any] | None = None,
 ) -> xr.Dataset:
     """Load a NetCDF file fully into memory (the file is closed on return).
 
     A file of another :data:`FILE_FORMAT` is refused. With ``kind`` (a :data:`CONTENTS`
-    key), check that the file holds that kind's variables and attributes; with
-    ``system``, that its attrs record that system (:func:`check_system`). Raises
-    ``FileNotFoundError`` for a missing file and :class:`InputFileError`, naming the
-    file and what is wrong, for a truncated or foreign file, one that lacks what the
-    kind needs or one of another system.
+    key), check that the file holds that kind's variables and attributes, and that the
+    kind's :data:`FINITE` variables hold finite numbers only (:func:`check_finite`);
+    with ``expect`` (the reading job's ``system``, ``split``, ``method``, ``seed``), that
+    the file was written for them (:func:`check_identity`); with ``system``, that its
+    attrs record that system (:func:`check_system`). Raises ``FileNotFoundError`` for a
+    missing file and :class:`InputFileError`, naming the file and what is wrong, for a
+    truncated or foreign file, one that lacks what the kind needs, one written for
+    another system, split, method or seed, or one holding NaN or inf.
     """
     path = Path(path)
     if not path.is_file():
@@ -266,8 +354,12 @@ def read_dataset(
                 f"{path}: not a hampipe {kind} file: it lacks {', '.join(missing)} "
                 "(see docs/contract.md; rebuild it with the workflow)"
             )
+    if expect is not None:
+        check_identity(recorded_identity(ds.attrs), expect, path)
     if system is not None:
         check_system(ds.attrs, system, path)
+    if kind is not None:
+        check_finite(ds, FINITE.get(kind, ()), path)
     return ds
 
 
@@ -301,4 +393,4 @@ def load(system: str, split: str = "train", root: str | os.PathLike = DEFAULT_RO
         raise FileNotFoundError(
             f"{path} does not exist{hint}; build it with `snakemake --cores 2 {path}`{known}"
         )
-    return read_dataset(path, "data")
+    return read_dataset(path, "data", expect={"system": system, "split": split})

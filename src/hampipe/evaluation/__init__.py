@@ -1,9 +1,9 @@
 """Layer 4: rollouts of learned Hamiltonians and the error metrics."""
 
+from hampipe.evaluation.divergence import DIVERGENCE_BOUND, divergence
 from hampipe.evaluation.probe import field_probe, potential_probe, probe_file
 from hampipe.evaluation.rollout import (
     derivative_mse,
-    divergence,
     energy_error,
     energy_mse,
     evaluate,
@@ -16,6 +16,7 @@ from hampipe.evaluation.rollout import (
 )
 
 __all__ = [
+    "DIVERGENCE_BOUND",
     "divergence",
     "derivative_mse",
     "energy_error",

@@ -401,6 +401,7 @@ def probe_file(
     kind: str,
     system: Mapping[str, Any],
     threads: int = 1,
+    expect: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> xr.Dataset:
     """The ``probe`` stage: probe a model file on a grid and write NetCDF atomically.
@@ -422,6 +423,10 @@ def probe_file(
         (:func:`hampipe.systems.system_from_spec`).
     threads
         torch's intra-op threads (the job's ``threads``).
+    expect
+        The job's ``system``, ``method`` and ``seed`` wildcards and its entry's
+        ``learner`` and ``hyperparameters``: the run the model file must hold
+        (:func:`hampipe.models.io.check_model`).
     **options
         Passed to the probe (``extent``, ``points``, and ``t`` for the field).
 
@@ -447,7 +452,7 @@ def probe_file(
         raise ValueError(f"unknown probe kind {kind!r}; valid: {', '.join(KINDS)}")
     probe, check = PROBES[kind]
     true_system = system_from_spec(system)
-    model = load_model(model_path)
+    model = load_model(model_path, system=true_system, expect=expect)
     try:
         check(model, true_system)
         _run_attrs(model, true_system, kind)  # a model of another system

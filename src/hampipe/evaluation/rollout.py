@@ -14,6 +14,7 @@ import xarray as xr
 from hampipe.core.config import divides
 from hampipe.core.provenance import __version__
 from hampipe.data.energy import ENERGY_SCALE_FLOOR, energy_scale, relative_energy_error
+from hampipe.evaluation.divergence import DIVERGENCE_BOUND, blank_after, divergence, state_scale
 from hampipe.evaluation.metrics import derivative_mse, energy_mse, squared_units
 from hampipe.integrators import StepSizeError
 from hampipe.models.io import training_end
@@ -217,17 +218,6 @@ def _relative_error(H: np.ndarray) -> np.ndarray:
         return relative_energy_error(H, floor=ENERGY_SCALE_FLOOR)
 
 
-def divergence(q_pred: np.ndarray, p_pred: np.ndarray, t: np.ndarray):
-    """Per trajectory: whether its rollout diverged and the first time its state was not
-    finite (NaN where it never diverged). Shapes ``(trajectory, time, dof)`` → two
-    ``(trajectory,)`` arrays."""
-    bad = ~(np.isfinite(q_pred).all(-1) & np.isfinite(p_pred).all(-1))
-    diverged = bad.any(-1)
-    first = np.argmax(bad, axis=-1)
-    when = np.where(diverged, np.asarray(t, dtype=np.float64)[first], np.nan)
-    return diverged, when
-
-
 def evaluate(
     model: torch.nn.Module,
     test: xr.Dataset,
@@ -239,6 +229,7 @@ def evaluate(
     noise: float = 0.0,
     seed: int = 0,
     entry: str | None = None,
+    divergence_bound: float = DIVERGENCE_BOUND,
 ) -> xr.Dataset:
     """Roll out ``model`` from the test split's initial states on its time grid.
 
@@ -247,8 +238,10 @@ def evaluate(
     contract's evaluation dataset: ``q_pred``, ``p_pred`` ``(trajectory, time, dof)``,
     ``mse``, ``energy_pred`` (the true H on the predicted states) and ``energy_error``
     ``(trajectory, time)``, ``diverged`` and ``diverged_time`` ``(trajectory,)``
-    (:func:`divergence`), ``derivative_mse`` and ``energy_mse`` ``(trajectory,)``
-    (:func:`derivative_mse`, :func:`energy_mse`), ``interval_error``
+    (:func:`~hampipe.evaluation.divergence.divergence` with ``divergence_bound``: a
+    rollout whose state or relative energy error passes it counts as diverged, like one
+    that overflowed, and is NaN from then on), ``derivative_mse`` and ``energy_mse``
+    ``(trajectory,)`` (:func:`derivative_mse`, :func:`energy_mse`), ``interval_error``
     ``(trajectory, interval)`` (:func:`interval_errors`), and the model's training history
     ``train_loss``, ``validation_loss``, ``epoch_seconds`` ``(epoch,)``
     (:func:`training_history`). ``noise`` > 0 evaluates ``derivative_mse`` at the test
@@ -269,13 +262,18 @@ def evaluate(
     t = test.time.values
     q_true, p_true = test.q.values, test.p.values
     q_pred, p_pred = rollout(model, q_true[:, 0], p_true[:, 0], t, step, integrator, options)
-    flags, when = divergence(q_pred, p_pred, t)
+    scale = state_scale(q_true, p_true)
+    error = _relative_error(true_energy(system, q_pred, p_pred))
+    flags, when = divergence(q_pred, p_pred, t, error, divergence_bound, scale)
+    q_pred, p_pred = blank_after(q_pred, p_pred, t, when)
     diverged = int(flags.sum())
     if diverged:
         log.warning(
-            "%d of %d rollouts diverged (stored as NaN from then on; first at t = %g)",
+            "%d of %d rollouts diverged (a state not finite, or a state or |energy error| "
+            "beyond the divergence bound %g; stored as NaN from then on; first at t = %g)",
             diverged,
             len(q_pred),
+            divergence_bound,
             np.nanmin(when),
         )
     H_start = system.hamiltonian(q_true[:, 0], p_true[:, 0])
@@ -354,7 +352,8 @@ def evaluate(
                 ("trajectory",),
                 flags.astype(np.int8),
                 {
-                    "long_name": "whether the rollout diverged (non-finite state)",
+                    "long_name": "whether the rollout diverged (a state not finite, or a "
+                    "state or |energy error| beyond divergence_bound)",
                     "flag_values": np.array([0, 1], dtype=np.int8),
                     "flag_meanings": "finite diverged",
                 },
@@ -364,7 +363,7 @@ def evaluate(
                 when,
                 {
                     "units": test.time.attrs.get("units", "s"),
-                    "long_name": "first time the rollout's state was not finite (NaN: never)",
+                    "long_name": "first time the rollout diverged (NaN: never)",
                 },
             ),
         },
@@ -388,6 +387,8 @@ def evaluate(
             "integrator_options": json.dumps(dict(options or {}), sort_keys=True),
             "step": step,
             "n_diverged": diverged,
+            "divergence_bound": float(divergence_bound),
+            "divergence_state_scale": scale,
             **training_end(meta.get("history", {})),
             "hampipe_version": __version__,
         },
@@ -435,6 +436,8 @@ def evaluate_file(
     noise: float = 0.0,
     seed: int = 0,
     entry: str | None = None,
+    divergence_bound: float = DIVERGENCE_BOUND,
+    expect: Mapping[str, Any] | None = None,
 ) -> None:
     """The ``evaluate`` stage: roll out a model file over a test split file.
 
@@ -445,7 +448,12 @@ def evaluate_file(
     ``evaluation.noise`` and the stage's seed; see :func:`evaluate`);
     ``system`` the stage's ``system`` param (:func:`hampipe.systems.system_from_spec`): the
     true system is built from it and ``test`` checked against it
-    (:func:`hampipe.data.io.check_system`); ``entry`` the ``{method}`` evaluated.
+    (:func:`hampipe.data.io.check_system`); ``entry`` the ``{method}`` evaluated;
+    ``divergence_bound`` the system's ``evaluation.divergence_bound`` (:func:`evaluate`).
+    ``expect``: the job's ``system``, ``method`` and ``seed`` wildcards and its entry's
+    ``learner`` and ``hyperparameters``, which ``test`` (of split ``test``) and
+    ``model`` must have been written for (:func:`hampipe.data.io.check_identity`,
+    :func:`hampipe.models.io.check_model`); a NaN or inf in either is refused too.
     """
     from hampipe.data.io import read_dataset, write_dataset
     from hampipe.models.device import pick_device
@@ -457,8 +465,8 @@ def evaluate_file(
     integrator = settings.pop("integrator")
     settings = integrator_options(integrator, settings)
     true_system = system_from_spec(system)
-    test_data = read_dataset(test, "data", system=true_system)
-    learned = load_model(model).to(pick_device(device))
+    test_data = read_dataset(test, "data", true_system, {**(expect or {}), "split": "test"})
+    learned = load_model(model, system=true_system, expect=expect).to(pick_device(device))
     ds = evaluate(
         learned,
         test_data,
@@ -469,6 +477,7 @@ def evaluate_file(
         noise=noise,
         seed=seed,
         entry=entry,
+        divergence_bound=divergence_bound,
     )
     log.info(
         "mean MSE at the last step %.4e, mean |energy error| %.4e",

@@ -11,16 +11,20 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from hampipe.core.files import atomic_write
 from hampipe.core.provenance import __version__, provenance
-from hampipe.data.io import InputFileError
+from hampipe.data.io import IDENTITY_KEYS, REMAKE, InputFileError, check_identity
 from hampipe.models.method import Method
 from hampipe.models.model import Model
 from hampipe.models.registry import MODELS
+from hampipe.plan.learners import LEARNERS
+
+if TYPE_CHECKING:
+    from hampipe.systems import HamiltonianSystem
 
 #: The ``format`` entry of the model files this version writes.
 MODEL_FORMAT = "hampipe-model-2"
@@ -128,13 +132,127 @@ def read_model_file(path: str | os.PathLike) -> dict[str, Any]:
     return payload
 
 
-def load_model(path: str | os.PathLike, dtype: torch.dtype = torch.float64) -> Model:
+def recorded_run(payload: Mapping[str, Any]) -> dict[str, str]:
+    """What a model file says of the training job that wrote it: the ``system`` and
+    ``seed`` wildcards of its provenance record (none for a file saved outside a job) and
+    its ``method`` entry."""
+    record = payload.get("provenance")
+    wildcards = record.get("wildcards") if isinstance(record, Mapping) else None
+    found = {str(k): str(v) for k, v in dict(wildcards or {}).items() if k in IDENTITY_KEYS}
+    if "method" in payload:
+        found["method"] = str(payload["method"])
+    return found
+
+
+def training_settings(learner: str, hyperparameters: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's training settings with its learner's declared defaults filled in and the
+    ``prediction`` block left out: equal for two entries exactly when they share one
+    training job (:meth:`hampipe.plan.Plan.trained_as`)."""
+    spec = LEARNERS.get(learner)
+    filled = {**(spec.defaults() if spec is not None else {}), **dict(hyperparameters)}
+    filled.pop("prediction", None)
+    return filled
+
+
+def check_model(
+    payload: Mapping[str, Any],
+    source: str | os.PathLike,
+    expect: Mapping[str, Any] | None = None,
+    system: HamiltonianSystem | None = None,
+) -> None:
+    """Raise unless a model file holds the run a job asked for.
+
+    ``system``: the file's ``system`` must be the job's true system's name. ``expect``:
+    the job's ``system``, ``method`` and ``seed`` wildcards, compared with
+    :func:`recorded_run` (:func:`~hampipe.data.io.check_identity`), and the ``learner``
+    and ``hyperparameters`` of its entry, compared with the file's
+    (:func:`training_settings`). An entry that trains as another (identical settings,
+    :meth:`hampipe.plan.Plan.trained_as`) reads that entry's file: its method may then
+    differ, its learner and settings may not.
+
+    Raises
+    ------
+    InputFileError
+        Naming ``source`` and both the file's and the job's values.
+    """
+    found = payload.get("system")
+    if system is not None and found is not None and found != system.name:
+        raise InputFileError(
+            f"{source}: trained on system {found!r}, but this job's system is "
+            f"{system.name!r}: a file of another run is in its place; {REMAKE}"
+        )
+    if expect is None:
+        return
+    expect = dict(expect)
+    learner, settings = expect.get("learner"), expect.get("hyperparameters")
+    learner_found = payload.get("learner")
+    settings_found = payload.get("hyperparameters")
+    same_training = (
+        learner is not None
+        and settings is not None
+        and learner == learner_found
+        and isinstance(settings_found, Mapping)
+        and training_settings(learner, settings) == training_settings(learner, settings_found)
+    )
+    if same_training:
+        expect.pop("method", None)  # an identical entry's model: shared on purpose
+    check_identity(recorded_run(payload), expect, source)
+    if learner is not None and learner_found is not None and learner != learner_found:
+        raise InputFileError(
+            f"{source}: trained by learner {learner_found!r}, but this job's entry trains "
+            f"learner {learner!r}: a file of another run is in its place; {REMAKE}"
+        )
+    if settings is not None and isinstance(settings_found, Mapping) and not same_training:
+        ours = training_settings(learner or str(learner_found), settings)
+        theirs = training_settings(learner or str(learner_found), settings_found)
+        differ = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k))
+        shown = "; ".join(f"{k} {theirs.get(k)!r} (file) vs {ours.get(k)!r} (job)" for k in differ)
+        raise InputFileError(
+            f"{source}: trained with other settings than this job's entry: {shown}: a stale "
+            f"model file; {REMAKE}"
+        )
+
+
+def check_weights(state: Mapping[str, torch.Tensor], source: str | os.PathLike) -> None:
+    """Raise unless every floating-point tensor of a model file's ``state_dict`` is finite.
+
+    Raises
+    ------
+    InputFileError
+        Naming ``source``, the first parameter or buffer holding NaN or inf, the value
+        and how many of its values are not finite.
+    """
+    for name, tensor in state.items():
+        if not isinstance(tensor, torch.Tensor) or not tensor.is_floating_point():
+            continue
+        bad = ~torch.isfinite(tensor)
+        if bad.any():
+            value = tensor[bad].flatten()[0].item()
+            raise InputFileError(
+                f"{source}: model parameter {name!r} holds {value} ({int(bad.sum())} of "
+                f"{tensor.numel()} values not finite): the file is damaged or was edited; "
+                f"{REMAKE}"
+            )
+
+
+def load_model(
+    path: str | os.PathLike,
+    dtype: torch.dtype = torch.float64,
+    *,
+    system: HamiltonianSystem | None = None,
+    expect: Mapping[str, Any] | None = None,
+) -> Model:
     """Load a trained model (any type in ``MODELS``) from a model file, in eval mode.
 
     The file's metadata (method, model type, hyperparameters, history) is attached as
-    ``model.checkpoint`` (without the weights).
+    ``model.checkpoint`` (without the weights). A file whose weights hold NaN or inf is
+    refused (:func:`check_weights`), and with ``system`` or ``expect`` one of another
+    run (:func:`check_model`), each with an :class:`~hampipe.data.io.InputFileError`
+    naming the file.
     """
     payload = read_model_file(path)
+    check_model(payload, path, expect, system)
+    check_weights(payload["state_dict"], path)
     model_cls = MODELS.get_class(payload.get("model", "separable"))
     config = dict(payload["model_config"])
     if "output_bias" in model_cls.spec.arguments:
@@ -155,4 +273,12 @@ def load_model(path: str | os.PathLike, dtype: torch.dtype = torch.float64) -> M
     return model.eval()
 
 
-__all__ = ["MODEL_FORMAT", "READABLE_FORMATS", "load_model", "read_model_file", "save_model"]
+__all__ = [
+    "MODEL_FORMAT",
+    "READABLE_FORMATS",
+    "check_model",
+    "check_weights",
+    "load_model",
+    "read_model_file",
+    "save_model",
+]

@@ -174,6 +174,16 @@ LEARNING = Block(
     ),
     batch_size=integer(1024, "examples per mini-batch", minimum=1, maximum=10_000_000),
     learning_rate=number(1.0e-3, "initial Adam learning rate", exclusive_minimum=0, maximum=10),
+    # 1e4: in ten quick-config trainings (every learner of the spring, billiard and
+    # three-body) no epoch's loss rose above 3 times the lowest before it; HNN at a learning
+    # rate of 10 rises 1e5 times in its second epoch
+    blowup_factor=number(
+        1.0e4,
+        "training stops as diverged, writing no model, once an epoch's mean training loss "
+        "exceeds this many times the lowest epoch loss so far (as at a NaN loss)",
+        exclusive_minimum=1,
+        maximum=1.0e12,
+    ),
     lr_schedule=choice(
         "lr_schedules",
         "cosine",

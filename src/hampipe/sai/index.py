@@ -102,16 +102,46 @@ def annotate(train: xr.Dataset, system: HamiltonianSystem | None = None) -> xr.D
     return ds
 
 
-def annotate_file(train: str, output: str, system: Mapping[str, Any]) -> None:
+def check_finite_sai(sai: np.ndarray, source: str) -> None:
+    """Raise unless the SAI of every interval of a split is finite.
+
+    SAI (SANN Eq. 5) divides by ‖u_i‖₂: at a zero state it is infinite, and the
+    intervals can no longer be ranked. Raises :class:`~hampipe.data.io.InputFileError`
+    naming ``source`` (the split) and the trajectory and interval of the first one.
+    """
+    from hampipe.data.io import InputFileError
+
+    bad = ~np.isfinite(sai)
+    if bad.any():
+        trajectory, interval = (int(i) for i in np.argwhere(bad)[0])
+        raise InputFileError(
+            f"{source}: the SAI (SANN Eq. 5) at index trajectory={trajectory}, "
+            f"interval={interval} is {sai[trajectory, interval]} ({int(bad.sum())} intervals "
+            "in all): the state opening it has zero norm; check the system's "
+            "initial-state sampler"
+        )
+
+
+def annotate_file(
+    train: str,
+    output: str,
+    system: Mapping[str, Any],
+    expect: Mapping[str, Any] | None = None,
+) -> None:
     """The ``sai`` stage: annotate a training split file and write ``results/sai/...``.
 
     ``system`` is the stage's ``system`` param (:func:`hampipe.systems.system_from_spec`):
     the true system (for SI) is built from it and the file checked against it
-    (:func:`hampipe.data.io.check_system`).
+    (:func:`hampipe.data.io.check_system`). ``expect``: the job's wildcards; ``train``
+    must be a training split written for them (:func:`hampipe.data.io.check_identity`).
+    A file holding NaN or inf, or a zero state (an infinite SAI,
+    :func:`check_finite_sai`), is refused before anything is written.
     """
     from hampipe.data.io import read_dataset, write_dataset
     from hampipe.systems import system_from_spec
 
     true_system = system_from_spec(system)
-    data = read_dataset(train, "data", system=true_system)
-    write_dataset(annotate(data, true_system), output)
+    data = read_dataset(train, "data", true_system, {**(expect or {}), "split": "train"})
+    ds = annotate(data, true_system)
+    check_finite_sai(ds.sai.values, train)
+    write_dataset(ds, output)

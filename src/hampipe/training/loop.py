@@ -17,6 +17,7 @@ from hampipe.models import METHODS
 from hampipe.models.device import pick_device
 from hampipe.models.io import save_model
 from hampipe.models.method import Batch, Method
+from hampipe.plan.learners import LEARNING
 from hampipe.systems import HamiltonianSystem
 from hampipe.training.observations import add_noise, observed_annotation, split_validation
 from hampipe.training.resume import Checkpointer, checkpoint_key
@@ -37,7 +38,7 @@ def _mean_loss(method: Method, data: Batch, batch_size: int) -> float:
 
 
 def _non_finite_causes(where: str, learning_rate: float, settings: Mapping[str, Any]) -> str:
-    """The likely causes of a non-finite loss, naming the keys to change."""
+    """The likely causes of a non-finite or blown-up loss, naming the keys to change."""
     causes = [
         f"a learning rate too high (lower {where}.learning_rate, now {learning_rate:g})",
         "badly scaled data (check the system's units"
@@ -50,6 +51,23 @@ def _non_finite_causes(where: str, learning_rate: float, settings: Mapping[str, 
             f"(raise {' or '.join(steps)}, or lower the system's dt)"
         )
     return "Likely causes: " + "; ".join(causes)
+
+
+def check_blowup(losses: list[float], factor: float, where: str, epochs: int) -> str | None:
+    """Why training has blown up, or ``None``: the last epoch's mean loss in ``losses``
+    exceeds ``factor`` times the lowest of the epochs before it (``methods.<entry>.
+    blowup_factor``). A rise that large is no noise of stochastic gradients: the run has
+    diverged, though every number is still finite."""
+    if len(losses) < 2:
+        return None
+    best = int(np.argmin(losses[:-1]))
+    if not losses[-1] > factor * losses[best]:
+        return None
+    return (
+        f"{where}: loss grew to {losses[-1]:.4g} at epoch {len(losses)} of {epochs}, "
+        f"{losses[-1] / losses[best]:.3g} times its lowest so far ({losses[best]:.4g} at "
+        f"epoch {best + 1}; {where}.blowup_factor is {factor:g}). "
+    )
 
 
 def optimiser(
@@ -111,14 +129,16 @@ def fit(
     weight_decay: float = 0.0,
     patience: int = 0,
     min_improvement: float = 0.0,
+    blowup_factor: float = LEARNING["blowup_factor"].default,
 ) -> dict[str, Any]:
     """Minimise ``method.loss`` over shuffled mini-batches of ``examples``.
 
     Adam (Kingma & Ba 2014) with the learning rate decaying along a cosine from
     ``learning_rate`` to 0 over ``epochs`` (SANN §4.1), or another ``lr_schedule``, and
     ``weight_decay`` (see :func:`optimiser`). Batches are drawn from a
-    permutation seeded by ``seed``; a non-finite loss stops training with a
-    ``FloatingPointError`` naming the epoch, the config ``key`` of the method
+    permutation seeded by ``seed``; a non-finite loss, or an epoch's mean loss above
+    ``blowup_factor`` times the lowest so far (:func:`check_blowup`), stops training
+    with a ``FloatingPointError`` naming the epoch, the config ``key`` of the method
     (``methods.<name>``) and the likely causes. After each epoch the loss on the
     ``validation`` examples (if any) is recorded.
 
@@ -218,6 +238,11 @@ def fit(
             total += loss.item() * idx.numel()
         history["learning_rate"].append(optimizer.param_groups[0]["lr"])
         history["loss"].append(total / n)
+        blowup = check_blowup(history["loss"], blowup_factor, where, epochs)
+        if blowup:
+            raise FloatingPointError(
+                blowup + _non_finite_causes(where, learning_rate, method.settings.as_dict())
+            )
         if held_out:
             history["validation_loss"].append(_mean_loss(method, held_out, batch_size))
         if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
@@ -319,6 +344,7 @@ def train(
         weight_decay=settings.weight_decay,
         patience=settings.patience,
         min_improvement=settings.min_improvement,
+        blowup_factor=settings.blowup_factor,
     )
     history.update(
         device=str(device),
@@ -343,6 +369,7 @@ def train_to_file(
     checkpoint: Mapping[str, Any] | None = None,
     *,
     system: Mapping[str, Any],
+    expect: Mapping[str, Any] | None = None,
 ) -> None:
     """The ``train`` stage: train ``learner`` on a split file and save the model file.
 
@@ -378,6 +405,10 @@ def train_to_file(
         The stage's ``system`` param (:func:`hampipe.systems.system_from_spec`): the true
         system is built from it, ``train_data`` checked against it
         (:func:`hampipe.data.io.check_system`) and the method given it.
+    expect
+        The job's wildcards (``system``, ``method``, ``seed``): ``train_data`` must be
+        a training split and both it and ``sai`` written for that system
+        (:func:`hampipe.data.io.check_identity`); either holding NaN or inf is refused.
     """
     from hampipe.data.io import read_dataset
     from hampipe.systems import system_from_spec
@@ -385,8 +416,9 @@ def train_to_file(
     torch.set_num_threads(max(1, threads))
     resolved = pick_device(device)
     true_system = system_from_spec(system)
-    data = read_dataset(train_data, "data", system=true_system)
-    annotation = read_dataset(sai, "sai") if sai else None
+    wanted = {**(expect or {}), "split": "train"}
+    data = read_dataset(train_data, "data", true_system, wanted)
+    annotation = read_dataset(sai, "sai", expect=wanted) if sai else None
     checkpoints = None
     if checkpoint is not None:
         job = checkpoint_key(learner, entry, hyperparameters, seed, resolved, [train_data, sai])

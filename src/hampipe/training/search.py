@@ -125,20 +125,24 @@ def partition_search_file(
     entry: str | None = None,
     threads: int = 1,
     device: str = "auto",
+    expect: Mapping[str, Any] | None = None,
 ) -> None:
     """The ``partition_search`` stage: search a split file's partitions, write ``output``.
 
-    ``device`` is the config key ``device`` (``auto``, ``cpu``, ``cuda``); the other
-    arguments are those of :func:`partition_search` and :func:`partition_pairs`.
+    ``device`` is the config key ``device`` (``auto``, ``cpu``, ``cuda``); ``expect`` the
+    job's wildcards, which ``train_data`` (a training split) and ``sai`` must have been
+    written for (:func:`hampipe.data.io.check_identity`); the other arguments are those
+    of :func:`partition_search` and :func:`partition_pairs`.
     """
     from hampipe.data.io import read_dataset, write_dataset
 
     torch.set_num_threads(max(1, threads))
+    wanted = {**(expect or {}), "split": "train"}
     ds = partition_search(
         learner,
         hyperparameters,
-        read_dataset(train_data, "data"),
-        read_dataset(sai, "sai") if sai else None,
+        read_dataset(train_data, "data", expect=wanted),
+        read_dataset(sai, "sai", expect=wanted) if sai else None,
         partition_pairs(nonstiff, stiff),
         epochs,
         seed,
