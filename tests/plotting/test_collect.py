@@ -138,3 +138,26 @@ def test_collect_refuses_an_evaluation_of_another_grid(collected, tmp_path):
             {"hnn": {}},
         )
     assert isinstance(test, xr.Dataset)
+
+
+def test_collect_refuses_the_evaluation_of_another_method_or_seed(collected, tmp_path):
+    from hampipe.data import InputFileError, write_dataset
+    from tests.helpers import in_job
+
+    test = collected[["q", "p", "energy"]].assign_attrs(
+        system="two_body", parameters=json.dumps(make_system("two_body").parameters)
+    )
+    paths = {}
+    for method, seed in (("hnn", 0), ("hnn", 1), ("sann", 0)):
+        with in_job("evaluate", system="two_body", method=method, seed=str(seed)):
+            paths[method, seed] = write_dataset(
+                fake_evaluation(test, method, seed, 0.1, 2), tmp_path / f"{method}{seed}.nc"
+            )
+    styles = {"hnn": {"label": "HNN", "colour": "#000000"}}
+    args = (test, styles, {"hnn": "hnn"}, {"hnn": {}})
+    out = collect({"hnn": [paths["hnn", 0], paths["hnn", 1]]}, *args)  # the right files
+    assert out.sizes["seed"] == 2
+    with pytest.raises(InputFileError, match=r"sann0\.nc.*method 'sann'.*method 'hnn'"):
+        collect({"hnn": [paths["sann", 0], paths["hnn", 1]]}, *args)
+    with pytest.raises(InputFileError, match=r"hnn1\.nc.*seed '1'.*seed '0'"):
+        collect({"hnn": [paths["hnn", 1], paths["hnn", 0]]}, *args)

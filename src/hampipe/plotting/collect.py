@@ -88,15 +88,18 @@ def collect(
     method's learner and resolved settings. Only stacks and labels: the true H on the
     predictions (``true_energy_pred``) is each evaluation's ``energy_pred``, so no
     system is needed. Raises ``ValueError`` naming the file when an evaluation does not
-    match the test split (another system or time grid) or lacks ``energy_pred``.
+    match the test split (another system or time grid) or lacks ``energy_pred``, and
+    :class:`~hampipe.data.io.InputFileError` when it was written for another method or
+    seed than its place in ``evals`` (:func:`hampipe.data.io.check_identity`).
     """
     system = test.attrs["system"]
     per_method = []
     diverged = {}
     for method, paths in evals.items():
         seeds = []
-        for path in paths:
-            ds = read_dataset(path, "evaluation")
+        for seed, path in enumerate(paths):
+            # written by the evaluate job of this method and seed (another's is refused)
+            ds = read_dataset(path, "evaluation", expect={"method": method, "seed": seed})
             if ds.attrs.get("system") != system or ds.sizes["time"] != test.sizes["time"]:
                 raise ValueError(
                     f"{path}: evaluation of system {ds.attrs.get('system')!r} with "
