@@ -24,6 +24,7 @@ import json
 import logging
 import sys
 
+from hampipe.bench import ensemble as ensemble_run
 from hampipe.bench import gpu as gpu_run
 from hampipe.bench import ground_truth
 from hampipe.bench.equivalence import MismatchError
@@ -58,7 +59,9 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="python -m hampipe.bench", description=__doc__.splitlines()[0]
     )
-    commands = top.add_subparsers(dest="command", required=True, metavar="{train,ground_truth,gpu}")
+    commands = top.add_subparsers(
+        dest="command", required=True, metavar="{train,ground_truth,gpu,ensemble}"
+    )
     train = commands.add_parser(
         "train",
         help="time each method's training step against its plain autograd reference",
@@ -164,6 +167,24 @@ def parser() -> argparse.ArgumentParser:
     gpu.add_argument(
         "--root", default=".", help="project directory holding config.yaml (default: .)"
     )
+    ensemble = commands.add_parser(
+        "ensemble",
+        help="time N runs as one vectorised ensemble against N separate fits (CPU)",
+        description=ensemble_run.__doc__.split("\n\n")[1],
+    )
+    ensemble.add_argument(
+        "--method", type=_methods, action="append", help="method(s) (default: sann, hnn)"
+    )
+    ensemble.add_argument(
+        "--members", type=_positive, nargs="+", default=[1, 3, 9], help="default: 1 3 9"
+    )
+    ensemble.add_argument("--trajectories", type=_positive, default=16, help="default: 16")
+    ensemble.add_argument("--steps", type=_positive, default=40, help="default: 40")
+    ensemble.add_argument("--epochs", type=_positive, default=2, help="default: 2")
+    ensemble.add_argument("--threads", type=_positive, help="torch intra-op threads")
+    ensemble.add_argument(
+        "--root", default=".", help="project directory holding config.yaml (default: .)"
+    )
     return top
 
 
@@ -193,6 +214,21 @@ def main(argv: list[str] | None = None) -> int:
             matmul_shapes=[tuple(s) for s in args.matmul] if args.matmul else gpu_run.MATMUL_SHAPES,
         )
         return 1 if failures else 0
+    if args.command == "ensemble":
+        try:
+            for record in ensemble_run.run(
+                _chosen(args.method) if args.method else ("sann", "hnn"),
+                args.members,
+                args.trajectories,
+                args.steps,
+                args.epochs,
+                args.threads,
+                args.root,
+            ):
+                print(json.dumps(record), flush=True)
+        except (FileNotFoundError, ValueError) as error:
+            return _error("ensemble", error)
+        return 0
     if args.command == "ground_truth":
         try:
             for record in ground_truth.run(args.system, args.configfile, args.workers, args.root):
