@@ -182,7 +182,7 @@ LEARNING = Block(
         "training stops as diverged, writing no model, once an epoch's mean training loss "
         "exceeds this many times the lowest epoch loss so far (as at a NaN loss)",
         exclusive_minimum=1,
-        maximum=1.0e12,
+        maximum=1.0e100,
     ),
     lr_schedule=choice(
         "lr_schedules",
