@@ -283,8 +283,23 @@ def test_a_job_killed_with_sigkill_resumes_to_the_same_model(tmp_path, files):
 # -- failures ---------------------------------------------------------------------------
 
 
-def test_a_non_finite_loss_names_epoch_and_causes_and_writes_no_model(tmp_path, files):
-    h = hyperparameters("srnn", learning_rate=1e30)
+def test_a_non_finite_loss_names_epoch_and_causes_and_writes_no_model(tmp_path, files, monkeypatch):
+    # a learning rate that overflows is past the config's bound (10), so the weights are
+    # poisoned after a few optimiser steps instead, as an overflowing step would
+    step, calls = torch.optim.Adam.step, []
+
+    def overflowing(self, *args, **kwargs):
+        result = step(self, *args, **kwargs)
+        calls.append(1)
+        if len(calls) > 3:
+            with torch.no_grad():
+                for group in self.param_groups:
+                    for parameter in group["params"]:
+                        parameter.fill_(float("inf"))
+        return result
+
+    monkeypatch.setattr(torch.optim.Adam, "step", overflowing)
+    h = hyperparameters("srnn")
     directory = tmp_path / "checkpoints"
     with pytest.raises(FloatingPointError) as error:
         run("srnn", h, files, tmp_path / "model.pt", {"directory": str(directory), "every": 2})
