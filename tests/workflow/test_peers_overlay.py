@@ -59,11 +59,18 @@ def test_tiny_peer_overlay_end_to_end(tmp_path, comparison):
     table = pd.read_csv(workdir / "results/tables/peers.csv")
     published = read_published(workdir / "peers/published.yaml")[comparison]["rows"]
     assert len(table) == rows * 2 * 2  # rows x 2 metrics x 2 recipes
+    flown_off = 0
     for r in table.itertuples():
         assert r.published == published[r.row][r.metric][0]
+        if r.metric == "energy_mse" and r.diverged > 0 and r.seeds == 0:
+            # every rollout of this tiny-trained entry passed divergence_bound: counted in
+            # `diverged`, left out of `ours` (the baseline's peer recipe flies off here)
+            flown_off += 1
+            continue
         assert r.seeds == 2 and r.ours > 0
         assert r.ratio == pytest.approx(r.ours / r.published)
         assert r.within_band == (1 / r.band <= r.ratio <= r.band)
+    assert flown_off <= 1  # at most one entry's rollouts, and never a derivative metric
     assert set(table.entry) == entries
     markdown = (workdir / "results/tables/peers.md").read_text()
     assert markdown.startswith("Scale: 2 seeds · ") and "not the paper's scale" in markdown
