@@ -73,13 +73,14 @@ def test_unknown_names_list_the_valid_ones(capsys):
 def test_command_prints_one_json_line_per_method():
     command = [sys.executable, "-m", "hampipe.bench", "train", "--scale", "tiny"]
     command += ["--method", "srnn", "--json", "--batches", "1", "--repeats", "1", "--threads", "1"]
+    command += ["--width", "6"]
     out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True)
     lines = out.stdout.strip().splitlines()
     assert len(lines) == 1
     record = json.loads(lines[0])
     assert set(RECORD_KEYS) <= set(record)
     assert record["method"] == "srnn" and record["scale"] == "tiny"
-    assert record["width"] == 8 and record["threads"] == 1 and record["batches_timed"] == 1
+    assert record["width"] == 6 and record["threads"] == 1 and record["batches_timed"] == 1
     assert record["seconds_per_epoch"] > 0 and record["reference_seconds_per_epoch"] > 0
     assert record["ratio"] == pytest.approx(
         record["reference_seconds_per_epoch"] / record["seconds_per_epoch"]

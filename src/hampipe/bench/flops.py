@@ -1,7 +1,7 @@
 """How far a training step is from the machine's limit: its FLOPs and the matmul ceiling.
 
 - :func:`count_flops`: the floating-point operations of the matrix products a piece of
-  code runs, forward and backward, counted by torch's ``FlopCounterMode``;
+  code runs, forward and backward, by the formulas of ``torch.utils.flop_counter``;
 - :func:`matmul_throughput`: the measured FLOP/s of dense matrix products on a device;
   :func:`dense_matmul_ceiling` measures it at the size that shows the device's peak,
   with the threads and dtype set for the run;

@@ -1,9 +1,9 @@
 """Time one epoch of a method's training step and of its references', with FLOPs and memory.
 
-:func:`time_training` runs ours, then the benchmark's reference and the generic autograd
-one (:func:`hampipe.bench.plain.benchmark_references`), on the same batches (FLOP count,
-warm-up, median of timed epochs), synchronising CUDA around each timed epoch and
-resetting and reading the peak memory of each side as :data:`PEAK_MEMORY` says.
+:func:`time_training` runs ours, the benchmark's reference and the generic autograd one
+(:func:`hampipe.bench.plain.benchmark_references`) on the same batches (FLOP count,
+warm-up, median of interleaved timed epochs), synchronising CUDA around each timed epoch
+and resetting and reading the peak memory of each epoch as :data:`PEAK_MEMORY` says.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from hampipe.bench.workload import batch_order, prepare
 #: How ``peak_memory_bytes`` is measured, by device type (and whether the CPU peak could
 #: be reset before each timed side).
 PEAK_MEMORY = {
-    "cuda": "torch.cuda.max_memory_allocated during the timed epochs",
-    "cpu": "process peak RSS (getrusage ru_maxrss) during the timed epochs, reset before "
-    "each side (malloc_trim, /proc/self/clear_refs); includes what the process holds",
+    "cuda": "torch.cuda.max_memory_allocated during the side's timed epochs, reset before each",
+    "cpu": "process peak RSS (getrusage ru_maxrss) during the side's timed epochs, reset before "
+    "each (malloc_trim, /proc/self/clear_refs); includes what the process holds",
     "cpu, not reset": "process peak RSS (getrusage ru_maxrss) since the process started",
 }
 
@@ -88,9 +88,11 @@ def time_training(
     SANN and SRNN, the generic autograd one otherwise) and, where that is not already
     it, the generic reference. Each side first runs the timed batches once untimed
     under :func:`~hampipe.bench.flops.count_flops` (its matrix-product FLOPs) and one
-    warm-up batch, then ``repeats`` timed epochs (the median is kept); with
-    ``batches``, only the first ``batches`` batches are timed and counted, and both
-    are scaled to the epoch's examples.
+    warm-up batch; then ``repeats`` rounds each time one epoch of every side in turn
+    (interleaved, so that the load of a shared machine weighs on all sides alike) and
+    the median of each side's epochs is kept, its peak memory the largest of its
+    epochs'. With ``batches``, only the first ``batches`` batches are timed and
+    counted, and both are scaled to the epoch's examples.
 
     Returns a dict with ``reference`` (the benchmark reference's name),
     ``examples_per_epoch``, ``batches_per_epoch``, ``batches_timed``, ``peak_memory``
@@ -132,17 +134,21 @@ def time_training(
         flops = count_flops(lambda loss_of=loss_of: count_pass(loss_of))
         out[f"{key}flops_per_epoch"] = flops * n / timed_examples
         step(loss_of, epoch[0])  # warm-up
-        out["peak_memory"] = _reset_peak_memory(device)
-        seconds = []
-        for _ in range(repeats):
+    seconds: dict[str, list[float]] = {key: [] for key in sides}
+    peaks = dict.fromkeys(sides, 0)
+    for _ in range(repeats):  # the sides interleaved: a slow spell of a shared machine
+        for key, loss_of in sides.items():  # falls on all of them, not on one
+            out["peak_memory"] = _reset_peak_memory(device)
             synchronize(device)
             start = time.perf_counter()
             for index in timed:
                 step(loss_of, index)
             synchronize(device)
-            seconds.append((time.perf_counter() - start) * n / timed_examples)
-        out[f"{key}seconds_per_epoch"] = statistics.median(seconds)
-        out[f"{key}peak_memory_bytes"] = _peak_memory(device)
+            seconds[key].append((time.perf_counter() - start) * n / timed_examples)
+            peaks[key] = max(peaks[key], _peak_memory(device))
+    for key in sides:
+        out[f"{key}seconds_per_epoch"] = statistics.median(seconds[key])
+        out[f"{key}peak_memory_bytes"] = peaks[key]
     if "generic_" not in sides:
         for name in ("seconds_per_epoch", "flops_per_epoch", "peak_memory_bytes"):
             out[f"generic_{name}"] = out[f"reference_{name}"]

@@ -156,8 +156,8 @@ def run(
 
 #: What ``flops_per_epoch`` counts, as the records say it.
 FLOPS_COUNTED = (
-    "matrix-product FLOPs (torch FlopCounterMode: 2mkn per product, forward and backward; "
-    "elementwise work counts zero) of the timed batches, scaled to the epoch"
+    "matrix-product FLOPs (torch.utils.flop_counter formulas: 2mkn per product, forward "
+    "and backward; elementwise work counts zero) of the timed batches, scaled to the epoch"
 )
 
 #: The keys every record of :func:`run` holds (``--json`` prints them all, and more).
