@@ -10,7 +10,8 @@ import xarray as xr
 
 from hampipe.bench.__main__ import main
 from hampipe.bench.equivalence import TOLERANCE, MismatchError, check_equivalence
-from hampipe.bench.train import RECORD_KEYS
+from hampipe.bench.plain import PLAIN
+from hampipe.bench.train import RECORD_KEYS, format_table
 from hampipe.bench.workload import BENCH_METHODS, benchmark_data, method_settings, scale_config
 from hampipe.models import METHODS
 from hampipe.models.method import Method
@@ -47,7 +48,7 @@ def test_a_wrong_loss_is_refused(tiny_data, monkeypatch, capsys):
     learner, h = method_settings(CONFIG, "srnn", "tiny")
     loss = Method.loss
     monkeypatch.setattr(Method, "loss", lambda self, batch: 1.01 * loss(self, batch))
-    with pytest.raises(MismatchError, match=r"method 'srnn' .* differ from the plain autograd"):
+    with pytest.raises(MismatchError, match=r"method 'srnn' .* differ from the plain reference"):
         check_equivalence("srnn", learner, h, data, sai)
     argv = ["train", "--scale", "tiny", "--method", "hnn,srnn", "--json", "--root", str(ROOT)]
     assert main(argv) == 1
@@ -71,17 +72,35 @@ def test_unknown_names_list_the_valid_ones(capsys):
 
 def test_command_prints_one_json_line_per_method():
     command = [sys.executable, "-m", "hampipe.bench", "train", "--scale", "tiny"]
-    command += ["--method", "sann", "--json", "--batches", "1", "--repeats", "1", "--threads", "1"]
+    command += ["--method", "srnn", "--json", "--batches", "1", "--repeats", "1", "--threads", "1"]
+    command += ["--width", "6"]
     out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True)
     lines = out.stdout.strip().splitlines()
     assert len(lines) == 1
     record = json.loads(lines[0])
     assert set(RECORD_KEYS) <= set(record)
-    assert record["method"] == "sann" and record["scale"] == "tiny"
-    assert record["width"] == 8 and record["threads"] == 1 and record["batches_timed"] == 1
+    assert record["method"] == "srnn" and record["scale"] == "tiny"
+    assert record["width"] == 6 and record["threads"] == 1 and record["batches_timed"] == 1
     assert record["seconds_per_epoch"] > 0 and record["reference_seconds_per_epoch"] > 0
     assert record["ratio"] == pytest.approx(
         record["reference_seconds_per_epoch"] / record["seconds_per_epoch"]
     )
     assert record["max_relative_difference"] <= TOLERANCE
     assert record["peak_memory_bytes"] > 0
+    # SRNN's reference is the plain separable step; the generic one is the second column
+    assert record["reference"] == PLAIN
+    assert record["generic_ratio"] == pytest.approx(
+        record["generic_seconds_per_epoch"] / record["seconds_per_epoch"]
+    )
+    # how far from the machine: FLOPs / seconds / the measured dense matmul throughput
+    assert record["threads"] == 1 and record["matmul_flops_per_second"] > 0
+    for side in ("", "reference_", "generic_"):
+        assert record[f"{side}flops_per_epoch"] > 0
+        assert record[f"{side}fraction_of_matmul"] == pytest.approx(
+            record[f"{side}flops_per_epoch"]
+            / record[f"{side}seconds_per_epoch"]
+            / record["matmul_flops_per_second"]
+        )
+    table = format_table([record]).splitlines()
+    assert "% of matmul" in table[1] and "generic ratio" in table[1]
+    assert f"{100 * record['fraction_of_matmul']:.2f}" in table[2].split()

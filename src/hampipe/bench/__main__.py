@@ -1,11 +1,14 @@
 """``python -m hampipe.bench``: time the pipeline's stages against their targets.
 
-``train`` times each method's training step against its plain autograd reference;
-``ground_truth`` times a system's ``simulate`` jobs at a config's sizes; ``gpu`` is the
-prepared run for a borrowed GPU machine (:mod:`hampipe.bench.gpu`). Examples::
+``train`` times each method's training step against plain references (the plain
+separable step for SANN and SRNN, the generic autograd one for all) and against the
+machine's measured dense matmul throughput; ``ground_truth`` times a system's
+``simulate`` jobs at a config's sizes; ``gpu`` is the prepared run for a borrowed GPU
+machine (:mod:`hampipe.bench.gpu`). Examples::
 
     python -m hampipe.bench train                      # all methods, --scale cpu
     python -m hampipe.bench train --scale tiny --method sann,hnn --json
+    python -m hampipe.bench train --scale cpu --threads 2 --method sann,srnn --width 256
     python -m hampipe.bench train --scale paper --device cuda --batches 10
     python -m hampipe.bench ground_truth three_body --workers 2
     PYTHONPATH=src python3 -m hampipe.bench gpu --out "$OUT" --budget 420 --workers 8
@@ -14,7 +17,7 @@ prepared run for a borrowed GPU machine (:mod:`hampipe.bench.gpu`). Examples::
 Run from the project root (or pass ``--root``): the settings come from ``config.yaml``
 (and ``config.quick.yaml`` for the ``tiny`` and ``cpu`` scales of ``train``), loaded
 and checked as the workflow loads them. ``train`` exits with status 1, timing nothing,
-when a method's loss or gradients differ from the plain autograd reference.
+when a method's loss or gradients differ from a plain reference.
 """
 
 from __future__ import annotations
@@ -64,9 +67,11 @@ def parser() -> argparse.ArgumentParser:
     )
     train = commands.add_parser(
         "train",
-        help="time each method's training step against its plain autograd reference",
-        description="Check (float64) that each method's loss and gradients equal the plain "
-        "autograd reference's, then time one epoch of training steps of both.",
+        help="time each method's training step against its plain references",
+        description="Check (float64) that each method's loss and gradients equal its plain "
+        "references' (the plain separable step for SANN and SRNN, the generic autograd one "
+        "for all), then time one epoch of training steps of each, count their matrix-product "
+        "FLOPs and set them against the machine's measured dense matmul throughput.",
     )
     train.add_argument(
         "--method",
@@ -94,6 +99,9 @@ def parser() -> argparse.ArgumentParser:
         help="time only the first N batches of the epoch and extrapolate",
     )
     train.add_argument("--trajectories", type=_positive, help="override the scale's count")
+    train.add_argument(
+        "--width", type=_positive, help="hidden units per layer (default: the scale's)"
+    )
     train.add_argument("--seed", type=int, default=0, help="data, weights and batch order")
     train.add_argument("--workers", type=_positive, default=1, help="processes simulating the data")
     train.add_argument(
@@ -249,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             workers=args.workers,
             root=args.root,
+            width=args.width,
         ):
             records.append(record)
             if args.json:

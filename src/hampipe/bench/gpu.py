@@ -31,7 +31,6 @@ import json
 import logging
 import os
 import platform
-import statistics
 import time
 import traceback
 from collections.abc import Sequence
@@ -40,7 +39,7 @@ from typing import Any
 
 import torch
 
-from hampipe.bench.timing import synchronize
+from hampipe.bench.flops import matmul_throughput
 from hampipe.bench.train import format_table
 from hampipe.bench.train import run as run_train
 from hampipe.bench.workload import BENCH_METHODS, benchmark_data, scale_config
@@ -56,56 +55,6 @@ MATMUL_SHAPES: tuple[tuple[int, int, int], ...] = ((8192, 8192, 8192), (1024, 25
 #: Element types of the timed products: the models' (float32, TF32 off as in torch's
 #: default) and the tensor cores' fastest common one (bfloat16).
 MATMUL_DTYPES: tuple[torch.dtype, ...] = (torch.float32, torch.bfloat16)
-
-
-def matmul_throughput(
-    device: torch.device,
-    shapes: Sequence[tuple[int, int, int]] = MATMUL_SHAPES,
-    dtypes: Sequence[torch.dtype] = MATMUL_DTYPES,
-    repeats: int = 5,
-    products: int | None = None,
-) -> list[dict[str, Any]]:
-    """Measured FLOP/s of ``a @ b`` on ``device`` for each shape and dtype.
-
-    For an ``(m, k) @ (k, n)`` product, one product is ``2 m k n`` floating-point
-    operations. Each measurement runs three untimed products, then ``repeats`` timed
-    blocks of ``products`` products each (default: enough for about 2·10¹² operations per
-    block, at least 10); the median block is kept. Random normal operands, seeded.
-    """
-    records = []
-    generator = torch.Generator(device="cpu").manual_seed(0)
-    for m, k, n in shapes:
-        flops = 2 * m * k * n
-        count = products or max(10, min(10_000, int(2e12 // flops)))
-        for dtype in dtypes:
-            a = torch.randn(m, k, generator=generator).to(device=device, dtype=dtype)
-            b = torch.randn(k, n, generator=generator).to(device=device, dtype=dtype)
-            for _ in range(3):
-                a @ b
-            seconds = []
-            for _ in range(repeats):
-                synchronize(device)
-                start = time.perf_counter()
-                for _ in range(count):
-                    a @ b
-                synchronize(device)
-                seconds.append(time.perf_counter() - start)
-            median = statistics.median(seconds)
-            records.append(
-                {
-                    "m": m,
-                    "k": k,
-                    "n": n,
-                    "dtype": str(dtype).removeprefix("torch."),
-                    "device": str(device),
-                    "products_per_block": count,
-                    "seconds_per_product": median / count,
-                    "flops_per_second": flops * count / median,
-                    "tf32": bool(torch.backends.cuda.matmul.allow_tf32),
-                }
-            )
-            log.info("matmul %dx%dx%d %s: %.3g FLOP/s", m, k, n, dtype, flops * count / median)
-    return records
 
 
 def environment(device: torch.device) -> dict[str, Any]:
@@ -188,7 +137,7 @@ def run(
             summary.extend([f"{stage}: failed (see log.txt)", ""])
 
         try:
-            records = matmul_throughput(target, matmul_shapes)
+            records = matmul_throughput(target, matmul_shapes, MATMUL_DTYPES)
             with open(out / "matmul.jsonl", "w") as f:
                 f.writelines(json.dumps(r) + "\n" for r in records)
             summary += ["## Matrix products", "", _matmul_table(records), ""]

@@ -1,8 +1,9 @@
-"""Time one epoch of a method's training step and of its reference's, with peak memory.
+"""Time one epoch of a method's training step and of its references', with FLOPs and memory.
 
-:func:`time_training` runs ours, then the plain autograd reference, on the same batches
-(warm-up, median of timed epochs), synchronising CUDA around each timed epoch and
-resetting and reading the peak memory of each side as :data:`PEAK_MEMORY` says.
+:func:`time_training` runs ours, the benchmark's reference and the generic autograd one
+(:func:`hampipe.bench.plain.benchmark_references`) on the same batches (FLOP count,
+warm-up, median of interleaved timed epochs), synchronising CUDA around each timed epoch
+and resetting and reading the peak memory of each epoch as :data:`PEAK_MEMORY` says.
 """
 
 from __future__ import annotations
@@ -20,23 +21,16 @@ from typing import Any
 import torch
 import xarray as xr
 
-from hampipe.bench.reference import reference_loss
+from hampipe.bench.flops import count_flops, synchronize
+from hampipe.bench.plain import GENERIC, benchmark_references
 from hampipe.bench.workload import batch_order, prepare
-from hampipe.models.method import Batch
-
-
-def synchronize(device: torch.device) -> None:
-    """Wait for the device's queued work (CUDA), so a wall-clock timer measures it."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
 
 #: How ``peak_memory_bytes`` is measured, by device type (and whether the CPU peak could
 #: be reset before each timed side).
 PEAK_MEMORY = {
-    "cuda": "torch.cuda.max_memory_allocated during the timed epochs",
-    "cpu": "process peak RSS (getrusage ru_maxrss) during the timed epochs, reset before "
-    "each side (malloc_trim, /proc/self/clear_refs); includes what the process holds",
+    "cuda": "torch.cuda.max_memory_allocated during the side's timed epochs, reset before each",
+    "cpu": "process peak RSS (getrusage ru_maxrss) during the side's timed epochs, reset before "
+    "each (malloc_trim, /proc/self/clear_refs); includes what the process holds",
     "cpu, not reset": "process peak RSS (getrusage ru_maxrss) since the process started",
 }
 
@@ -84,19 +78,28 @@ def time_training(
     batches: int | None = None,
     repeats: int = 1,
 ) -> dict[str, Any]:
-    """Seconds per epoch of our training step and of the reference's, on the same batches.
+    """Seconds and FLOPs per epoch of our training step and of each reference's (same batches).
 
     One epoch is one pass over all examples in mini-batches of ``batch_size`` (a seeded
     permutation, as in ``fit``); each step is zero_grad, loss, backward, Adam step and
-    ``loss.item()``. Each side runs one untimed warm-up batch, then ``repeats`` timed
-    epochs (the median is kept); with ``batches``, only the first ``batches`` batches
-    are timed and the time is scaled to the epoch's examples. Ours runs first, then the
-    reference, each on the model the previous steps left.
+    ``loss.item()``. The sides run in turn, each on the model the previous steps left:
+    ours, the benchmark's reference (the first of
+    :func:`~hampipe.bench.plain.benchmark_references`: the plain separable step for
+    SANN and SRNN, the generic autograd one otherwise) and, where that is not already
+    it, the generic reference. Each side first runs the timed batches once untimed
+    under :func:`~hampipe.bench.flops.count_flops` (its matrix-product FLOPs) and one
+    warm-up batch; then ``repeats`` rounds each time one epoch of every side in turn
+    (interleaved, so that the load of a shared machine weighs on all sides alike) and
+    the median of each side's epochs is kept, its peak memory the largest of its
+    epochs'. With ``batches``, only the first ``batches`` batches are timed and
+    counted, and both are scaled to the epoch's examples.
 
-    Returns a dict with ``seconds_per_epoch``, ``reference_seconds_per_epoch``,
-    ``examples_per_epoch``, ``batches_per_epoch``, ``batches_timed``,
-    ``peak_memory_bytes``, ``reference_peak_memory_bytes`` and ``peak_memory`` (how
-    they were measured, a :data:`PEAK_MEMORY` value).
+    Returns a dict with ``reference`` (the benchmark reference's name),
+    ``examples_per_epoch``, ``batches_per_epoch``, ``batches_timed``, ``peak_memory``
+    (how memory was measured, a :data:`PEAK_MEMORY` value) and, for each side ``""``
+    (ours), ``reference_`` and ``generic_``, ``<side>seconds_per_epoch``,
+    ``<side>flops_per_epoch`` and ``<side>peak_memory_bytes`` (the generic side's
+    equal to the reference's when the reference is the generic one).
     """
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
@@ -110,12 +113,10 @@ def time_training(
     timed = epoch[:batches] if batches else epoch
     timed_examples = sum(index.numel() for index in timed)
     optimizer = torch.optim.Adam(model.parameters(), lr=hyperparameters["learning_rate"])
-
-    def ours(batch: Batch) -> torch.Tensor:
-        return method.loss(batch)
-
-    def reference(batch: Batch) -> torch.Tensor:
-        return reference_loss(learner, model, hyperparameters, batch)
+    references = benchmark_references(learner, model, hyperparameters)
+    sides = {"": method.loss, "reference_": next(iter(references.values()))}
+    if len(references) > 1:
+        sides["generic_"] = references[GENERIC]
 
     def step(loss_of, index: torch.Tensor) -> float:
         loss = loss_of({k: v[index] for k, v in examples.items()})
@@ -124,19 +125,32 @@ def time_training(
         optimizer.step()
         return loss.item()
 
-    out: dict[str, Any] = {}
-    for key, loss_of in (("", ours), ("reference_", reference)):
+    def count_pass(loss_of) -> None:
+        for index in timed:
+            step(loss_of, index)
+
+    out: dict[str, Any] = {"reference": next(iter(references))}
+    for key, loss_of in sides.items():
+        flops = count_flops(lambda loss_of=loss_of: count_pass(loss_of))
+        out[f"{key}flops_per_epoch"] = flops * n / timed_examples
         step(loss_of, epoch[0])  # warm-up
-        out["peak_memory"] = _reset_peak_memory(device)
-        seconds = []
-        for _ in range(repeats):
+    seconds: dict[str, list[float]] = {key: [] for key in sides}
+    peaks = dict.fromkeys(sides, 0)
+    for _ in range(repeats):  # the sides interleaved: a slow spell of a shared machine
+        for key, loss_of in sides.items():  # falls on all of them, not on one
+            out["peak_memory"] = _reset_peak_memory(device)
             synchronize(device)
             start = time.perf_counter()
             for index in timed:
                 step(loss_of, index)
             synchronize(device)
-            seconds.append((time.perf_counter() - start) * n / timed_examples)
-        out[f"{key}seconds_per_epoch"] = statistics.median(seconds)
-        out[f"{key}peak_memory_bytes"] = _peak_memory(device)
+            seconds[key].append((time.perf_counter() - start) * n / timed_examples)
+            peaks[key] = max(peaks[key], _peak_memory(device))
+    for key in sides:
+        out[f"{key}seconds_per_epoch"] = statistics.median(seconds[key])
+        out[f"{key}peak_memory_bytes"] = peaks[key]
+    if "generic_" not in sides:
+        for name in ("seconds_per_epoch", "flops_per_epoch", "peak_memory_bytes"):
+            out[f"generic_{name}"] = out[f"reference_{name}"]
     out.update(examples_per_epoch=n, batches_per_epoch=len(epoch), batches_timed=len(timed))
     return out

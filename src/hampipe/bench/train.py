@@ -1,4 +1,4 @@
-"""Time the training step of every method against its plain autograd reference.
+"""Time the training step of every method against plain references, and against the machine.
 
 ``python -m hampipe.bench train`` runs, in one process and on the same examples of the
 planar three-body problem (SANN paper §4.2):
@@ -6,12 +6,23 @@ planar three-body problem (SANN paper §4.2):
 - *ours*: the project's training step, as :func:`hampipe.training.loop.fit` takes it:
   ``method.loss(batch)``, ``backward()``, an Adam step (hand-written ∂H/∂q, ∂H/∂p and
   merged integrator steps, one backward pass);
-- *reference*: the same step with the loss of :mod:`hampipe.bench.reference` (H from
-  ``model.forward``, its gradients by ``torch.autograd.grad(..., create_graph=True)``,
-  every sub-step spelled out; a double backward).
+- *reference*: the same step with the loss a reader of the method's paper would write.
+  For SANN and SRNN that is the plain separable step of :mod:`hampipe.bench.plain`
+  (∂V/∂q by autograd of the model's potential, ∂T/∂p in closed form, leapfrog as the
+  SRNN code writes it); for every other method the generic one of
+  :mod:`hampipe.bench.reference` (H from ``model.forward``, its gradients by
+  ``torch.autograd.grad(..., create_graph=True)``, every sub-step spelled out);
+- *generic*: the generic reference for SANN and SRNN too, a second column (for the
+  other methods it is the reference itself).
+
+Each side's matrix-product FLOPs per epoch are counted
+(:func:`~hampipe.bench.flops.count_flops`) and set against the machine's dense matmul
+throughput, measured in the same run with the same threads and dtype
+(:func:`~hampipe.bench.flops.dense_matmul_ceiling`): ``fraction_of_matmul`` is
+FLOPs / seconds / that throughput, how far the step is from the machine's limit.
 
 Before timing anything it checks, in float64 on the first batch of every method, that
-both give the same loss and parameter gradients (largest relative difference at most
+all give the same loss and parameter gradients (largest relative difference at most
 :data:`~hampipe.bench.equivalence.TOLERANCE`), and raises
 :class:`~hampipe.bench.equivalence.MismatchError` otherwise: a speed-up of a step
 that computes something else means nothing.
@@ -37,10 +48,12 @@ import torch
 import xarray as xr
 
 from hampipe.bench.equivalence import TOLERANCE, check_equivalence
+from hampipe.bench.flops import dense_matmul_ceiling, fraction_of_ceiling
 from hampipe.bench.timing import time_training
 from hampipe.bench.workload import BENCH_METHODS, benchmark_data, method_settings, scale_config
 from hampipe.core import __version__
 from hampipe.models.device import pick_device
+from hampipe.models.method import DTYPES
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +71,7 @@ def run(
     root: str | Path = ".",
     tolerance: float = TOLERANCE,
     data: tuple[xr.Dataset, xr.Dataset] | None = None,
+    width: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Check every method, then time each; yield one record per method.
 
@@ -68,8 +82,10 @@ def run(
     current); ``batches`` times only the first batches of each epoch (see
     :func:`~hampipe.bench.timing.time_training`); ``data`` is a ``(data, sai)`` pair
     from :func:`~hampipe.bench.workload.benchmark_data` to time on instead of simulating
-    (``trajectories``, ``seed`` and ``workers`` then only label the run). Records hold at
-    least :data:`RECORD_KEYS`.
+    (``trajectories``, ``seed`` and ``workers`` then only label the run); ``width``
+    overrides the scale's hidden width. The dense matmul throughput is measured once
+    per dtype, after the threads are set and before the first method is timed. Records
+    hold at least :data:`RECORD_KEYS`.
     """
     unknown = [m for m in methods if m not in BENCH_METHODS]
     if unknown:
@@ -85,12 +101,22 @@ def run(
     config = scale_config(scale, root)
     data, sai = data or benchmark_data(config, scale, trajectories, seed, workers)
     settings = {m: method_settings(config, m, scale) for m in methods}
+    if width is not None:
+        if width < 1:
+            raise ValueError(f"width must be a positive integer, got {width}")
+        for _, h in settings.values():
+            h["width"] = width
     differences = {}
     for m, (learner, h) in settings.items():
         differences[m] = check_equivalence(m, learner, h, data, sai, target, seed, tolerance)
         log.info("%s: loss and gradients match the reference (%.1e)", m, differences[m])
+    ceilings: dict[str, dict[str, Any]] = {}
     for m, (learner, h) in settings.items():
+        if h["dtype"] not in ceilings:
+            ceilings[h["dtype"]] = dense_matmul_ceiling(target, DTYPES[h["dtype"]])
+        ceiling = ceilings[h["dtype"]]
         timing = time_training(learner, h, data, sai, target, seed, batches, repeats)
+        peak = ceiling["flops_per_second"]
         record = {
             "method": m,
             "config_entry": f"methods.{BENCH_METHODS[m]}",
@@ -110,6 +136,16 @@ def run(
             **timing,
             "repeats": repeats,
             "ratio": timing["reference_seconds_per_epoch"] / timing["seconds_per_epoch"],
+            "generic_ratio": timing["generic_seconds_per_epoch"] / timing["seconds_per_epoch"],
+            "matmul_flops_per_second": peak,
+            "matmul_shape": [ceiling["m"], ceiling["k"], ceiling["n"]],
+            "flops_counted": FLOPS_COUNTED,
+            **{
+                f"{side}fraction_of_matmul": fraction_of_ceiling(
+                    timing[f"{side}flops_per_epoch"], timing[f"{side}seconds_per_epoch"], peak
+                )
+                for side in ("", "reference_", "generic_")
+            },
             "max_relative_difference": differences[m],
             "tolerance": tolerance,
             "torch_version": torch.__version__,
@@ -117,6 +153,12 @@ def run(
         }
         yield record
 
+
+#: What ``flops_per_epoch`` counts, as the records say it.
+FLOPS_COUNTED = (
+    "matrix-product FLOPs (torch.utils.flop_counter formulas: 2mkn per product, forward "
+    "and backward; elementwise work counts zero) of the timed batches, scaled to the epoch"
+)
 
 #: The keys every record of :func:`run` holds (``--json`` prints them all, and more).
 RECORD_KEYS = (
@@ -130,8 +172,18 @@ RECORD_KEYS = (
     "batches_per_epoch",
     "batches_timed",
     "seconds_per_epoch",
+    "reference",
     "reference_seconds_per_epoch",
     "ratio",
+    "generic_seconds_per_epoch",
+    "generic_ratio",
+    "flops_per_epoch",
+    "reference_flops_per_epoch",
+    "generic_flops_per_epoch",
+    "matmul_flops_per_second",
+    "fraction_of_matmul",
+    "reference_fraction_of_matmul",
+    "generic_fraction_of_matmul",
     "max_relative_difference",
     "peak_memory_bytes",
     "torch_version",
@@ -147,8 +199,14 @@ def format_table(records: Sequence[Mapping[str, Any]]) -> str:
         ("examples", "examples_per_epoch", "{}"),
         ("timed", "batches_timed", "{}"),
         ("ours s/epoch", "seconds_per_epoch", "{:.4g}"),
+        ("reference", "reference", "{}"),
         ("ref s/epoch", "reference_seconds_per_epoch", "{:.4g}"),
         ("ratio", "ratio", "{:.2f}"),
+        ("generic s/epoch", "generic_seconds_per_epoch", "{:.4g}"),
+        ("generic ratio", "generic_ratio", "{:.2f}"),
+        ("GFLOP/epoch", "flops_per_epoch", "{:.4g}"),
+        ("% of matmul", "fraction_of_matmul", "{:.2f}"),
+        ("ref % of matmul", "reference_fraction_of_matmul", "{:.2f}"),
         ("max rel diff", "max_relative_difference", "{:.1e}"),
         ("peak MiB", "peak_memory_bytes", "{:.0f}"),
         ("ref peak MiB", "reference_peak_memory_bytes", "{:.0f}"),
@@ -160,6 +218,10 @@ def format_table(records: Sequence[Mapping[str, Any]]) -> str:
             value = r[key]
             if key.endswith("peak_memory_bytes"):
                 value = value / 2**20
+            elif key.endswith("flops_per_epoch"):
+                value = value / 1e9
+            elif key.endswith("fraction_of_matmul"):
+                value = 100 * value
             if key == "batches_timed":
                 value = f"{value}/{r['batches_per_epoch']}"
             cells.append(fmt.format(value))
@@ -172,6 +234,8 @@ def format_table(records: Sequence[Mapping[str, Any]]) -> str:
             0,
             f"scale {first['scale']}, device {first['device']} ({first['device_name']}), "
             f"{first['threads']} threads, torch {first['torch_version']}; "
+            f"dense matmul {first['matmul_flops_per_second'] / 1e9:.4g} GFLOP/s "
+            f"({'×'.join(map(str, first['matmul_shape']))}, {first['dtype']}); "
             f"ratio = reference / ours; peak memory: {first['peak_memory']}",
         )
     return "\n".join(lines)

@@ -81,13 +81,36 @@ class Rational(Activation):
     def value_and_derivative(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """R(x) and R'(x) in one fused step with a hand-written backward pass.
 
-        :class:`RationalValueAndDerivative` computes both with a dozen elementwise
+        :class:`RationalValueAndDerivative` computes both with about twenty elementwise
         operations and differentiates them (in x and in the coefficients) in one
         autograd node, where the plain expression costs about forty nodes: the bulk of
         a SANN training step on the CPU. Equal to the plain expression to rounding
         (``tests/models/test_activations.py``).
         """
         return RationalValueAndDerivative.apply(x, self.numerator, self.denominator)
+
+
+def _moment_weights() -> torch.Tensor:
+    """How the moments M[p, c] = Σ x^p w_c (p = 0…3; c = α, β, γ, δ), flattened to p·4 + c,
+    combine into the coefficient gradients (∂/∂a₀…a₃, ∂/∂b₀…b₂) of
+    :class:`RationalValueAndDerivative`'s backward pass: a ``(16, 7)`` matrix."""
+    columns = [
+        ((3, 0, 1), (2, 1, 3)),  # ∂/∂a0 = Σ x³α + 3x²β
+        ((2, 0, 1), (1, 1, 2)),  # ∂/∂a1 = Σ x²α + 2xβ
+        ((1, 0, 1), (0, 1, 1)),  # ∂/∂a2 = Σ xα + β
+        ((0, 0, 1),),  # ∂/∂a3 = Σ α
+        ((2, 2, -1), (1, 3, -2)),  # ∂/∂b0 = −Σ x²γ + 2xδ
+        ((1, 2, -1), (0, 3, -1)),  # ∂/∂b1 = −Σ xγ + δ
+        ((0, 2, -1),),  # ∂/∂b2 = −Σ γ
+    ]
+    weights = torch.zeros(16, len(columns), dtype=torch.float64)
+    for column, terms in enumerate(columns):
+        for power, weight, factor in terms:
+            weights[4 * power + weight, column] = factor
+    return weights
+
+
+MOMENT_WEIGHTS = _moment_weights()
 
 
 class RationalValueAndDerivative(torch.autograd.Function):
@@ -104,7 +127,11 @@ class RationalValueAndDerivative(torch.autograd.Function):
     - ∂/∂b_k, monomial n = x^(2−k): −Σ (n γ + n' δ), with γ = r (g_v v + g_d (d − v r Q')),
       δ = β v;
 
-    the sums running over the batch (and the units when k = 1). Differentiable once
+    the sums running over the batch (and the units when k = 1): the moments
+    Σ x^p w, p = 0…3, w = α, β, γ, δ, are one matrix product of the stacked powers
+    and weights (per unit: a batched one), combined by :data:`MOMENT_WEIGHTS`. Every
+    elementwise step has at most one broadcast coefficient operand (torch's CPU kernels
+    leave the vectorised loop when two operands broadcast). Differentiable once
     (training needs no more): a backward pass with ``create_graph=True`` raises rather
     than return a gradient that silently misses second-order terms.
     """
@@ -113,15 +140,14 @@ class RationalValueAndDerivative(torch.autograd.Function):
     def forward(ctx, x, a, b):
         a0, a1, a2, a3 = a.unbind(-1)
         b0, b1, b2 = b.unbind(-1)
-        P = torch.addcmul(a2, torch.addcmul(a1, a0, x), x)
-        P = torch.addcmul(a3, P, x)
-        Q = torch.addcmul(b2, torch.addcmul(b1, b0, x), x)
-        dP = torch.addcmul(a2, torch.addcmul(2 * a1, 3 * a0, x), x)
-        dQ = torch.addcmul(b1, 2 * b0, x)
-        r = Q.reciprocal_()
+        x2 = x * x
+        P = (x2 * x).mul_(a0).addcmul_(x2, a1).addcmul_(x, a2).add_(a3)
+        r = (x2 * b0).addcmul_(x, b1).add_(b2).reciprocal_()
+        dQ = (x * (2 * b0)).add_(b1)
         value = P.mul_(r)
-        slope = torch.addcmul(dP, value, dQ, value=-1).mul_(r)
-        ctx.save_for_backward(x, a, b, r, value, slope, dQ)
+        slope = (x2.mul_(3 * a0)).addcmul_(x, 2 * a1).add_(a2)
+        slope.addcmul_(value, dQ, value=-1).mul_(r)
+        ctx.save_for_backward(x, a, b, r, value, slope)  # Q' is recomputed: less memory
         return value, slope
 
     @staticmethod
@@ -131,49 +157,39 @@ class RationalValueAndDerivative(torch.autograd.Function):
                 "the fused rational value_and_derivative is differentiable once; a double "
                 "backward (create_graph=True) must go through Rational.forward instead"
             )
-        x, a, b, r, v, d, dQ = ctx.saved_tensors
+        x, a, b, r, v, d = ctx.saved_tensors
+        dQ = (x * (2 * b[:, 0])).add_(b[:, 1])
         if g_value is None:
             g_value = torch.zeros_like(v)
         if g_slope is None:
             g_slope = torch.zeros_like(d)
-        a0, a1 = a[:, 0], a[:, 1]
-        b0 = b[:, 0]
-        # R'' = (P'' − 2 d Q' − v Q'') r with P'' = 6 a0 x + 2 a1, Q'' = 2 b0
-        d2P = torch.addcmul(2 * a1, 6 * a0, x)
-        second = (d2P - 2 * d * dQ - v * (2 * b0)) * r
-        grad_x = g_value * d + g_slope * second if ctx.needs_input_grad[0] else None
-        if not (ctx.needs_input_grad[1] or ctx.needs_input_grad[2]):
-            return grad_x, None, None
-        beta = g_slope * r
-        rdQ = r * dQ
-        alpha = (g_value - beta * dQ) * r
-        gamma = (g_value * v + g_slope * (d - v * rdQ)) * r
-        delta = beta * v
-        k = a.shape[0]
-        weights = torch.stack([alpha, beta, gamma, delta]).reshape(4, -1, k)  # (4, n, k)
-        powers = torch.stack([x, x * x]).reshape(2, -1, k)
-        powers = torch.cat([powers, (powers[1] * x.reshape(-1, k)).unsqueeze(0)])  # x, x², x³
-        # S[j, c, u]: Σ weight_c x^(j+1) over the batch for unit u (or the whole layer)
-        S = torch.einsum("pnk,cnk->pck", powers, weights)
-        sums = weights.sum(1)  # (4, k): Σ α, Σ β, Σ γ, Σ δ
-        Sa, Sb, Sg, Sd = 0, 1, 2, 3
-        grad_a = torch.stack(
-            [
-                S[2, Sa] + 3 * S[1, Sb],
-                S[1, Sa] + 2 * S[0, Sb],
-                S[0, Sa] + sums[Sb],
-                sums[Sa],
-            ],
-            -1,
-        )
-        grad_b = torch.stack(
-            [
-                -S[1, Sg] - 2 * S[0, Sd],
-                -S[0, Sg] - sums[Sd],
-                -sums[Sg],
-            ],
-            -1,
-        )
+        grad_x = grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            # R'' r⁻¹ = P'' − 2 d Q' − v Q'', P'' = 6 a0 x + 2 a1, Q'' = 2 b0
+            second = (x * (6 * a[:, 0])).add_(2 * a[:, 1]).addcmul_(d, dQ, value=-2)
+            second.addcmul_(v, 2 * b[:, 0], value=-1).mul_(r)
+            grad_x = (g_value * d).addcmul_(g_slope, second)
+        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            weights = x.new_empty((4, *x.shape))  # α, β, γ, δ
+            beta = torch.mul(g_slope, r, out=weights[1])
+            torch.mul(beta, v, out=weights[3])
+            torch.addcmul(g_value, beta, dQ, value=-1, out=weights[0]).mul_(r)
+            gamma = torch.addcmul(d, v, r * dQ, value=-1).mul_(g_slope).addcmul_(g_value, v)
+            torch.mul(gamma, r, out=weights[2])
+            powers = x.new_empty((4, *x.shape))  # 1, x, x², x³
+            powers[0].fill_(1)
+            powers[1].copy_(x)
+            torch.mul(x, x, out=powers[2])
+            torch.mul(powers[2], x, out=powers[3])
+            k = a.shape[0]
+            if k == 1:
+                moments = (powers.reshape(4, -1) @ weights.reshape(4, -1).T).reshape(1, 16)
+            else:
+                moments = torch.einsum(
+                    "pnk,cnk->kpc", powers.reshape(4, -1, k), weights.reshape(4, -1, k)
+                ).reshape(k, 16)
+            grads = moments @ MOMENT_WEIGHTS.to(moments)
+            grad_a, grad_b = grads[:, :4], grads[:, 4:]
         return grad_x, grad_a, grad_b
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import combinations
 
 import torch
@@ -56,12 +57,26 @@ class PositionFeatures(nn.Module):
             return (q - q_shift) / q_scale
         return torch.linalg.vector_norm(self.differences(q), dim=-1) / q_scale
 
+    def value_and_pullback(
+        self, q: torch.Tensor, q_scale: torch.Tensor, q_shift: torch.Tensor | float
+    ) -> tuple[torch.Tensor, Callable[[torch.Tensor], torch.Tensor]]:
+        """The features ``(batch, size)`` and their pullback ``grad ↦ ∂/∂q`` at ``q``.
+
+        The pullback reuses the pair differences and distances of the features instead
+        of computing them again (as :meth:`pullback` does): ∂/∂q = Dᵀ (g_k / (r_k q_s)) d_k.
+        """
+        if self.kind == "coordinates":
+            return (q - q_shift) / q_scale, lambda grad: grad / q_scale
+        d = self.differences(q)
+        r = torch.linalg.vector_norm(d, dim=-1)
+
+        def pullback(grad: torch.Tensor) -> torch.Tensor:
+            per_pair = (grad / (r * q_scale)).unsqueeze(-1) * d
+            bodies = torch.einsum("kb,nkd->nbd", self.incidence.to(q.dtype), per_pair)
+            return bodies.reshape(q.shape)
+
+        return r / q_scale, pullback
+
     def pullback(self, q: torch.Tensor, grad: torch.Tensor, q_scale: torch.Tensor):
         """∂/∂q given the gradient ``grad`` with respect to the features, ``(batch, dof)``."""
-        if self.kind == "coordinates":
-            return grad / q_scale
-        d = self.differences(q)
-        r = torch.linalg.vector_norm(d, dim=-1, keepdim=True)
-        per_pair = grad.unsqueeze(-1) * d / (r * q_scale)
-        bodies = torch.einsum("kb,nkd->nbd", self.incidence.to(q.dtype), per_pair)
-        return bodies.reshape(q.shape)
+        return self.value_and_pullback(q, q_scale, 0.0)[1](grad)

@@ -74,9 +74,9 @@ class SeparableHamiltonian(Model):
 
     def dH_dq(self, q, p=None, t=None) -> torch.Tensor:
         """∂H/∂q = ∇V(q) through φ and the features, ``(batch, dof)``."""
-        x = self.features(q, self.q_scale, self.q_shift)
+        x, pullback = self.features.value_and_pullback(q, self.q_scale, self.q_shift)
         _, grad_features = self.phi.value_and_gradient(x)
-        return self.energy_scale * self.features.pullback(q, grad_features, self.q_scale)
+        return self.energy_scale * pullback(grad_features)
 
     def gradients(self, q, p, t=None):
         return self.dH_dq(q, p), self.dH_dp(q, p)
