@@ -61,8 +61,8 @@ class _VmappableRational(torch.autograd.Function):
     """:class:`RationalValueAndDerivative` (same forward and backward code) with a
     batching rule, so that ``vmap`` over members can run the fused rational activation.
 
-    Returns (R(x), R'(x), 1/Q(x), Q'(x)); the last two are the intermediates the
-    backward pass needs (``functorch`` saves only inputs and outputs). The batching rule
+    Returns (R(x), R'(x), 1/Q(x)); the last is the intermediate the backward pass
+    needs (``functorch`` saves only inputs and outputs; Q' is recomputed there). The batching rule
     folds the member axis into the units: x of shape ``(member, …, width)`` becomes
     ``(…, member · width)`` and each member's coefficients are repeated per unit, so one
     call computes every member, whatever its ``rational_sharing``.
@@ -72,17 +72,17 @@ class _VmappableRational(torch.autograd.Function):
     def forward(x, a, b):
         ctx = _SavedTensors()
         value, slope = RationalValueAndDerivative.forward(ctx, x, a, b)
-        _, _, _, r, _, _, dQ = ctx.saved_tensors
-        return value, slope, r, dQ
+        _, _, _, r, _, _ = ctx.saved_tensors
+        return value, slope, r
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        value, slope, r, dQ = output
-        ctx.mark_non_differentiable(r, dQ)
-        ctx.save_for_backward(*inputs, r, value, slope, dQ)
+        value, slope, r = output
+        ctx.mark_non_differentiable(r)
+        ctx.save_for_backward(*inputs, r, value, slope)
 
     @staticmethod
-    def backward(ctx, g_value, g_slope, _g_r, _g_dQ):
+    def backward(ctx, g_value, g_slope, _g_r):
         saved = _SavedTensors(ctx.saved_tensors, ctx.needs_input_grad)
         return RationalValueAndDerivative.backward(saved, g_value, g_slope)
 
@@ -99,7 +99,7 @@ class _VmappableRational(torch.autograd.Function):
         b = b.expand(n, width, b.shape[-1]).reshape(n * width, -1)
         outputs = _VmappableRational.apply(folded, a, b)
         unfolded = tuple(o.reshape(*x.shape[1:-1], n, width).movedim(-2, 0) for o in outputs)
-        return unfolded, (0, 0, 0, 0)
+        return unfolded, (0, 0, 0)
 
 
 def _rational_value_and_derivative(self: Rational, x: torch.Tensor):
