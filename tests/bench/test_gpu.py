@@ -24,6 +24,14 @@ def test_tiny_run_writes_every_number(tmp_path):
         repeats=1,
         root=ROOT,
         matmul_shapes=((32, 16, 8),),
+        ensemble={
+            "methods": ("hnn",),
+            "sizes": (1, 2),
+            "trajectories": 4,
+            "steps": 8,
+            "epochs": 1,
+            "settings": {"width": 8, "batch_size": 16},
+        },
     )
     assert failures == 0
     env = json.loads((tmp_path / "environment.json").read_text())
@@ -39,8 +47,17 @@ def test_tiny_run_writes_every_number(tmp_path):
     records = _lines(tmp_path / "train_tiny.jsonl")
     assert [r["method"] for r in records] == ["hnn", "srnn"]
     assert all(r["seconds_per_epoch"] > 0 and r["reference_seconds_per_epoch"] > 0 for r in records)
+    ensemble = _lines(tmp_path / "ensemble.jsonl")
+    assert [(r["method"], r["members"], r["width"], r["device"]) for r in ensemble] == [
+        ("hnn", 1, 8, "cpu"),
+        ("hnn", 2, 8, "cpu"),
+    ]
+    assert all(
+        r["speedup"] == pytest.approx(r["separate_fits_s"] / r["ensemble_s"]) for r in ensemble
+    )
     summary = (tmp_path / "summary.md").read_text()
     assert "## Training step, scale tiny" in summary and "failures: 0" in summary
+    assert "## Ensemble" in summary and "| hnn | 2 | 8 |" in summary
     assert "hnn" in (tmp_path / "log.txt").read_text()
 
 
@@ -60,6 +77,8 @@ def test_budget_skips_methods_and_a_failing_stage_keeps_the_rest(tmp_path):
     assert _lines(tmp_path / "train_tiny.jsonl") == [
         {"method": "hnn", "scale": "tiny", "skipped": "budget"}
     ]
+    assert not (tmp_path / "ensemble.jsonl").exists()  # past the budget too
+    assert "## Ensemble\n\nskipped: budget" in (tmp_path / "summary.md").read_text()
     argv = ["gpu", "--out", str(tmp_path / "b"), "--scale", "tiny", "--device", "cpu"]
     assert main([*argv, "--matmul", "8", "8", "8", "--root", str(tmp_path)]) == 1
     assert (tmp_path / "b" / "matmul.jsonl").read_text()

@@ -46,10 +46,16 @@ def run(
     epochs: int = 2,
     threads: int | None = None,
     root: str = ".",
+    device: str = "cpu",
+    settings: dict[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """For each method and N in ``sizes``: seconds of one ensemble of N members and of N
-    separate fits (``epochs`` each, on CPU) on a three-body split of ``trajectories``
-    trajectories of ``steps`` observations."""
+    separate fits (``epochs`` each, on ``device``: ``cpu``, ``cuda`` or ``auto``) on a
+    three-body split of ``trajectories`` trajectories of ``steps`` observations, with
+    the method's settings of ``config.yaml`` and :data:`SMALL` (``settings`` overriding
+    both, e.g. the GPU run's width 256 and batches of 1024)."""
+    from hampipe.bench.flops import synchronize
+    from hampipe.models.device import pick_device
     from hampipe.plan import load_config
 
     if threads:
@@ -58,20 +64,23 @@ def run(
     system = make_system("three_body")
     ds = simulate(system, trajectories, steps, 0.1, seed=0)
     sai = annotate(ds)
-    cpu = torch.device("cpu")
+    target = pick_device(device)
+    chosen = {**SMALL, **(settings or {})}
     for learner in methods:
         _, h = resolve_method(config["methods"], learner)
-        h = {**h, **{k: v for k, v in SMALL.items() if k in h}, "epochs": epochs}
+        h = {**h, **{k: v for k, v in chosen.items() if k in h}, "epochs": epochs}
         args = (h["epochs"], h["batch_size"], h["learning_rate"])
         for n in sizes:
             members, examples = _members(learner, h, system, ds, sai, n)
             start = time.perf_counter()
-            fit_ensemble(members, examples, *args, list(range(n)), cpu)
+            fit_ensemble(members, examples, *args, list(range(n)), target)
+            synchronize(target)
             together = time.perf_counter() - start
             members, examples = _members(learner, h, system, ds, sai, n)
             start = time.perf_counter()
             for seed, (method, batch) in enumerate(zip(members, examples, strict=True)):
-                fit(method, batch, *args, seed, cpu, progress=False)
+                fit(method, batch, *args, seed, target, progress=False)
+            synchronize(target)
             separate = time.perf_counter() - start
             yield {
                 "method": learner,
@@ -81,6 +90,7 @@ def run(
                 "width": h["width"],
                 "batch_size": h["batch_size"],
                 "threads": torch.get_num_threads(),
+                "device": str(target),
                 "ensemble_s": together,
                 "separate_fits_s": separate,
                 "speedup": separate / together,

@@ -12,6 +12,9 @@ needs from such a machine and writes every number to one folder:
 - ``train_<scale>.jsonl``: ``python -m hampipe.bench train`` records (our step and
   the plain autograd reference, after their equality check) for every benchmark
   method at each scale, ``paper`` first;
+- ``ensemble.jsonl``: ``python -m hampipe.bench ensemble`` records: 3 and 9 seeds of
+  SANN and HNN trained as one vectorised ensemble against as many separate fits, at
+  width 256 and batches of 1024 (:data:`ENSEMBLE`): whether several runs per device pay;
 - ``summary.md``: the tables of all of the above; ``log.txt``: the run's log.
 
 Each method is checked and timed on its own, and its record is written as soon as it
@@ -39,6 +42,7 @@ from typing import Any
 
 import torch
 
+from hampipe.bench.ensemble import run as run_ensemble
 from hampipe.bench.flops import matmul_throughput
 from hampipe.bench.train import format_table
 from hampipe.bench.train import run as run_train
@@ -55,6 +59,16 @@ MATMUL_SHAPES: tuple[tuple[int, int, int], ...] = ((8192, 8192, 8192), (1024, 25
 #: Element types of the timed products: the models' (float32, TF32 off as in torch's
 #: default) and the tensor cores' fastest common one (bfloat16).
 MATMUL_DTYPES: tuple[torch.dtype, ...] = (torch.float32, torch.bfloat16)
+#: The ensemble stage: :func:`hampipe.bench.ensemble.run`'s arguments (methods, member
+#: counts, data and epochs, the network's settings); ``None`` or empty sizes: skipped.
+ENSEMBLE: dict[str, Any] = {
+    "methods": ("sann", "hnn"),
+    "sizes": (3, 9),
+    "trajectories": 64,
+    "steps": 60,
+    "epochs": 2,
+    "settings": {"width": 256, "batch_size": 1024},
+}
 
 
 def environment(device: torch.device) -> dict[str, Any]:
@@ -93,6 +107,17 @@ def _matmul_table(records: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _ensemble_table(rows: Sequence[dict[str, Any]]) -> str:
+    lines = ["| method | members | width | ensemble s | separate fits s | speed-up |"]
+    lines.append("| --- | --- | --- | --- | --- | --- |")
+    lines += [
+        f"| {r['method']} | {r['members']} | {r['width']} | {r['ensemble_s']:.3g} | "
+        f"{r['separate_fits_s']:.3g} | {r['speedup']:.2f} |"
+        for r in rows
+    ]
+    return "\n".join(lines)
+
+
 def run(
     out: str | Path,
     scales: Sequence[str] = ("paper", "cpu"),
@@ -104,6 +129,7 @@ def run(
     workers: int = 1,
     root: str | Path = ".",
     matmul_shapes: Sequence[tuple[int, int, int]] = MATMUL_SHAPES,
+    ensemble: dict[str, Any] | None = ENSEMBLE,
 ) -> int:
     """Measure everything the module docstring lists into folder ``out``.
 
@@ -192,6 +218,19 @@ def run(
                 "```",
                 "",
             ]
+        if ensemble and ensemble.get("sizes"):
+            elapsed = time.perf_counter() - start
+            if budget is not None and elapsed > budget:
+                log.warning("ensemble skipped: %.0f s > budget %s s", elapsed, budget)
+                summary += ["## Ensemble", "", "skipped: budget", ""]
+            else:
+                try:
+                    rows = list(run_ensemble(root=str(root), device=device, **ensemble))
+                    with open(out / "ensemble.jsonl", "w") as f:
+                        f.writelines(json.dumps(r) + "\n" for r in rows)
+                    summary += ["## Ensemble", "", _ensemble_table(rows), ""]
+                except Exception:
+                    failed("ensemble")
     finally:
         summary.append(f"Wall time {time.perf_counter() - start:.0f} s; failures: {failures}.")
         (out / "summary.md").write_text("\n".join(summary) + "\n")
