@@ -4,7 +4,7 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
-from hampipe.plan.guard import check_results, stamp_results
+from hampipe.plan.guard import check_results, read_only, stamp_results
 
 min_version("9.0")
 
@@ -18,7 +18,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 
 
-if workflow.is_main_process:
+if workflow.is_main_process and not read_only(sys.argv):
     try:  # outputs made with config files this run leaves out stay as they are
         check_results(workflow.configfiles, config)
     except ConfigError as error:

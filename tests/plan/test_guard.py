@@ -7,7 +7,14 @@ import json
 import pytest
 
 from hampipe.core import ConfigError
-from hampipe.plan.guard import STAMP, check_results, config_digest, read_stamp, stamp_results
+from hampipe.plan.guard import (
+    STAMP,
+    check_results,
+    config_digest,
+    read_only,
+    read_stamp,
+    stamp_results,
+)
 
 QUICK = {"seed": 0, "seeds": 1, "systems": {"spring": {"steps": 10}}}
 PAPER = {"seed": 0, "seeds": 5, "systems": {"spring": {"steps": 1000}}}
@@ -75,3 +82,10 @@ def test_the_record_names_files_relative_to_the_project_so_a_copy_still_matches(
 def test_the_digest_ignores_the_override_and_private_keys():
     marked = {**QUICK, "replace_results": True, "_front_page": "text"}
     assert config_digest(marked) == config_digest(QUICK)
+
+
+def test_lint_listings_and_unlock_are_read_only_and_runs_are_not():
+    assert read_only(["snakemake", "--lint"]) and read_only(["snakemake", "--lint=json"])
+    assert read_only(["snakemake", "--unlock"]) and read_only(["snakemake", "-l"])
+    for argv in (["snakemake", "-n", "all"], ["snakemake", "--report", "r.html"], ["x"]):
+        assert not read_only(argv)

@@ -32,6 +32,8 @@ def test_leaving_out_the_overlay_stops_and_changes_nothing(tiny_run, tmp_path):
         assert "--config replace_results=True" in message
         assert "Traceback" not in message
         assert snapshot(project) == before
+    # a lint plans and writes nothing: not refused
+    assert snakemake(project, "--lint").returncode == 0
     # the same files plan nothing; the override plans the other config's jobs
     assert planned_jobs(snakemake(project, "-n", "all", "--configfile", *TINY)) == {}
     forced = snakemake(

@@ -13,7 +13,9 @@ the Snakefile's ``onstart``), and every later parse compares (:func:`check_resul
   files, ``--directory`` and the override ``--config replace_results=True``.
 
 The record is ``results/.hampipe-run.json`` (:data:`STAMP`); without it (results from
-before the record existed, or no run yet) nothing is refused.
+before the record existed, or no run yet) nothing is refused. Calls that plan nothing
+and write nothing (``--lint``, the rule listings, ``--unlock``: :func:`read_only`) are
+not checked.
 """
 
 from __future__ import annotations
@@ -32,6 +34,16 @@ from hampipe.core.config import ConfigError
 STAMP = Path("results/.hampipe-run.json")
 #: The config key that lets a run replace outputs made with other config files.
 OVERRIDE = "replace_results"
+#: Snakemake options under which it neither plans jobs nor writes outputs.
+READ_ONLY_OPTIONS = frozenset(
+    {"--lint", "--list-rules", "--list", "-l", "--list-target-rules", "--lt", "--unlock"}
+    | {"--print-compilation"}
+)
+
+
+def read_only(argv: Iterable[str]) -> bool:
+    """Whether a ``snakemake`` command line (``sys.argv``) only reads the workflow."""
+    return any(str(arg).split("=", 1)[0] in READ_ONLY_OPTIONS for arg in argv)
 
 
 def config_names(files: Iterable[str | os.PathLike], root: str | os.PathLike = ".") -> list[str]:
