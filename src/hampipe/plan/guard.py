@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from hampipe.core.config import ConfigError
+from hampipe.core.files import write_text
 
 #: The record of the config files that made ``results/``, relative to the working directory.
 STAMP = Path("results/.hampipe-run.json")
@@ -107,13 +108,9 @@ def stamp_results(
     """Record the config files and digest of a run that starts jobs in ``root``
     (written whole or not at all); returns the record's path."""
     path = Path(root) / STAMP
-    path.parent.mkdir(parents=True, exist_ok=True)
     stamp = {
         "configfiles": config_names(files, root),
         "digest": config_digest(config),
         "started": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
-    partial = path.with_name(path.name + ".tmp")
-    partial.write_text(json.dumps(stamp, indent=1) + "\n")
-    os.replace(partial, path)
-    return path
+    return write_text(path, json.dumps(stamp, indent=1) + "\n")
