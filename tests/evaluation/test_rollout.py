@@ -365,35 +365,40 @@ def test_the_evaluation_job_reads_the_run_it_asked_for(job_files):
     assert not ev.diverged.any()
 
 
+def assert_refused(job_files, message: str, **files) -> None:
+    """The evaluation job on ``files`` stops with an InputFileError opening with
+    ``message`` and writes no evaluation file."""
+    with pytest.raises(InputFileError) as error:
+        evaluate_job(job_files, **files)
+    assert str(error.value).startswith(message)
+    assert not (job_files / "eval.nc").exists()
+
+
 def test_another_methods_model_file_is_not_evaluated(job_files):
     """SRNN's model file in HNN's place: refused, naming both, nothing written."""
-    with pytest.raises(InputFileError) as error:
-        evaluate_job(job_files, model="srnn.pt")
-    assert str(error.value).startswith(
-        f"{job_files / 'srnn.pt'}: written for method 'srnn', but this job reads method 'hnn'"
+    assert_refused(
+        job_files,
+        f"{job_files / 'srnn.pt'}: written for method 'srnn', but this job reads method 'hnn'",
+        model="srnn.pt",
     )
-    assert not (job_files / "eval.nc").exists()
 
 
 def test_nan_in_the_test_split_is_no_divergence(job_files):
     test = read_dataset(job_files / "test.nc")
     test["q"].values[1, 3, 0] = np.nan
     test.to_netcdf(job_files / "nan.nc")  # its job's record kept
-    with pytest.raises(InputFileError) as error:
-        evaluate_job(job_files, test="nan.nc")
-    assert str(error.value).startswith(
-        f"{job_files / 'nan.nc'}: variable 'q' holds nan at index trajectory=1, time=3, dof=0"
+    assert_refused(
+        job_files,
+        f"{job_files / 'nan.nc'}: variable 'q' holds nan at index trajectory=1, time=3, dof=0",
+        test="nan.nc",
     )
-    assert not (job_files / "eval.nc").exists()
 
 
 def test_nan_in_the_weights_is_no_divergence(job_files):
     payload = torch.load(job_files / "hnn.pt", weights_only=True)
     payload["state_dict"]["M"].fill_(float("nan"))
     torch.save(payload, job_files / "hnn.pt")
-    with pytest.raises(InputFileError) as error:
-        evaluate_job(job_files)
-    assert str(error.value).startswith(
-        f"{job_files / 'hnn.pt'}: model parameter 'M' holds nan (1 of 1 values not finite)"
+    assert_refused(
+        job_files,
+        f"{job_files / 'hnn.pt'}: model parameter 'M' holds nan (1 of 1 values not finite)",
     )
-    assert not (job_files / "eval.nc").exists()
