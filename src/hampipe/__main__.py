@@ -133,15 +133,25 @@ def _pdf_record(path: Path) -> dict[str, Any]:
     return _json_record(decoded)
 
 
-def _png_record(path: Path) -> dict[str, Any]:
+def _image_record(path: Path, kind: str, read: Any) -> dict[str, Any]:
+    """The record in the text ``read(image)`` returns of the image Pillow opens at
+    ``path`` (``kind`` names the format in the error of an unreadable file)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as image:
-            text = dict(getattr(image, "text", {}) or {})
+            text = read(image)
     except (UnidentifiedImageError, OSError) as error:
-        raise ProvenanceError(f"{path}: not a readable PNG file ({error})") from None
-    return _json_record(text[PNG_TEXT_KEY]) if PNG_TEXT_KEY in text else {}
+        raise ProvenanceError(f"{path}: not a readable {kind} file ({error})") from None
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return _json_record(text) if text else {}
+
+
+def _png_record(path: Path) -> dict[str, Any]:
+    return _image_record(
+        path, "PNG", lambda image: (getattr(image, "text", {}) or {}).get(PNG_TEXT_KEY)
+    )
 
 
 def _json_record(text: str) -> dict[str, Any]:
@@ -164,14 +174,7 @@ def _html_record(path: Path) -> dict[str, Any]:
 
 
 def _gif_record(path: Path) -> dict[str, Any]:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            comment = image.info.get("comment", b"")
-    except (UnidentifiedImageError, OSError) as error:
-        raise ProvenanceError(f"{path}: not a readable GIF file ({error})") from None
-    return _json_record(comment.decode("utf-8", "replace") if comment else "")
+    return _image_record(path, "GIF", lambda image: image.info.get("comment"))
 
 
 READERS = {
