@@ -72,12 +72,12 @@ def test_unknown_names_list_the_valid_ones(capsys):
 
 def test_command_prints_one_json_line_per_method():
     command = [sys.executable, "-m", "hampipe.bench", "train", "--scale", "tiny"]
-    command += ["--method", "srnn", "--json", "--batches", "1", "--repeats", "1", "--threads", "1"]
-    command += ["--width", "6"]
+    command += ["--method", "srnn,hnn", "--json", "--batches", "1", "--repeats", "1"]
+    command += ["--threads", "1", "--width", "6"]
     out = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True)
     lines = out.stdout.strip().splitlines()
-    assert len(lines) == 1
-    record = json.loads(lines[0])
+    assert len(lines) == 2
+    record, hnn = map(json.loads, lines)
     assert set(RECORD_KEYS) <= set(record)
     assert record["method"] == "srnn" and record["scale"] == "tiny"
     assert record["width"] == 6 and record["threads"] == 1 and record["batches_timed"] == 1
@@ -87,20 +87,26 @@ def test_command_prints_one_json_line_per_method():
     )
     assert record["max_relative_difference"] <= TOLERANCE
     assert record["peak_memory_bytes"] > 0
-    # SRNN's reference is the plain separable step; the generic one is the second column
+    # SRNN's reference is the plain separable step; the merged-kick one and the generic
+    # one are further columns
     assert record["reference"] == PLAIN
-    assert record["generic_ratio"] == pytest.approx(
-        record["generic_seconds_per_epoch"] / record["seconds_per_epoch"]
-    )
+    for side in ("merged", "generic"):
+        assert record[f"{side}_ratio"] == pytest.approx(
+            record[f"{side}_seconds_per_epoch"] / record["seconds_per_epoch"]
+        )
     # how far from the machine: FLOPs / seconds / the measured dense matmul throughput
     assert record["threads"] == 1 and record["matmul_flops_per_second"] > 0
-    for side in ("", "reference_", "generic_"):
+    for side in ("", "reference_", "merged_", "generic_"):
         assert record[f"{side}flops_per_epoch"] > 0
         assert record[f"{side}fraction_of_matmul"] == pytest.approx(
             record[f"{side}flops_per_epoch"]
             / record[f"{side}seconds_per_epoch"]
             / record["matmul_flops_per_second"]
         )
-    table = format_table([record]).splitlines()
-    assert "% of matmul" in table[1] and "generic ratio" in table[1]
+    # HNN has no plain separable reference: its merged columns are empty, not made up
+    assert hnn["method"] == "hnn" and hnn["reference"] != PLAIN
+    assert all(hnn[f"merged_{k}"] is None for k in ("seconds_per_epoch", "ratio"))
+    table = format_table([record, hnn]).splitlines()
+    assert "% of matmul" in table[1] and "generic ratio" in table[1] and "merged ratio" in table[1]
     assert f"{100 * record['fraction_of_matmul']:.2f}" in table[2].split()
+    assert table[3].split().count("-") == 2  # HNN: merged s/epoch and merged ratio

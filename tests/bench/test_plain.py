@@ -9,6 +9,7 @@ from hampipe.bench import plain
 from hampipe.bench.plain import (
     GENERIC,
     PLAIN,
+    PLAIN_MERGED,
     benchmark_references,
     kinetic_gradient,
     plain_applies,
@@ -45,13 +46,15 @@ def _method(learner, data, **overrides):
     return method, h, method.examples(ds, sai)
 
 
+@pytest.mark.parametrize("merge_kicks", [False, True])
 @pytest.mark.parametrize("learner", sorted(SETTINGS))
-def test_plain_step_equals_the_projects_loss_and_gradients(two_body, learner):
-    """SANN (two sub-step counts in one batch) and SRNN (a window of two intervals)."""
+def test_plain_step_equals_the_projects_loss_and_gradients(two_body, learner, merge_kicks):
+    """SANN (two sub-step counts in one batch) and SRNN (a window of two intervals), with
+    every sub-step's kicks evaluated afresh and with the closing kick reused."""
     method, _, batch = _method(learner, two_body)
     params = list(method.model.parameters())
     ours = method.loss(batch)
-    reference = plain_interval_loss(method.model, batch)
+    reference = plain_interval_loss(method.model, batch, merge_kicks=merge_kicks)
     torch.testing.assert_close(reference, ours, rtol=1e-12, atol=0)
     ours_grads = torch.autograd.grad(ours, params, allow_unused=True)
     reference_grads = torch.autograd.grad(reference, params, allow_unused=True)
@@ -64,10 +67,14 @@ def test_plain_step_equals_the_projects_loss_and_gradients(two_body, learner):
     assert used == len(params) - 1
 
 
-def test_plain_step_differentiates_V_by_autograd_and_T_in_closed_form(two_body, monkeypatch):
-    """∂V/∂q: one ``autograd.grad`` of the model's own V per evaluation, W·S + 1 of them
-    per group of examples sharing S (the closing kick reused, as in the SRNN code); the
-    project's hand-written gradients, H and T are never called."""
+@pytest.mark.parametrize(("merge_kicks", "per_interval"), [(False, 2), (True, 1)])
+def test_plain_step_differentiates_V_by_autograd_and_T_in_closed_form(
+    two_body, monkeypatch, merge_kicks, per_interval
+):
+    """∂V/∂q: one ``autograd.grad`` of the model's own V per evaluation; per group of
+    examples sharing S, 2·W·S of them (two per sub-step, the benchmark's reference) or
+    W·S + 1 (the closing kick reused, as in the SRNN code); the project's hand-written
+    gradients, H and T are never called."""
     method, _, batch = _method("srnn", two_body)
     model = method.model
     for name in ("forward", "kinetic", "gradients", "dH_dq", "dH_dp"):
@@ -87,9 +94,10 @@ def test_plain_step_differentiates_V_by_autograd_and_T_in_closed_form(two_body, 
 
     monkeypatch.setattr(model, "potential", counted_potential)
     monkeypatch.setattr(plain.torch.autograd, "grad", counted_grad)
-    plain_interval_loss(model, batch)
+    plain_interval_loss(model, batch, merge_kicks=merge_kicks)
     window, substeps = SETTINGS["srnn"]["window"], SETTINGS["srnn"]["substeps"]
-    assert len(potentials) == len(grads) == window * substeps + 1
+    expected = window * substeps + 1 if merge_kicks else 2 * window * substeps
+    assert len(potentials) == len(grads) == expected
     assert all(inputs is q for (inputs, _), q in zip(grads, potentials, strict=True))
     assert all(kwargs == {"create_graph": True} for _, kwargs in grads)
 
@@ -107,7 +115,7 @@ def test_plain_reference_is_chosen_where_it_applies(two_body):
     for learner in ("sann", "srnn"):
         method, h, _ = _method(learner, two_body)
         assert plain_applies(learner, method.model, h)
-        assert list(benchmark_references(learner, method.model, h)) == [PLAIN, GENERIC]
+        assert list(benchmark_references(learner, method.model, h)) == [PLAIN, PLAIN_MERGED, GENERIC]
     # an integrator that is not leapfrog, and learners whose loss is not the interval
     # loss of a separable model, keep the generic reference alone
     method, h, _ = _method("srnn", two_body, integrator="stormer_verlet")

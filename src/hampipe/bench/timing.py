@@ -1,6 +1,7 @@
 """Time one epoch of a method's training step and of its references', with FLOPs and memory.
 
-:func:`time_training` runs ours, the benchmark's reference and the generic autograd one
+:func:`time_training` runs ours, the benchmark's reference, the stricter plain one with
+merged kicks where it applies and the generic autograd one
 (:func:`hampipe.bench.plain.benchmark_references`) on the same batches (FLOP count,
 warm-up, median of interleaved timed epochs), synchronising CUDA around each timed epoch
 and resetting and reading the peak memory of each epoch as :data:`PEAK_MEMORY` says.
@@ -22,7 +23,7 @@ import torch
 import xarray as xr
 
 from hampipe.bench.flops import count_flops, synchronize
-from hampipe.bench.plain import GENERIC, benchmark_references
+from hampipe.bench.plain import GENERIC, PLAIN_MERGED, benchmark_references
 from hampipe.bench.workload import batch_order, prepare
 
 #: How ``peak_memory_bytes`` is measured, by device type (and whether the CPU peak could
@@ -85,8 +86,9 @@ def time_training(
     ``loss.item()``. The sides run in turn, each on the model the previous steps left:
     ours, the benchmark's reference (the first of
     :func:`~hampipe.bench.plain.benchmark_references`: the plain separable step for
-    SANN and SRNN, the generic autograd one otherwise) and, where that is not already
-    it, the generic reference. Each side first runs the timed batches once untimed
+    SANN and SRNN, the generic autograd one otherwise), the plain step with merged
+    half-kicks where it applies and, where that is not already the reference, the
+    generic one. Each side first runs the timed batches once untimed
     under :func:`~hampipe.bench.flops.count_flops` (its matrix-product FLOPs) and one
     warm-up batch; then ``repeats`` rounds each time one epoch of every side in turn
     (interleaved, so that the load of a shared machine weighs on all sides alike) and
@@ -97,9 +99,10 @@ def time_training(
     Returns a dict with ``reference`` (the benchmark reference's name),
     ``examples_per_epoch``, ``batches_per_epoch``, ``batches_timed``, ``peak_memory``
     (how memory was measured, a :data:`PEAK_MEMORY` value) and, for each side ``""``
-    (ours), ``reference_`` and ``generic_``, ``<side>seconds_per_epoch``,
+    (ours), ``reference_``, ``merged_`` and ``generic_``, ``<side>seconds_per_epoch``,
     ``<side>flops_per_epoch`` and ``<side>peak_memory_bytes`` (the generic side's
-    equal to the reference's when the reference is the generic one).
+    equal to the reference's when the reference is the generic one; the merged side's
+    ``None`` where there is no plain separable reference).
     """
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
@@ -115,6 +118,8 @@ def time_training(
     optimizer = torch.optim.Adam(model.parameters(), lr=hyperparameters["learning_rate"])
     references = benchmark_references(learner, model, hyperparameters)
     sides = {"": method.loss, "reference_": next(iter(references.values()))}
+    if PLAIN_MERGED in references:
+        sides["merged_"] = references[PLAIN_MERGED]
     if len(references) > 1:
         sides["generic_"] = references[GENERIC]
 
@@ -152,5 +157,8 @@ def time_training(
     if "generic_" not in sides:
         for name in ("seconds_per_epoch", "flops_per_epoch", "peak_memory_bytes"):
             out[f"generic_{name}"] = out[f"reference_{name}"]
+    if "merged_" not in sides:
+        for name in ("seconds_per_epoch", "flops_per_epoch", "peak_memory_bytes"):
+            out[f"merged_{name}"] = None
     out.update(examples_per_epoch=n, batches_per_epoch=len(epoch), batches_timed=len(timed))
     return out

@@ -12,7 +12,10 @@ planar three-body problem (SANN paper §4.2):
   SRNN code writes it); for every other method the generic one of
   :mod:`hampipe.bench.reference` (H from ``model.forward``, its gradients by
   ``torch.autograd.grad(..., create_graph=True)``, every sub-step spelled out);
-- *generic*: the generic reference for SANN and SRNN too, a second column (for the
+- *merged*: for SANN and SRNN, the plain separable step with the closing half-kick's
+  ∂V/∂q reused by the next sub-step (:data:`~hampipe.bench.plain.PLAIN_MERGED`, as the
+  SRNN code keeps it): the strictest reference, a column beside the first;
+- *generic*: the generic reference for SANN and SRNN too, another column (for the
   other methods it is the reference itself).
 
 Each side's matrix-product FLOPs per epoch are counted
@@ -136,15 +139,24 @@ def run(
             **timing,
             "repeats": repeats,
             "ratio": timing["reference_seconds_per_epoch"] / timing["seconds_per_epoch"],
+            "merged_ratio": (
+                timing["merged_seconds_per_epoch"] / timing["seconds_per_epoch"]
+                if timing["merged_seconds_per_epoch"] is not None
+                else None
+            ),
             "generic_ratio": timing["generic_seconds_per_epoch"] / timing["seconds_per_epoch"],
             "matmul_flops_per_second": peak,
             "matmul_shape": [ceiling["m"], ceiling["k"], ceiling["n"]],
             "flops_counted": FLOPS_COUNTED,
             **{
-                f"{side}fraction_of_matmul": fraction_of_ceiling(
-                    timing[f"{side}flops_per_epoch"], timing[f"{side}seconds_per_epoch"], peak
+                f"{side}fraction_of_matmul": (
+                    fraction_of_ceiling(
+                        timing[f"{side}flops_per_epoch"], timing[f"{side}seconds_per_epoch"], peak
+                    )
+                    if timing[f"{side}seconds_per_epoch"] is not None
+                    else None
                 )
-                for side in ("", "reference_", "generic_")
+                for side in ("", "reference_", "merged_", "generic_")
             },
             "max_relative_difference": differences[m],
             "tolerance": tolerance,
@@ -175,14 +187,18 @@ RECORD_KEYS = (
     "reference",
     "reference_seconds_per_epoch",
     "ratio",
+    "merged_seconds_per_epoch",
+    "merged_ratio",
     "generic_seconds_per_epoch",
     "generic_ratio",
     "flops_per_epoch",
     "reference_flops_per_epoch",
+    "merged_flops_per_epoch",
     "generic_flops_per_epoch",
     "matmul_flops_per_second",
     "fraction_of_matmul",
     "reference_fraction_of_matmul",
+    "merged_fraction_of_matmul",
     "generic_fraction_of_matmul",
     "max_relative_difference",
     "peak_memory_bytes",
@@ -202,6 +218,8 @@ def format_table(records: Sequence[Mapping[str, Any]]) -> str:
         ("reference", "reference", "{}"),
         ("ref s/epoch", "reference_seconds_per_epoch", "{:.4g}"),
         ("ratio", "ratio", "{:.2f}"),
+        ("merged s/epoch", "merged_seconds_per_epoch", "{:.4g}"),
+        ("merged ratio", "merged_ratio", "{:.2f}"),
         ("generic s/epoch", "generic_seconds_per_epoch", "{:.4g}"),
         ("generic ratio", "generic_ratio", "{:.2f}"),
         ("GFLOP/epoch", "flops_per_epoch", "{:.4g}"),
@@ -216,6 +234,9 @@ def format_table(records: Sequence[Mapping[str, Any]]) -> str:
         cells = []
         for _, key, fmt in columns:
             value = r[key]
+            if value is None:
+                cells.append("-")
+                continue
             if key.endswith("peak_memory_bytes"):
                 value = value / 2**20
             elif key.endswith("flops_per_epoch"):
