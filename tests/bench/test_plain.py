@@ -115,7 +115,8 @@ def test_plain_reference_is_chosen_where_it_applies(two_body):
     for learner in ("sann", "srnn"):
         method, h, _ = _method(learner, two_body)
         assert plain_applies(learner, method.model, h)
-        assert list(benchmark_references(learner, method.model, h)) == [PLAIN, PLAIN_MERGED, GENERIC]
+        references = list(benchmark_references(learner, method.model, h))
+        assert references == [PLAIN, PLAIN_MERGED, GENERIC]
     # an integrator that is not leapfrog, and learners whose loss is not the interval
     # loss of a separable model, keep the generic reference alone
     method, h, _ = _method("srnn", two_body, integrator="stormer_verlet")
