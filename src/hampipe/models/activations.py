@@ -13,6 +13,7 @@ from torch import nn
 from hampipe.core.choices import ACTIVATIONS as ACTIVATION_NAMES
 from hampipe.core.choices import RATIONAL_SHARINGS
 from hampipe.core.registry import Registry
+from hampipe.models import compiled
 
 #: Best rational approximation of ReLU on [−1, 1] of type (3, 2) (Boullé et al. 2020):
 #: numerator and denominator coefficients, highest degree first.
@@ -85,8 +86,12 @@ class Rational(Activation):
         operations and differentiates them (in x and in the coefficients) in one
         autograd node, where the plain expression costs about forty nodes: the bulk of
         a SANN training step on the CPU. Equal to the plain expression to rounding
-        (``tests/models/test_activations.py``).
+        (``tests/models/test_activations.py``). On the CPU, where a training run asks
+        for them (:func:`hampipe.models.compiled.use_compiled`), the same formulas run
+        as compiled fused kernels (:class:`~hampipe.models.compiled.CompiledRational`).
         """
+        if compiled.ACTIVE["cpu"] and x.device.type == "cpu":
+            return compiled.CompiledRational.apply(x, self.numerator, self.denominator)
         return RationalValueAndDerivative.apply(x, self.numerator, self.denominator)
 
 

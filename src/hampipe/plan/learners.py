@@ -199,6 +199,13 @@ LEARNING = Block(
         maximum=10,
     ),
     dtype=choice("dtypes", "float32", "training precision"),
+    compile=boolean(
+        False,
+        "train on the CPU with the rational activation's value, slope and backward pass "
+        "compiled into fused kernels by torch.compile (the same formulas, equal to "
+        "rounding; needs a C++ compiler, a few seconds of compiling per job; no effect on "
+        "a GPU, in vectorised ensembles or with other activations)",
+    ),
     validation=number(
         0.1,
         "fraction of training trajectories held out for the per-epoch validation loss",

@@ -14,6 +14,7 @@ import xarray as xr
 from hampipe.core import logs
 from hampipe.core.choices import LR_SCHEDULES
 from hampipe.models import METHODS
+from hampipe.models.compiled import compiled_kernels
 from hampipe.models.device import pick_device
 from hampipe.models.io import save_model
 from hampipe.models.method import Batch, Method
@@ -328,24 +329,25 @@ def train(
         val_idx.size,
         device,
     )
-    history = fit(
-        method,
-        examples,
-        settings.epochs,
-        settings.batch_size,
-        settings.learning_rate,
-        seed,
-        device,
-        progress,
-        validation,
-        key=key,
-        checkpoints=checkpoints,
-        lr_schedule=settings.lr_schedule,
-        weight_decay=settings.weight_decay,
-        patience=settings.patience,
-        min_improvement=settings.min_improvement,
-        blowup_factor=settings.blowup_factor,
-    )
+    with compiled_kernels(settings.compile and device.type == "cpu", f"{key}.compile"):
+        history = fit(
+            method,
+            examples,
+            settings.epochs,
+            settings.batch_size,
+            settings.learning_rate,
+            seed,
+            device,
+            progress,
+            validation,
+            key=key,
+            checkpoints=checkpoints,
+            lr_schedule=settings.lr_schedule,
+            weight_decay=settings.weight_decay,
+            patience=settings.patience,
+            min_improvement=settings.min_improvement,
+            blowup_factor=settings.blowup_factor,
+        )
     history.update(
         device=str(device),
         examples=int(next(iter(examples.values())).shape[0]),
