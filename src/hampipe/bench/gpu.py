@@ -30,9 +30,9 @@ exists, so a run cut short keeps what it measured. With ``--budget B`` the compa
 share S (``--comparison-seconds``, default 240) is kept for last: the train benchmark
 and the ensemble start nothing once B − S seconds have passed, and the comparison
 time-boxes itself to min(S, B − elapsed) (skipped parts are recorded as such). With
-``--budget 420`` that is 180 s for the benchmark and the ensemble (62 s for the former
-on one H200 with ``--batches 4 --repeats 1``) and 240 s for the comparison: about 7
-minutes, 8 with the machine's start-up and the last part's overrun.
+``--budget 420`` that is 180 s for the benchmark and the ensemble (the benchmark took
+62 s on one H200 with ``--batches 4 --repeats 1``; the ensemble is not yet timed on a
+GPU) and 240 s for the comparison: 7 minutes, under 8 with the last part's overrun.
 Run it on the GPU machine from the project root with the library on the path::
 
     PYTHONPATH=src python3 -m hampipe.bench gpu --out "$OUT" --budget 420 --workers 8 \
