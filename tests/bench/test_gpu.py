@@ -32,6 +32,7 @@ def test_tiny_run_writes_every_number(tmp_path):
             "epochs": 1,
             "settings": {"width": 8, "batch_size": 16},
         },
+        comparison={"seconds": 60, "scale": None, "methods": ("hnn", "sann")},
     )
     assert failures == 0
     env = json.loads((tmp_path / "environment.json").read_text())
@@ -55,8 +56,16 @@ def test_tiny_run_writes_every_number(tmp_path):
     assert all(
         r["speedup"] == pytest.approx(r["separate_fits_s"] / r["ensemble_s"]) for r in ensemble
     )
+    compared = [r for r in _lines(tmp_path / "comparison.jsonl") if r["stage"] == "method"]
+    # the slice runs at the first scale's sizes, every record labelled with it
+    assert [(r["method"], r["scale"], r["device"]) for r in compared] == [
+        ("hnn", "tiny slice", "cpu"),
+        ("sann", "tiny slice", "cpu"),
+    ]
+    assert all(r["epochs_run"] >= 1 and r["metrics"]["energy_error"]["mean"] >= 0 for r in compared)
     summary = (tmp_path / "summary.md").read_text()
     assert "## Training step, scale tiny" in summary and "failures: 0" in summary
+    assert "## Three-body comparison, tiny slice" in summary and "| sann | 3 / 3 |" in summary
     assert "## Ensemble" in summary and "| hnn | 2 | 8 |" in summary
     assert "hnn" in (tmp_path / "log.txt").read_text()
 
@@ -79,8 +88,38 @@ def test_budget_skips_methods_and_a_failing_stage_keeps_the_rest(tmp_path):
     ]
     assert not (tmp_path / "ensemble.jsonl").exists()  # past the budget too
     assert "## Ensemble\n\nskipped: budget" in (tmp_path / "summary.md").read_text()
+    assert _lines(tmp_path / "comparison.jsonl") == [{"scale": "tiny slice", "skipped": "budget"}]
+    assert "comparison, tiny slice\n\nskipped: budget" in (tmp_path / "summary.md").read_text()
     argv = ["gpu", "--out", str(tmp_path / "b"), "--scale", "tiny", "--device", "cpu"]
     assert main([*argv, "--matmul", "8", "8", "8", "--root", str(tmp_path)]) == 1
     assert (tmp_path / "b" / "matmul.jsonl").read_text()
     assert "train tiny data: failed" in (tmp_path / "b" / "summary.md").read_text()
+    assert "comparison: failed" in (tmp_path / "b" / "summary.md").read_text()
     assert "FileNotFoundError" in (tmp_path / "b" / "log.txt").read_text()
+    argv = ["gpu", "--out", str(tmp_path / "c"), "--scale", "tiny", "--device", "cpu"]
+    assert (
+        main([*argv, "--matmul", "8", "8", "8", "--budget", "0", "--comparison-seconds", "0"]) == 0
+    )
+    assert not (tmp_path / "c" / "comparison.jsonl").exists()  # no share: no stage
+
+
+def test_the_comparison_share_is_kept_for_last_under_a_budget(tmp_path):
+    """With the budget no larger than the comparison's share, the benchmark and the
+    ensemble start nothing, and the comparison still runs, time-boxed to what is left."""
+    failures = gpu.run(
+        tmp_path,
+        scales=("tiny",),
+        methods=("hnn",),
+        device="cpu",
+        budget=30,
+        root=ROOT,
+        matmul_shapes=((8, 8, 8),),
+        comparison={"seconds": 30, "scale": "tiny", "methods": ("hnn",)},
+    )
+    assert failures == 0
+    assert _lines(tmp_path / "train_tiny.jsonl") == [
+        {"method": "hnn", "scale": "tiny", "skipped": "budget"}
+    ]
+    assert not (tmp_path / "ensemble.jsonl").exists()
+    (hnn,) = [r for r in _lines(tmp_path / "comparison.jsonl") if r["stage"] == "method"]
+    assert hnn["epochs_run"] >= 1 and 0 < hnn["seconds_share"] <= 30

@@ -272,3 +272,21 @@ def test_training_recovers_the_spring(quick_spring, learner):
     k = ((q * force).sum() / (q * q).sum()).item()
     assert k == pytest.approx(2.0, rel=0.05)
     assert m == pytest.approx(2.0, rel=0.05)
+
+
+def test_prediction_block_gives_the_integrator_and_only_its_declared_options():
+    """A ``prediction`` block fills the declared defaults and keeps the options its
+    integrator takes: leapfrog none, dopri5 its tolerances, Störmer–Verlet its iterations."""
+    from hampipe.models.method import prediction_integrator
+
+    assert prediction_integrator(None) == ("leapfrog", {})
+    assert prediction_integrator({"integrator": "dopri5", "rtol": 1e-9}) == (
+        "dopri5",
+        {"rtol": 1e-9, "atol": 1e-9},
+    )
+    assert prediction_integrator({"integrator": "stormer_verlet"}) == (
+        "stormer_verlet",
+        {"iterations": 3},
+    )
+    with pytest.raises(ValueError, match="unknown integrator 'rk45'"):
+        prediction_integrator({"integrator": "rk45"})

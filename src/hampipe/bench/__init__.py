@@ -14,4 +14,8 @@
   :mod:`hampipe.bench.flops` (FLOP counts and the measured matmul ceiling).
 - :mod:`hampipe.bench.ground_truth`: ``python -m hampipe.bench ground_truth``, a
   system's ``simulate`` jobs (train and test split) at a config's sizes.
+- :mod:`hampipe.bench.gpu`: ``python -m hampipe.bench gpu``, the prepared run for a
+  borrowed GPU machine; its last stage, :mod:`hampipe.bench.comparison`, is a
+  time-boxed slice of the three-body comparison at the paper's sizes (each method's
+  run in :mod:`hampipe.bench.timeboxed`).
 """

@@ -130,8 +130,9 @@ def parser() -> argparse.ArgumentParser:
     )
     gpu = commands.add_parser(
         "gpu",
-        help="the prepared run for a GPU machine: matmul throughput and the train "
-        "benchmark at each scale, every number written to one folder",
+        help="the prepared run for a GPU machine: matmul throughput, the train "
+        "benchmark at each scale, the ensemble and a time-boxed slice of the three-body "
+        "comparison, every number written to one folder",
         description=gpu_run.__doc__.split("\n\n")[1],
     )
     gpu.add_argument("--out", required=True, help="folder for the results (created)")
@@ -161,7 +162,9 @@ def parser() -> argparse.ArgumentParser:
     gpu.add_argument(
         "--budget",
         type=float,
-        help="seconds after which no new method is started (default: none)",
+        help="seconds of the whole run: no benchmark or ensemble method starts after the "
+        "budget less --comparison-seconds, and the comparison ends by the budget "
+        "(default: none)",
     )
     gpu.add_argument("--workers", type=_positive, default=1, help="processes simulating the data")
     gpu.add_argument(
@@ -171,6 +174,13 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         metavar=("M", "K", "N"),
         help="a matrix-product shape to time, repeatable (default: 8192³ and 1024×256×256)",
+    )
+    gpu.add_argument(
+        "--comparison-seconds",
+        type=float,
+        default=gpu_run.COMPARISON["seconds"],
+        help="seconds of the three-body comparison slice, at the first --scale's sizes, "
+        "kept for last under --budget; 0 skips it (default: %(default)s)",
     )
     gpu.add_argument(
         "--root", default=".", help="project directory holding config.yaml (default: .)"
@@ -220,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             root=args.root,
             matmul_shapes=[tuple(s) for s in args.matmul] if args.matmul else gpu_run.MATMUL_SHAPES,
+            comparison={**gpu_run.COMPARISON, "seconds": args.comparison_seconds},
         )
         return 1 if failures else 0
     if args.command == "ensemble":

@@ -15,14 +15,28 @@ needs from such a machine and writes every number to one folder:
 - ``ensemble.jsonl``: ``python -m hampipe.bench ensemble`` records: 3 and 9 seeds of
   SANN and HNN trained as one vectorised ensemble against as many separate fits, at
   width 256 and batches of 1024 (:data:`ENSEMBLE`): whether several runs per device pay;
+- ``comparison.jsonl``: a time-boxed slice of the three-body comparison at the first
+  scale's sizes (:mod:`hampipe.bench.comparison`; at ``paper``, ``config.yaml``'s 1000 +
+  300 trajectories, each method with its paper settings): the ground truth and SAI as
+  the workflow makes them, then HNN, SRNN, SANN and the ODE net trained on the device for
+  an equal share of the stage's seconds each, evaluated on the first 100 test
+  trajectories, and the full comparison's device time projected from their seconds per
+  epoch; every record says ``"scale": "paper-sized slice"`` and the epochs run beside
+  the configured ones;
 - ``summary.md``: the tables of all of the above; ``log.txt``: the run's log.
 
 Each method is checked and timed on its own, and its record is written as soon as it
-exists, so a run cut short keeps what it measured; with ``--budget`` no new method is
-started once that many seconds have passed (the skipped ones are recorded as such).
+exists, so a run cut short keeps what it measured. With ``--budget B`` the comparison's
+share S (``--comparison-seconds``, default 240) is kept for last: the train benchmark
+and the ensemble start nothing once B − S seconds have passed, and the comparison
+time-boxes itself to min(S, B − elapsed) (skipped parts are recorded as such). With
+``--budget 420`` that is 180 s for the benchmark and the ensemble (the benchmark took
+62 s on one H200 with ``--batches 4 --repeats 1``; the ensemble is not yet timed on a
+GPU) and 240 s for the comparison: 7 minutes, under 8 with the last part's overrun.
 Run it on the GPU machine from the project root with the library on the path::
 
-    PYTHONPATH=src python3 -m hampipe.bench gpu --out "$OUT" --budget 420 --workers 8
+    PYTHONPATH=src python3 -m hampipe.bench gpu --out "$OUT" --budget 420 --workers 8 \
+        --batches 4 --repeats 1
 
 It runs on a CPU too (``--scale tiny --device cpu``), which is how the tests check it.
 """
@@ -42,6 +56,7 @@ from typing import Any
 
 import torch
 
+from hampipe.bench import comparison as slice_run
 from hampipe.bench.ensemble import run as run_ensemble
 from hampipe.bench.flops import matmul_throughput
 from hampipe.bench.train import format_table
@@ -69,6 +84,10 @@ ENSEMBLE: dict[str, Any] = {
     "epochs": 2,
     "settings": {"width": 256, "batch_size": 1024},
 }
+#: The comparison stage: its share of the run in seconds (kept for last under a budget),
+#: its scale (``None``: the run's first scale) and methods entries (``None``: the plan's
+#: three-body ``learners``); ``None`` or no seconds: skipped.
+COMPARISON: dict[str, Any] = {"seconds": slice_run.SECONDS, "scale": None, "methods": None}
 
 
 def environment(device: torch.device) -> dict[str, Any]:
@@ -130,14 +149,17 @@ def run(
     root: str | Path = ".",
     matmul_shapes: Sequence[tuple[int, int, int]] = MATMUL_SHAPES,
     ensemble: dict[str, Any] | None = ENSEMBLE,
+    comparison: dict[str, Any] | None = COMPARISON,
 ) -> int:
     """Measure everything the module docstring lists into folder ``out``.
 
     ``batches`` times only the first batches of each epoch and extrapolates (see
     :func:`~hampipe.bench.timing.time_training`): a paper-scale SANN epoch of the
     reference takes minutes on one GPU. Returns the number of stages that failed (their
-    tracebacks are in ``log.txt``); a method skipped for the ``budget`` is recorded with
-    ``"skipped": "budget"`` and is not a failure.
+    tracebacks are in ``log.txt``; a comparison method that failed counts as one); a
+    method skipped for the ``budget`` is recorded with ``"skipped": "budget"`` and is
+    not a failure. Under a ``budget`` the ``comparison``'s seconds are kept for last
+    (module docstring).
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -150,6 +172,9 @@ def run(
     start = time.perf_counter()
     failures = 0
     target = pick_device(device)
+    share = float(comparison.get("seconds") or 0) if comparison else 0.0
+    # the budget of the stages before the comparison: its share is kept for last
+    cutoff = None if budget is None else budget - share
     summary = [f"# hampipe benchmark on {device} ({__version__})", ""]
     try:
         env = environment(target)
@@ -181,9 +206,9 @@ def run(
                 continue
             for method in methods:
                 elapsed = time.perf_counter() - start
-                if budget is not None and elapsed > budget:
+                if cutoff is not None and elapsed > cutoff:
                     log.warning(
-                        "train %s %s skipped: %.0f s > budget %s s", scale, method, elapsed, budget
+                        "train %s %s skipped: %.0f s > %s s", scale, method, elapsed, cutoff
                     )
                     record: dict[str, Any] = {"method": method, "scale": scale, "skipped": "budget"}
                 else:
@@ -220,8 +245,8 @@ def run(
             ]
         if ensemble and ensemble.get("sizes"):
             elapsed = time.perf_counter() - start
-            if budget is not None and elapsed > budget:
-                log.warning("ensemble skipped: %.0f s > budget %s s", elapsed, budget)
+            if cutoff is not None and elapsed > cutoff:
+                log.warning("ensemble skipped: %.0f s > %s s", elapsed, cutoff)
                 summary += ["## Ensemble", "", "skipped: budget", ""]
             else:
                 try:
@@ -231,6 +256,33 @@ def run(
                     summary += ["## Ensemble", "", _ensemble_table(rows), ""]
                 except Exception:
                     failed("ensemble")
+        if share > 0:
+            left = share if budget is None else budget - (time.perf_counter() - start)
+            scale = comparison.get("scale") or scales[0]
+            label = slice_run.SLICES[scale].label if scale in slice_run.SLICES else scale
+            path = out / "comparison.jsonl"
+            path.write_text("")
+            summary += [f"## Three-body comparison, {label}", ""]
+            if left <= 0:
+                log.warning("comparison skipped: no time left of the budget %s s", budget)
+                with open(path, "a") as f:
+                    f.write(json.dumps({"scale": label, "skipped": "budget"}) + "\n")
+                summary += ["skipped: budget", ""]
+            else:
+                try:
+                    rows = slice_run.run(
+                        path,
+                        scale,
+                        min(share, left),
+                        comparison.get("methods"),
+                        device,
+                        workers,
+                        root,
+                    )
+                    failures += sum("failed" in r for r in rows)
+                    summary += [slice_run.format_table(rows), ""]
+                except Exception:
+                    failed("comparison")
     finally:
         summary.append(f"Wall time {time.perf_counter() - start:.0f} s; failures: {failures}.")
         (out / "summary.md").write_text("\n".join(summary) + "\n")

@@ -18,8 +18,7 @@ from hampipe.evaluation.divergence import DIVERGENCE_BOUND, blank_after, diverge
 from hampipe.evaluation.metrics import derivative_mse, energy_mse, squared_units
 from hampipe.integrators import StepSizeError
 from hampipe.models.io import training_end
-from hampipe.models.method import integrator_options, make_integrator
-from hampipe.plan.learners import LEARNING
+from hampipe.models.method import make_integrator, prediction_integrator
 from hampipe.systems import HamiltonianSystem
 
 log = logging.getLogger(__name__)
@@ -461,9 +460,7 @@ def evaluate_file(
     from hampipe.systems import system_from_spec
 
     torch.set_num_threads(max(1, threads))
-    settings = LEARNING["prediction"].block.fill(prediction, "prediction")
-    integrator = settings.pop("integrator")
-    settings = integrator_options(integrator, settings)
+    integrator, settings = prediction_integrator(prediction)
     true_system = system_from_spec(system)
     test_data = read_dataset(test, "data", true_system, {**(expect or {}), "split": "test"})
     learned = load_model(model, system=true_system, expect=expect).to(pick_device(device))

@@ -14,7 +14,7 @@ from hampipe.integrators import INTEGRATORS, Integrator
 from hampipe.models.model import Model
 from hampipe.models.registry import MODELS
 from hampipe.models.scales import data_scales
-from hampipe.plan.learners import LearnerSpec
+from hampipe.plan.learners import LEARNING, LearnerSpec
 from hampipe.systems import HamiltonianSystem
 
 Batch = dict[str, torch.Tensor]
@@ -48,6 +48,16 @@ def integrator_options(name: str, settings: Mapping[str, Any]) -> dict[str, Any]
     """The keys of ``settings`` that integrator ``name`` declares as options."""
     declared = INTEGRATORS.get_class(name).options
     return {k: settings[k] for k in declared if k in settings}
+
+
+def prediction_integrator(prediction: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """The integrator of a method's test rollouts and its options, from its ``prediction``
+    block (the ``evaluate`` stage's ``prediction`` param; keys it leaves out take the
+    declared defaults of :data:`hampipe.plan.learners.LEARNING`). Returns ``(name,
+    options)``, the options only those the integrator declares."""
+    settings = LEARNING["prediction"].block.fill(prediction, "prediction")
+    name = settings.pop("integrator")
+    return name, integrator_options(name, settings)
 
 
 def make_integrator(name: str, model: Model, settings: Mapping[str, Any]) -> Integrator:
