@@ -11,9 +11,9 @@ import xarray as xr
 from hampipe.bench.__main__ import main
 from hampipe.bench.equivalence import TOLERANCE, MismatchError, check_equivalence
 from hampipe.bench.plain import PLAIN
-from hampipe.bench.train import RECORD_KEYS, format_table
+from hampipe.bench.train import RECORD_KEYS, format_table, run
 from hampipe.bench.workload import BENCH_METHODS, benchmark_data, method_settings, scale_config
-from hampipe.models import METHODS
+from hampipe.models import METHODS, compiled
 from hampipe.models.method import Method
 from tests.helpers import ROOT
 
@@ -110,3 +110,15 @@ def test_command_prints_one_json_line_per_method():
     assert "% of matmul" in table[1] and "generic ratio" in table[1] and "merged ratio" in table[1]
     assert f"{100 * record['fraction_of_matmul']:.2f}" in table[2].split()
     assert table[3].split().count("-") == 2  # HNN: merged s/epoch and merged ratio
+
+
+def test_compiled_kernels_are_checked_and_timed_where_asked(tiny_data):
+    """``compile=True``: SANN's step runs the compiled rational kernels, still equal to
+    both references; the record says which kernels ran; the process is left eager."""
+    kwargs = dict(scale="tiny", threads=1, repeats=1, batches=1, data=tiny_data, width=6)
+    (record,) = run(["sann"], compile=True, root=ROOT, **kwargs)
+    assert record["compiled_kernels"] is True
+    assert record["max_relative_difference"] <= TOLERANCE
+    assert compiled.ACTIVE["cpu"] is False
+    (record,) = run(["sann"], compile=False, root=ROOT, **kwargs)
+    assert record["compiled_kernels"] is False

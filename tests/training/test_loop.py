@@ -10,7 +10,7 @@ import xarray as xr
 
 from hampipe.core import resolve_method
 from hampipe.data import InputFileError, simulate, write_dataset
-from hampipe.models import METHODS, load_model
+from hampipe.models import METHODS, compiled, load_model
 from hampipe.sai import annotate
 from hampipe.systems import make_system
 from hampipe.training import (
@@ -73,6 +73,19 @@ def test_training_is_reproducible_with_a_seed(spring_train, learner):
     m3, h3 = train(learner, h, ds, sai, seed=5, progress=False)
     assert h3["loss"] != h1["loss"]
     assert not torch.equal(next(m3.model.parameters()), next(m1.model.parameters()))
+
+
+def test_compile_trains_to_the_same_weights_and_leaves_the_process_eager(spring_train):
+    """``compile: true`` (compiled rational kernels) ends where the eager kernels end, to
+    rounding in float64, and the next job of the process is eager again."""
+    ds, sai = spring_train
+    h = hyperparameters("sann", dtype="float64")
+    eager, h_eager = train("sann", h, ds, sai, seed=4, progress=False)
+    fused, h_fused = train("sann", {**h, "compile": True}, ds, sai, seed=4, progress=False)
+    assert compiled.ACTIVE["cpu"] is False
+    np.testing.assert_allclose(h_fused["loss"], h_eager["loss"], rtol=1e-9)
+    for key, value in eager.model.state_dict().items():
+        torch.testing.assert_close(fused.model.state_dict()[key], value, rtol=1e-8, atol=1e-12)
 
 
 def test_training_reduces_the_loss(spring_train):

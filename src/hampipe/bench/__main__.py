@@ -102,6 +102,12 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--width", type=_positive, help="hidden units per layer (default: the scale's)"
     )
+    train.add_argument(
+        "--compile",
+        choices=("on", "off"),
+        help="the methods' compile setting (compiled rational kernels on the CPU; "
+        "default: the config's)",
+    )
     train.add_argument("--seed", type=int, default=0, help="data, weights and batch order")
     train.add_argument("--workers", type=_positive, default=1, help="processes simulating the data")
     train.add_argument(
@@ -269,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             root=args.root,
             width=args.width,
+            compile=None if args.compile is None else args.compile == "on",
         ):
             records.append(record)
             if args.json:

@@ -55,6 +55,7 @@ from hampipe.bench.flops import dense_matmul_ceiling, fraction_of_ceiling
 from hampipe.bench.timing import time_training
 from hampipe.bench.workload import BENCH_METHODS, benchmark_data, method_settings, scale_config
 from hampipe.core import __version__
+from hampipe.models.compiled import compiled_kernels
 from hampipe.models.device import pick_device
 from hampipe.models.method import DTYPES
 
@@ -75,6 +76,7 @@ def run(
     tolerance: float = TOLERANCE,
     data: tuple[xr.Dataset, xr.Dataset] | None = None,
     width: int | None = None,
+    compile: bool | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Check every method, then time each; yield one record per method.
 
@@ -86,8 +88,10 @@ def run(
     :func:`~hampipe.bench.timing.time_training`); ``data`` is a ``(data, sai)`` pair
     from :func:`~hampipe.bench.workload.benchmark_data` to time on instead of simulating
     (``trajectories``, ``seed`` and ``workers`` then only label the run); ``width``
-    overrides the scale's hidden width. The dense matmul throughput is measured once
-    per dtype, after the threads are set and before the first method is timed. Records
+    overrides the scale's hidden width and ``compile`` every method's ``compile``
+    setting (compiled rational kernels on the CPU; ``None``: the config's). The dense
+    matmul throughput is measured once per dtype, after the threads are set and before
+    the first method is timed. Records
     hold at least :data:`RECORD_KEYS`.
     """
     unknown = [m for m in methods if m not in BENCH_METHODS]
@@ -109,16 +113,21 @@ def run(
             raise ValueError(f"width must be a positive integer, got {width}")
         for _, h in settings.values():
             h["width"] = width
+    if compile is not None:
+        for _, h in settings.values():
+            h["compile"] = compile
     differences = {}
     for m, (learner, h) in settings.items():
-        differences[m] = check_equivalence(m, learner, h, data, sai, target, seed, tolerance)
+        with _kernels(m, h, target):
+            differences[m] = check_equivalence(m, learner, h, data, sai, target, seed, tolerance)
         log.info("%s: loss and gradients match the reference (%.1e)", m, differences[m])
     ceilings: dict[str, dict[str, Any]] = {}
     for m, (learner, h) in settings.items():
         if h["dtype"] not in ceilings:
             ceilings[h["dtype"]] = dense_matmul_ceiling(target, DTYPES[h["dtype"]])
         ceiling = ceilings[h["dtype"]]
-        timing = time_training(learner, h, data, sai, target, seed, batches, repeats)
+        with _kernels(m, h, target):
+            timing = time_training(learner, h, data, sai, target, seed, batches, repeats)
         peak = ceiling["flops_per_second"]
         record = {
             "method": m,
@@ -158,12 +167,20 @@ def run(
                 )
                 for side in ("", "reference_", "merged_", "generic_")
             },
+            "compiled_kernels": bool(h.get("compile")) and target.type == "cpu",
             "max_relative_difference": differences[m],
             "tolerance": tolerance,
             "torch_version": torch.__version__,
             "hampipe_version": __version__,
         }
         yield record
+
+
+def _kernels(method: str, h: Mapping[str, Any], device: torch.device):
+    """The rational kernels a training job of ``method`` would use on ``device``: compiled
+    where its ``compile`` setting asks for them on the CPU (as ``training.train``)."""
+    key = f"methods.{BENCH_METHODS[method]}.compile"
+    return compiled_kernels(bool(h.get("compile")) and device.type == "cpu", key)
 
 
 #: What ``flops_per_epoch`` counts, as the records say it.
@@ -200,6 +217,7 @@ RECORD_KEYS = (
     "reference_fraction_of_matmul",
     "merged_fraction_of_matmul",
     "generic_fraction_of_matmul",
+    "compiled_kernels",
     "max_relative_difference",
     "peak_memory_bytes",
     "torch_version",
