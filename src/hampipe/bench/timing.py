@@ -25,6 +25,7 @@ import xarray as xr
 from hampipe.bench.flops import count_flops, synchronize
 from hampipe.bench.plain import GENERIC, PLAIN_MERGED, benchmark_references
 from hampipe.bench.workload import batch_order, prepare
+from hampipe.models.compiled import compiled_kernels
 
 #: How ``peak_memory_bytes`` is measured, by device type (and whether the CPU peak could
 #: be reset before each timed side).
@@ -89,9 +90,11 @@ def time_training(
     SANN and SRNN, the generic autograd one otherwise), the plain step with merged
     half-kicks where it applies and, where that is not already the reference, the
     generic one. Each side first runs the timed batches once untimed
-    under :func:`~hampipe.bench.flops.count_flops` (its matrix-product FLOPs) and one
-    warm-up batch; then ``repeats`` rounds each time one epoch of every side in turn
-    (interleaved, so that the load of a shared machine weighs on all sides alike) and
+    under :func:`~hampipe.bench.flops.count_flops` (its matrix-product FLOPs, through
+    the eager rational kernels even where the compiled ones are timed: those have no
+    matrix product, the eager backward sums its moments by one) and one warm-up batch;
+    then ``repeats`` rounds each time one epoch of every side in turn (interleaved, so
+    that the load of a shared machine weighs on all sides alike) and
     the median of each side's epochs is kept. Peak memory is the largest of a side's
     timed epochs' on CUDA; on the CPU, where resetting it returns freed heap to the
     system (which the next epoch would pay for in page faults), it is read in one
@@ -139,7 +142,10 @@ def time_training(
 
     out: dict[str, Any] = {"reference": next(iter(references))}
     for key, loss_of in sides.items():
-        flops = count_flops(lambda loss_of=loss_of: count_pass(loss_of))
+        # counted through the eager kernels: under the counter's dispatch mode TorchDynamo
+        # would compile the compiled ones again, and keep code that runs twice as slowly
+        with compiled_kernels(False):
+            flops = count_flops(lambda loss_of=loss_of: count_pass(loss_of))
         out[f"{key}flops_per_epoch"] = flops * n / timed_examples
         step(loss_of, epoch[0])  # warm-up
     seconds: dict[str, list[float]] = {key: [] for key in sides}

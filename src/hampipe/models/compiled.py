@@ -139,9 +139,10 @@ def use_compiled(enabled: bool, key: str = "compile") -> None:
     ``RuntimeError`` naming ``key`` (the config setting), not in the middle of training.
     """
     if enabled:
+        # as training calls them (coefficients are parameters), so that is what compiles
         x = torch.linspace(-1, 1, 8).reshape(2, 4).requires_grad_()
-        a = torch.ones(1, 4, requires_grad=True)
-        b = torch.tensor([[1.0, 0.0, 1.0]], requires_grad=True)
+        a = torch.nn.Parameter(torch.ones(1, 4))
+        b = torch.nn.Parameter(torch.tensor([[1.0, 0.0, 1.0]]))
         try:
             value, slope = CompiledRational.apply(x, a, b)
             (value.sum() + slope.sum()).backward()
