@@ -69,6 +69,7 @@ def save_model(
     system: str,
     seed: int,
     entry: str | None = None,
+    run: Mapping[str, str] | None = None,
 ) -> Path:
     """Save a trained model with its type, config and history, atomically.
 
@@ -82,8 +83,15 @@ def save_model(
     :func:`hampipe.core.files.atomic_write`: a failed write leaves any previous file, and
     a full disk (which torch reports as ``unexpected pos``) raises
     :class:`~hampipe.core.files.DiskFullError` naming ``path``.
+
+    ``run``: wildcards that this file's run adds to its job's in the provenance record
+    (an ensemble job's member index, ``{"seed": "3"}``), so the file records the run as
+    a job of its own would; ignored outside a workflow job (no wildcards recorded).
     """
     path = Path(path)
+    record = provenance()
+    if run and "wildcards" in record:
+        record["wildcards"] = {**record["wildcards"], **{str(k): str(v) for k, v in run.items()}}
     payload = {
         "format": MODEL_FORMAT,
         "method": entry or method.name,
@@ -96,7 +104,7 @@ def save_model(
         "state_dict": {k: v.detach().cpu() for k, v in method.model.state_dict().items()},
         "history": dict(history),
         "hampipe_version": __version__,
-        "provenance": provenance(),
+        "provenance": record,
     }
     with atomic_write(path) as tmp:
         torch.save(payload, tmp)

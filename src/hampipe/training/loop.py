@@ -52,18 +52,22 @@ def _non_finite_causes(where: str, learning_rate: float, settings: Mapping[str, 
     return "Likely causes: " + "; ".join(causes)
 
 
-def check_blowup(losses: list[float], factor: float, where: str, epochs: int) -> str | None:
+def check_blowup(
+    losses: list[float], factor: float, where: str, epochs: int, run: str = ""
+) -> str | None:
     """Why training has blown up, or ``None``: the last epoch's mean loss in ``losses``
     exceeds ``factor`` times the lowest of the epochs before it (``methods.<entry>.
     blowup_factor``). A rise that large is no noise of stochastic gradients: the run has
-    diverged, though every number is still finite."""
+    diverged, though every number is still finite. ``run`` (``seed 3``), when given,
+    names the run after the key ``where`` (an ensemble's member)."""
     if len(losses) < 2:
         return None
     best = int(np.argmin(losses[:-1]))
     if not losses[-1] > factor * losses[best]:
         return None
+    named = f"{where} ({run})" if run else where
     return (
-        f"{where}: loss grew to {losses[-1]:.4g} at epoch {len(losses)} of {epochs}, "
+        f"{named}: loss grew to {losses[-1]:.4g} at epoch {len(losses)} of {epochs}, "
         f"{losses[-1] / losses[best]:.3g} times its lowest so far ({losses[best]:.4g} at "
         f"epoch {best + 1}; {where}.blowup_factor is {factor:g}). "
     )
