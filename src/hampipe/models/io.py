@@ -21,7 +21,7 @@ from hampipe.data.io import IDENTITY_KEYS, REMAKE, InputFileError, check_identit
 from hampipe.models.method import Method
 from hampipe.models.model import Model
 from hampipe.models.registry import MODELS
-from hampipe.plan.learners import LEARNERS
+from hampipe.plan.learners import JOB_SETTINGS, LEARNERS
 
 if TYPE_CHECKING:
     from hampipe.systems import HamiltonianSystem
@@ -154,11 +154,13 @@ def recorded_run(payload: Mapping[str, Any]) -> dict[str, str]:
 
 def training_settings(learner: str, hyperparameters: Mapping[str, Any]) -> dict[str, Any]:
     """A run's training settings with its learner's declared defaults filled in and the
-    ``prediction`` block left out: equal for two entries exactly when they share one
-    training job (:meth:`hampipe.plan.Plan.trained_as`)."""
+    ``prediction`` block and job settings (``ensemble``, which no model file records)
+    left out: equal for two entries exactly when they share one training job
+    (:meth:`hampipe.plan.Plan.trained_as`) or differ only in how their jobs run."""
     spec = LEARNERS.get(learner)
     filled = {**(spec.defaults() if spec is not None else {}), **dict(hyperparameters)}
-    filled.pop("prediction", None)
+    for key in ("prediction", *JOB_SETTINGS):
+        filled.pop(key, None)
     return filled
 
 
