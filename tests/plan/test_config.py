@@ -109,3 +109,23 @@ def test_a_recursive_alias_is_refused_not_a_recursion_error(tmp_path):
     loop["again"] = loop
     with pytest.raises(ConfigError, match="config key 'figures(.again)+': nested more than 32"):
         load_config(overrides={"figures": loop}, root=ROOT)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        ({"srnn": {"ensemble": "yes"}}, "methods.srnn.ensemble"),
+        ({"sann_tanh": {"ensemble": 1}}, "methods.sann_tanh.ensemble"),
+        (
+            {"hnn": {"per_system": {"spring": {"ensemble": None}}}},
+            "methods.hnn.per_system.spring.ensemble",
+        ),
+    ],
+)
+def test_ensemble_takes_a_boolean_named_by_its_key(overrides, key):
+    with pytest.raises(ConfigError) as error:
+        load_config(overrides={"methods": overrides}, root=ROOT)
+    (problem,) = error.value.problems
+    assert problem.startswith(f"config key '{key}': ")
+    assert "expected true or false" in problem
+    assert load_config(root=ROOT)["methods"]["srnn"].get("ensemble", False) is False

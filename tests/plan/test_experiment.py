@@ -296,3 +296,56 @@ def test_identical_entries_train_once():
         overrides={"methods": {"sann_exp5": {"per_system": {"three_body": {"epochs": 7}}}}}
     )
     assert split.trained_as("sann_exp5", "three_body") == "sann_exp5"
+
+
+def test_ensemble_picks_the_rule_that_trains_each_entry_on_each_system():
+    """``ensemble`` (default false, per system like any key) decides which rule makes an
+    entry's model files, and reaches no job's hyperparameters."""
+    import re
+
+    assert not QUICK.ensemble("sann", "three_body")
+    overrides = {"methods": {"sann": {"per_system": {"billiard": {"ensemble": True}}}}}
+    split = plan_of("config.quick.yaml", overrides=overrides)
+    assert split.ensemble("sann", "billiard") and not split.ensemble("sann", "three_body")
+    assert split.ensemble("sann_tanh", "billiard")  # a variant inherits it
+    assert "ensemble" not in split.hyperparameters("sann", "billiard")
+    assert split.hyperparameters("sann", "billiard") == QUICK.hyperparameters("sann", "billiard")
+
+    def maker(path: str) -> list[str]:
+        """The rules whose model-file output matches ``path``."""
+        return [
+            rule
+            for rule in ("train", "train_ensemble")
+            if re.fullmatch(
+                rf"results/models/(?P<system>.+)/(?P<method>{split.method_constraint(rule)})/"
+                r"seed\d+\.pt",
+                path,
+            )
+        ]
+
+    assert maker("results/models/billiard/sann/seed2.pt") == ["train_ensemble"]
+    assert maker("results/models/billiard/sann_tanh/seed0.pt") == ["train_ensemble"]
+    assert maker("results/models/three_body/sann/seed2.pt") == ["train"]
+    assert maker("results/models/billiard/hnn/seed0.pt") == ["train"]
+    assert maker("results/models/pendulum4/sann/seed0.pt") == ["train"]  # not pendulum
+    assert QUICK.method_constraint("train_ensemble") == "(?!)"
+    with pytest.raises(ValueError, match="valid: train, train_ensemble"):
+        QUICK.method_constraint("evaluate")
+    assert split.train_seeds("billiard") == [
+        split.seed("train", "billiard", i) for i in range(split.seeds)
+    ]
+    assert split.checkpoint("billiard", "sann", None)["directory"] == (
+        "results/checkpoints/billiard/sann/ensemble"
+    )
+    assert split.checkpoint("billiard", "sann", 1)["directory"].endswith("/sann/seed1")
+
+
+def test_an_entry_trained_otherwise_shares_no_model():
+    """An ensemble's members end elsewhere in their last bits than runs alone: an entry
+    identical to another but for ``ensemble`` trains itself; one that inherits the
+    other's ``ensemble`` still shares its training."""
+    alone = plan_of(overrides={"methods": {"sann_exp5": {"ensemble": True}}})
+    assert alone.trained_as("sann_exp5", "three_body") == "sann_exp5"
+    together = plan_of(overrides={"methods": {"sann": {"ensemble": True}}})
+    assert together.trained_as("sann_exp5", "three_body") == "sann"
+    assert together.ensemble("sann_exp5", "three_body")

@@ -57,6 +57,31 @@ def test_one_training_run_is_bounded_on_the_device_it_may_use():
     assert plan(wide).learner("hnn", "spring") == "hnn"  # device auto: the GPU's estimate
 
 
+def test_an_ensemble_job_is_bounded_as_one_job_of_all_its_seeds():
+    """Two runs estimated at 0.7 years each pass as two train jobs; in one ensemble job
+    they are one job of 1.4 years, refused naming the ensemble key."""
+    from hampipe.plan.feasible import MAX_JOB_SECONDS
+    from hampipe.plan.resources import training_estimate
+
+    def cpu_seconds(width: int) -> float:
+        config = plan({**SPRING_HNN, "device": "cpu", "methods": {"hnn": {"width": width}}}).config
+        return training_estimate(config, "spring", "hnn")["cpu"]
+
+    # the CPU estimate is a + b width² (the arithmetic of depth layers of width²)
+    low, high = cpu_seconds(256), cpu_seconds(4096)
+    b = (high - low) / (4096**2 - 256**2)
+    width = round(((0.7 * MAX_JOB_SECONDS - low) / b + 256**2) ** 0.5)
+    seeds = {**SPRING_HNN, "device": "cpu", "seeds": 2}
+    alone = {**seeds, "methods": {"hnn": {"width": width}}}
+    assert 0.6 * MAX_JOB_SECONDS < cpu_seconds(width) < 0.8 * MAX_JOB_SECONDS
+    assert plan(alone).seeds == 2  # passes
+    (problem,) = refusal({**seeds, "methods": {"hnn": {"width": width, "ensemble": True}}})
+    assert problem.startswith(
+        "config key 'methods.hnn': training 2 seeds in one ensemble job on spring ("
+    )
+    assert "methods.hnn.ensemble = true) is estimated at 1.4 years per job" in problem
+
+
 def test_an_evaluation_in_tiny_steps_is_bounded():
     (problem,) = refusal({**SPRING_HNN, "systems": {"spring": {"evaluation": {"step": 1e-9}}}})
     assert problem.startswith(

@@ -19,6 +19,7 @@ JOBS = {
     "simulate": {"system": "three_body", "split": "train"},
     "sai": {"system": "three_body"},
     "train": {"system": "three_body", "method": "sann", "seed": "0"},
+    "train_ensemble": {"system": "three_body", "method": "sann"},
     "partition_search": {"system": "three_body", "method": "sann"},
     "evaluate": {"system": "three_body", "method": "sann", "seed": "0"},
     "probe": {"system": "billiard", "method": "sann", "seed": "0", "kind": "potential"},
@@ -72,12 +73,27 @@ def test_training_time_grows_with_epochs_and_data():
     assert job_resources(QUICK, "train", JOBS["train"]).runtime < base
 
 
+def test_an_ensemble_job_asks_for_the_time_and_data_of_all_its_seeds():
+    """One train_ensemble job holds every seed's run: costed as the runs one after
+    another (no vectorisation gain assumed), on one run's threads."""
+    ensemble = config({"methods": {"sann": {"ensemble": True}}})
+    alone = job_resources(ensemble, "train", JOBS["train"])
+    together = job_resources(ensemble, "train_ensemble", JOBS["train_ensemble"])
+    seeds = ensemble["seeds"]
+    assert seeds == 3 and together.threads == alone.threads
+    assert together.runtime - 10 == pytest.approx(seeds * (alone.runtime - 10), abs=seeds)
+    assert together.mem_mb > alone.mem_mb
+    more = config({"seeds": 6, "methods": {"sann": {"ensemble": True}}})
+    assert job_resources(more, "train_ensemble", JOBS["train_ensemble"]).runtime > together.runtime
+
+
 @pytest.mark.parametrize("rule", list(JOBS))
 def test_cuda_asks_for_a_gpu_for_learning_rules_only(rule):
     cuda = copy.deepcopy(PAPER)
     cuda["device"] = "cuda"
     request = job_resources(cuda, rule, JOBS[rule])
-    assert request.gpu == (1 if rule in ("train", "partition_search", "evaluate") else 0)
+    learning = ("train", "train_ensemble", "partition_search", "evaluate")
+    assert request.gpu == (1 if rule in learning else 0)
     if request.gpu:
         on_cpu = job_resources(PAPER, rule, JOBS[rule])
         assert request.mem_mb > on_cpu.mem_mb  # the CUDA context's host memory

@@ -5,7 +5,8 @@ import sys
 from pathlib import Path
 
 from hampipe.core import ConfigError
-from hampipe.plan import FIGURES, SELECTIONS, TABLES, Plan, Scale, job_resources
+from hampipe.plan import FIGURES, SELECTIONS, TABLES, Plan, Scale
+from hampipe.plan import job_resources, resource_functions
 
 SCHEMA = Path(workflow.current_basedir) / "../schemas/config.schema.yaml"
 try:
@@ -59,15 +60,7 @@ def get_threads(rule):
 
 def get_resources(rule):
     """``mem_mb``, ``runtime`` (minutes), ``gpu`` of a ``rule`` job; x2 on each retry."""
-
-    def resource(name):
-        def value(wildcards, attempt):
-            job = job_resources(config, rule, dict(wildcards.items()), attempt)
-            return getattr(job, name)
-
-        return value
-
-    return {name: resource(name) for name in ("mem_mb", "runtime", "gpu")}
+    return resource_functions(config, rule)
 
 
 def get_system(wildcards):
@@ -104,6 +97,11 @@ def get_train_seed(wildcards):
     return PLAN.seed("train", wildcards.system, int(wildcards.seed))
 
 
+def get_train_seeds(wildcards):
+    """Every run's seed (get_train_seed's), run 0 first: a train_ensemble job's."""
+    return PLAN.train_seeds(wildcards.system)
+
+
 def get_search_seed(wildcards):
     return PLAN.seed("partition_search", wildcards.system)
 
@@ -130,7 +128,8 @@ def get_prediction(wildcards):
 
 
 def get_checkpoint(wildcards):
-    return PLAN.checkpoint(wildcards.system, wildcards.method, wildcards.seed)
+    """The run's checkpoints; without a seed, the train_ensemble job's."""
+    return PLAN.checkpoint(wildcards.system, wildcards.method, wildcards.get("seed"))
 
 
 def get_search_grid(wildcards):

@@ -7,6 +7,8 @@ rule train:
         "logs/train/{system}/{method}/seed{seed}.log",
     benchmark:
         "results/benchmarks/train/{system}/{method}/seed{seed}.tsv"
+    wildcard_constraints:
+        method=PLAN.method_constraint("train"),
     conda:
         "../envs/learning.yaml"
     threads: get_threads("train")

@@ -21,7 +21,7 @@ from hampipe.data.io import IDENTITY_KEYS, REMAKE, InputFileError, check_identit
 from hampipe.models.method import Method
 from hampipe.models.model import Model
 from hampipe.models.registry import MODELS
-from hampipe.plan.learners import LEARNERS
+from hampipe.plan.learners import JOB_SETTINGS, LEARNERS
 
 if TYPE_CHECKING:
     from hampipe.systems import HamiltonianSystem
@@ -69,6 +69,7 @@ def save_model(
     system: str,
     seed: int,
     entry: str | None = None,
+    run: Mapping[str, str] | None = None,
 ) -> Path:
     """Save a trained model with its type, config and history, atomically.
 
@@ -82,8 +83,15 @@ def save_model(
     :func:`hampipe.core.files.atomic_write`: a failed write leaves any previous file, and
     a full disk (which torch reports as ``unexpected pos``) raises
     :class:`~hampipe.core.files.DiskFullError` naming ``path``.
+
+    ``run``: wildcards that this file's run adds to its job's in the provenance record
+    (an ensemble job's member index, ``{"seed": "3"}``), so the file records the run as
+    a job of its own would; ignored outside a workflow job (no wildcards recorded).
     """
     path = Path(path)
+    record = provenance()
+    if run and "wildcards" in record:
+        record["wildcards"] = {**record["wildcards"], **{str(k): str(v) for k, v in run.items()}}
     payload = {
         "format": MODEL_FORMAT,
         "method": entry or method.name,
@@ -96,7 +104,7 @@ def save_model(
         "state_dict": {k: v.detach().cpu() for k, v in method.model.state_dict().items()},
         "history": dict(history),
         "hampipe_version": __version__,
-        "provenance": provenance(),
+        "provenance": record,
     }
     with atomic_write(path) as tmp:
         torch.save(payload, tmp)
@@ -146,11 +154,13 @@ def recorded_run(payload: Mapping[str, Any]) -> dict[str, str]:
 
 def training_settings(learner: str, hyperparameters: Mapping[str, Any]) -> dict[str, Any]:
     """A run's training settings with its learner's declared defaults filled in and the
-    ``prediction`` block left out: equal for two entries exactly when they share one
-    training job (:meth:`hampipe.plan.Plan.trained_as`)."""
+    ``prediction`` block and job settings (``ensemble``, which no model file records)
+    left out: equal for two entries exactly when they share one training job
+    (:meth:`hampipe.plan.Plan.trained_as`) or differ only in how their jobs run."""
     spec = LEARNERS.get(learner)
     filled = {**(spec.defaults() if spec is not None else {}), **dict(hyperparameters)}
-    filled.pop("prediction", None)
+    for key in ("prediction", *JOB_SETTINGS):
+        filled.pop(key, None)
     return filled
 
 

@@ -21,7 +21,7 @@ from hampipe.plan.learners import (
     requires_sai,
 )
 from hampipe.plan.outputs import FIGURES, TABLES, FigureSpec, TableSpec
-from hampipe.plan.resources import Resources, job_resources
+from hampipe.plan.resources import Resources, job_resources, resource_functions
 from hampipe.plan.scale import Scale
 from hampipe.plan.schema import REGISTRY_NAMES, load_schema
 from hampipe.plan.screen import unlisted_systems, unreadable, warn_unlisted
@@ -54,6 +54,7 @@ __all__ = [
     "model_spec",
     "presentation",
     "requires_sai",
+    "resource_functions",
     "setting_family",
     "unlisted_systems",
     "unreadable",

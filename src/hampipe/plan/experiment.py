@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import Any
@@ -22,7 +23,7 @@ from hampipe.core.methods import resolve_method
 from hampipe.plan.checks import checked_systems
 from hampipe.plan.families import learner_families, setting_family
 from hampipe.plan.feasible import check_feasible
-from hampipe.plan.learners import LEARNERS, requires_sai
+from hampipe.plan.learners import JOB_SETTINGS, LEARNERS, requires_sai
 from hampipe.plan.peers import peer_entries
 from hampipe.plan.screen import screen_files, unlisted_systems, warn_unlisted
 from hampipe.plan.styles import presentation
@@ -129,9 +130,17 @@ class Plan:
 
     def hyperparameters(self, method: str, system: str) -> dict[str, Any]:
         """The entry's training settings for the system, without its ``prediction``
-        block (which reaches ``evaluate`` alone: changing it reruns no training)."""
+        block (which reaches ``evaluate`` alone: changing it reruns no training) and its
+        job settings (:data:`~hampipe.plan.learners.JOB_SETTINGS`: ``ensemble`` picks the
+        rule that trains, :meth:`method_constraint`)."""
         settings = self.entry(method, system)[1]
-        return {k: v for k, v in settings.items() if k != "prediction"}
+        return {k: v for k, v in settings.items() if k not in ("prediction", *JOB_SETTINGS)}
+
+    def ensemble(self, method: str, system: str) -> bool:
+        """Whether entry ``method``'s seeds on ``system`` train together, in one
+        ``train_ensemble`` job (its ``ensemble`` setting), rather than one ``train`` job
+        each."""
+        return bool(self.setting(method, system, "ensemble"))
 
     def trained_as(self, method: str, system: str) -> str:
         """The entry whose training jobs make entry ``method``'s models on ``system``.
@@ -140,7 +149,9 @@ class Plan:
         settings (declared defaults filled in, ``prediction`` left out) share one
         training job per seed, named after the first of them in the config's order
         (in ``config.yaml``, ``sann_exp5`` trains as ``sann``). Each entry is still
-        evaluated and listed under its own name.
+        evaluated and listed under its own name. ``ensemble`` counts as a training
+        setting here: an entry trained in an ensemble ends elsewhere in its last bits,
+        so it shares no model with an entry trained alone.
         """
         return self._trained_as(system).get(method, method)
 
@@ -152,7 +163,7 @@ class Plan:
                 learner, settings = self.entry(name, system)
                 if learner not in LEARNERS:
                     continue
-                filled = {**LEARNERS[learner].defaults(), **self.hyperparameters(name, system)}
+                filled = {**LEARNERS[learner].defaults(), **settings}
                 filled.pop("prediction", None)
                 key = json.dumps([learner, filled], sort_keys=True, default=str)
                 shared[name] = first.setdefault(key, name)
@@ -349,11 +360,39 @@ class Plan:
         its own, or that of the entry it trains as (:meth:`trained_as`)."""
         return f"results/models/{system}/{self.trained_as(method, system)}/seed{seed}.pt"
 
-    def checkpoint(self, system: str, method: str, seed: int | str) -> dict[str, Any]:
+    def train_seeds(self, system: str) -> list[int]:
+        """Every run's seed on ``system``, run 0 first: a ``train_ensemble`` job's."""
+        return [self.seed("train", system, i) for i in range(self.seeds)]
+
+    def method_constraint(self, rule: str) -> str:
+        """The ``{method}`` wildcard's constraint in the model-file output of ``rule``.
+
+        ``train_ensemble`` makes the model files of the entries whose ``ensemble`` is
+        true on a system, ``train`` those of the others, so that each file has one
+        producing rule. The entries differ per system (``per_system``), so the pattern
+        pairs them with the system directory before the method: per system, a
+        lookbehind ``(?<=/<system>/)`` and its entries; it matches nothing (``(?!)``)
+        where no (system, entry) pair is the rule's.
+        """
+        if rule not in ("train", "train_ensemble"):
+            raise ValueError(f"no model files from rule {rule!r}; valid: train, train_ensemble")
+        together = rule == "train_ensemble"
+        parts = []
+        for system in self.config["systems"]:
+            entries = [m for m in self.config["methods"] if self.ensemble(m, system) == together]
+            if entries:
+                names = "|".join(re.escape(m) for m in entries)
+                parts.append(f"(?<=/{re.escape(system)}/)(?:{names})")
+        return f"(?:{'|'.join(parts)})" if parts else "(?!)"
+
+    def checkpoint(self, system: str, method: str, seed: int | str | None) -> dict[str, Any]:
         """Where a training job keeps its resumable checkpoints, and how often it saves one
-        (outside the declared outputs, so a failed or killed job leaves them)."""
+        (outside the declared outputs, so a failed or killed job leaves them): run
+        ``seed``'s, or with ``seed`` ``None`` the ``train_ensemble`` job's
+        (``.../{method}/ensemble``)."""
+        run = "ensemble" if seed is None else f"seed{seed}"
         return {
-            "directory": f"results/checkpoints/{system}/{method}/seed{seed}",
+            "directory": f"results/checkpoints/{system}/{method}/{run}",
             "every": self.config["checkpoint_every"],
         }
 

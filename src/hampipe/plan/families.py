@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from hampipe.plan.learners import JOB_SETTINGS
+
 
 def setting_family(
     learners: Mapping[str, str],
@@ -20,7 +22,8 @@ def setting_family(
 
     Among ``settings`` (entry → resolved settings, schema defaults filled; ``learners``
     maps entries to learners), the largest group whose settings
-    agree on everything but ``key`` (and the ``prediction`` block); an entry whose value
+    agree on everything but ``key`` (and the ``prediction`` block and how their jobs
+    run, :data:`~hampipe.plan.learners.JOB_SETTINGS`); an entry whose value
     repeats within the group is dropped after the first (by name). Empty unless the
     group holds at least two values. ``key="replication"`` gives SANN Fig. 5's K = 1 vs
     K = 8 comparison, ``key="activation"`` Fig. 8's activations.
@@ -29,7 +32,9 @@ def setting_family(
     for name in sorted(settings):
         if learners.get(name) != learner or key not in settings[name]:
             continue
-        rest = {k: v for k, v in settings[name].items() if k not in (key, "prediction")}
+        rest = {
+            k: v for k, v in settings[name].items() if k not in (key, "prediction", *JOB_SETTINGS)
+        }
         groups.setdefault(repr(sorted(rest.items())), {}).setdefault(settings[name][key], name)
     best = max(groups.values(), key=len, default={})
     return [best[v] for v in sorted(best)] if len(best) > 1 else []

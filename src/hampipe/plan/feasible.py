@@ -63,7 +63,9 @@ def check_feasible(plan: Plan) -> None:
     (trajectories × steps × 2 dof × 8 bytes, at most :data:`MAX_SPLIT_BYTES`); each
     job's time (at most :data:`MAX_JOB_SECONDS`): the simulations, each training run
     that ``all`` makes (entries that train alike once, on the faster of the CPU and one
-    GPU where ``device`` is ``auto``), each evaluation, and the partition search; and
+    GPU where ``device`` is ``auto``; an entry with ``ensemble`` trains all its seeds
+    in one job, costed as the runs one after another), each evaluation, and the
+    partition search; and
     the sum of them all, every seed counted (at most :data:`MAX_TOTAL_SECONDS`). Raises
     :class:`~hampipe.core.ConfigError` naming the keys and the estimate of each job
     beyond a limit, and the total; nothing when ``limits.allow_huge`` is set.
@@ -138,11 +140,21 @@ def _jobs(plan: Plan):
             f"intervals, {block['trajectories']['test']} test trajectories)",
         )
         for entry in dict.fromkeys(plan.trained_as(m, system) for m in listed):
+            sizes = _training_sizes(plan, system, entry)
+            if plan.ensemble(entry, system):  # one job of every seed
+                yield (
+                    _training_seconds(config, system, entry) * seeds,
+                    1,
+                    f"methods.{entry}",
+                    f"training {seeds} seeds in one ensemble job on {system} ({sizes}, "
+                    f"methods.{entry}.ensemble = true)",
+                )
+                continue
             yield (
                 _training_seconds(config, system, entry),
                 seeds,
                 f"methods.{entry}",
-                f"training on {system} ({_training_sizes(plan, system, entry)})",
+                f"training on {system} ({sizes})",
             )
     search = config["tables"].get("partition_search")
     if search:

@@ -219,11 +219,22 @@ LEARNING = Block(
         minimum=0,
         maximum=1e6,
     ),
+    ensemble=boolean(
+        False,
+        "train all seeds of this entry on a system in one train_ensemble job, as a "
+        "vectorised ensemble (stacked weights, one batched step); each seed's model file "
+        "as its own train job would write it, to float rounding. Pays on a GPU and with "
+        "many seeds; on a CPU slower than separate jobs at few seeds",
+    ),
     prediction=_prediction(
         "leapfrog",
         "integrator of the test rollouts (leapfrog for separable models, dopri5 for general ones)",
     ),
 )
+#: Settings that decide how an entry's training jobs run, not what a run computes: the
+#: workflow reads them, the learner's training (``fit``) does not, and they stay out of
+#: the ``hyperparameters`` a job and its model file receive.
+JOB_SETTINGS = ("ensemble",)
 
 #: A loss that integrates every observed interval in sub-steps (SRNN, HINN, the ODE).
 INTERVALS = Block(

@@ -1,4 +1,5 @@
-"""Layer 3: training loop, observations (noise, validation), resumable checkpoints.
+"""Layer 3: training loop, vectorised ensembles of runs, observations (noise,
+validation), resumable checkpoints.
 
 Model files are :mod:`hampipe.models.io`'s and the device choice
 :mod:`hampipe.models.device`'s; ``load_model``, ``save_model``, ``load_checkpoint`` and
@@ -8,6 +9,7 @@ Model files are :mod:`hampipe.models.io`'s and the device choice
 from hampipe.models.device import pick_device
 from hampipe.models.io import load_model, save_model
 from hampipe.models.io import read_model_file as load_checkpoint
+from hampipe.training.ensemble import fit_ensemble, train_ensemble, train_ensemble_to_files
 from hampipe.training.loop import fit, train, train_to_file
 from hampipe.training.observations import add_noise, split_validation
 from hampipe.training.resume import Checkpointer, checkpoint_key
@@ -18,6 +20,7 @@ __all__ = [
     "add_noise",
     "checkpoint_key",
     "fit",
+    "fit_ensemble",
     "load_checkpoint",
     "load_model",
     "partition_pairs",
@@ -27,5 +30,7 @@ __all__ = [
     "save_model",
     "split_validation",
     "train",
+    "train_ensemble",
+    "train_ensemble_to_files",
     "train_to_file",
 ]

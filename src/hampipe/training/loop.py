@@ -13,14 +13,13 @@ import xarray as xr
 
 from hampipe.core import logs
 from hampipe.core.choices import LR_SCHEDULES
-from hampipe.models import METHODS
 from hampipe.models.compiled import compiled_kernels
 from hampipe.models.device import pick_device
 from hampipe.models.io import save_model
 from hampipe.models.method import Batch, Method
 from hampipe.plan.learners import LEARNING
 from hampipe.systems import HamiltonianSystem
-from hampipe.training.observations import add_noise, observed_annotation, split_validation
+from hampipe.training.prepare import prepare_run, read_training_inputs
 from hampipe.training.resume import Checkpointer, checkpoint_key
 from hampipe.training.stopping import EarlyStopping
 
@@ -54,18 +53,22 @@ def _non_finite_causes(where: str, learning_rate: float, settings: Mapping[str, 
     return "Likely causes: " + "; ".join(causes)
 
 
-def check_blowup(losses: list[float], factor: float, where: str, epochs: int) -> str | None:
+def check_blowup(
+    losses: list[float], factor: float, where: str, epochs: int, run: str = ""
+) -> str | None:
     """Why training has blown up, or ``None``: the last epoch's mean loss in ``losses``
     exceeds ``factor`` times the lowest of the epochs before it (``methods.<entry>.
     blowup_factor``). A rise that large is no noise of stochastic gradients: the run has
-    diverged, though every number is still finite."""
+    diverged, though every number is still finite. ``run`` (``seed 3``), when given,
+    names the run after the key ``where`` (an ensemble's member)."""
     if len(losses) < 2:
         return None
     best = int(np.argmin(losses[:-1]))
     if not losses[-1] > factor * losses[best]:
         return None
+    named = f"{where} ({run})" if run else where
     return (
-        f"{where}: loss grew to {losses[-1]:.4g} at epoch {len(losses)} of {epochs}, "
+        f"{named}: loss grew to {losses[-1]:.4g} at epoch {len(losses)} of {epochs}, "
         f"{losses[-1] / losses[best]:.3g} times its lowest so far ({losses[best]:.4g} at "
         f"epoch {best + 1}; {where}.blowup_factor is {factor:g}). "
     )
@@ -289,72 +292,34 @@ def train(
     (``validation``), the initial weights and the batch order, each from its own stream:
     runs of different methods with the same seed share the noise, the split and the
     batches, whatever their noise level.
-    These draws happen before :func:`fit`, again identically when a run resumes.
+    These draws happen before :func:`fit` (:func:`~hampipe.training.prepare.prepare_run`,
+    which an ensemble job shares), again identically when a run resumes.
 
     ``device`` is the config key ``device`` (``auto``, ``cpu``, ``cuda``; see
     :func:`pick_device`); ``checkpoints`` makes the run resumable (see :func:`fit`);
     ``system`` is the true system, for a method whose settings need it (HNN's exact
     targets), else ``None``.
     """
-    key = f"methods.{entry or learner}"
     device = pick_device(device)
-    method_cls = METHODS.get_class(learner)
-    settings = method_cls.spec.typed(hyperparameters, key)
-    # one generator per purpose, so the noise level does not move the validation split
-    noise_rng, split_rng = (np.random.default_rng([seed, k]) for k in (0, 1))
-    observed = add_noise(train_data, settings.noise, noise_rng)
-    annotation = observed_annotation(observed, sai, settings.noise)
-    fit_idx, val_idx = split_validation(
-        observed, settings.validation, split_rng, key=f"{key}.validation"
-    )
-    parts = {"train": fit_idx, "validation": val_idx}
-    subsets = {k: observed.isel(trajectory=v) for k, v in parts.items()}
-    sai_subsets = {
-        k: (annotation.isel(trajectory=v) if annotation is not None else None)
-        for k, v in parts.items()
-    }
-    torch.manual_seed(seed)
-    method = method_cls.build(hyperparameters, subsets["train"], system)
-    examples = method.examples(subsets["train"], sai_subsets["train"])
-    validation = (
-        method.examples(subsets["validation"], sai_subsets["validation"]) if val_idx.size else None
-    )
-    log.info(
-        "%s (%s model) on %s: %d examples from %d trajectories, %d held out, device %s",
-        learner,
-        method.model.name,
-        train_data.attrs.get("system", "?"),
-        next(iter(examples.values())).shape[0],
-        fit_idx.size,
-        val_idx.size,
-        device,
-    )
-    with compiled_kernels(settings.compile and device.type == "cpu", f"{key}.compile"):
+    run = prepare_run(learner, hyperparameters, train_data, sai, seed, entry, system, device)
+    settings = run.settings
+    with compiled_kernels(settings.compile and device.type == "cpu", f"{run.key}.compile"):
         history = fit(
-            method,
-            examples,
+            run.method,
+            run.examples,
             settings.epochs,
             settings.batch_size,
             settings.learning_rate,
             seed,
             device,
             progress,
-            validation,
-            key=key,
+            run.validation,
+            key=run.key,
             checkpoints=checkpoints,
-            lr_schedule=settings.lr_schedule,
-            weight_decay=settings.weight_decay,
-            patience=settings.patience,
-            min_improvement=settings.min_improvement,
-            blowup_factor=settings.blowup_factor,
+            **run.fit_options(),
         )
-    history.update(
-        device=str(device),
-        examples=int(next(iter(examples.values())).shape[0]),
-        train_trajectories=fit_idx.tolist(),
-        validation_trajectories=val_idx.tolist(),
-    )
-    return method, history
+    history.update(run.record(device))
+    return run.method, history
 
 
 def train_to_file(
@@ -412,15 +377,9 @@ def train_to_file(
         a training split and both it and ``sai`` written for that system
         (:func:`hampipe.data.io.check_identity`); either holding NaN or inf is refused.
     """
-    from hampipe.data.io import read_dataset
-    from hampipe.systems import system_from_spec
-
     torch.set_num_threads(max(1, threads))
     resolved = pick_device(device)
-    true_system = system_from_spec(system)
-    wanted = {**(expect or {}), "split": "train"}
-    data = read_dataset(train_data, "data", true_system, wanted)
-    annotation = read_dataset(sai, "sai", expect=wanted) if sai else None
+    true_system, data, annotation = read_training_inputs(train_data, sai, system, expect)
     checkpoints = None
     if checkpoint is not None:
         job = checkpoint_key(learner, entry, hyperparameters, seed, resolved, [train_data, sai])

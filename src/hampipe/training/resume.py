@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: The ``format`` entry of a checkpoint file; files of another format are ignored.
 RESUME_FORMAT = "hampipe-resume-1"
+#: What a checkpoint of a single run (:meth:`Checkpointer.save`) holds besides its epoch.
+SINGLE_RUN = frozenset({"model", "optimizer", "scheduler", "generator", "rng", "history"})
 #: Hex digits of the SHA-256 kept in a key (64 bits: no collision among a job's runs).
 KEY_LENGTH = 16
 
@@ -44,7 +46,7 @@ def checkpoint_key(
     learner: str,
     entry: str | None,
     hyperparameters: Mapping[str, Any],
-    seed: int,
+    seed: int | Sequence[int],
     device: str | torch.device,
     inputs: Sequence[str | os.PathLike | None],
 ) -> str:
@@ -65,7 +67,9 @@ def checkpoint_key(
     hyperparameters
         The resolved settings of the run; values JSON cannot hold are keyed by ``str``.
     seed
-        The run's seed.
+        The run's seed; for an ensemble job, the seeds of its members in order (hashed
+        as a field ``seeds`` instead of ``seed``, so no ensemble shares a single run's
+        key).
     device
         Where the run trains; ``auto`` should be resolved first, since CPU and GPU runs
         differ in their last bits.
@@ -81,7 +85,9 @@ def checkpoint_key(
         "learner": learner,
         "name": entry or learner,  # the field's name predates the word "entry"
         "hyperparameters": dict(hyperparameters),
-        "seed": int(seed),
+        **(
+            {"seeds": [int(s) for s in seed]} if isinstance(seed, Sequence) else {"seed": int(seed)}
+        ),
         "device": str(device),
         "inputs": [None if path is None else file_checksum(path) for path in inputs],
         "hampipe_version": __version__,
@@ -211,28 +217,40 @@ class Checkpointer:
         :class:`~hampipe.core.files.DiskFullError` naming the file. It holds tensors and
         built-in types only, so :meth:`load` reads it with ``weights_only=True``.
         """
+        return self.save_state(
+            epochs_done,
+            {
+                "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                "generator": generator.get_state(),
+                "rng": _rng_states(device),
+                "history": {k: list(v) for k, v in history.items()},
+                "stopping": stopping.state_dict() if stopping is not None else None,
+            },
+        )
+
+    def save_state(self, epochs_done: int, state: Mapping[str, Any]) -> Path:
+        """Write ``state`` (tensors and built-in types) after ``epochs_done`` epochs to
+        :attr:`path`, atomically, as :meth:`save` does: the training state of a job
+        whose loop is not :func:`~hampipe.training.loop.fit`'s (an ensemble's)."""
         payload = {
             "format": RESUME_FORMAT,
             "key": self.key,
             "epoch": int(epochs_done),
-            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict() if scheduler is not None else None,
-            "generator": generator.get_state(),
-            "rng": _rng_states(device),
-            "history": {k: list(v) for k, v in history.items()},
-            "stopping": stopping.state_dict() if stopping is not None else None,
+            **state,
             "hampipe_version": __version__,
         }
         with atomic_write(self.path, sync=True) as tmp:
             torch.save(payload, tmp)
         return self.path
 
-    def load(self) -> dict[str, Any] | None:
+    def load(self, required: frozenset[str] = SINGLE_RUN) -> dict[str, Any] | None:
         """The checkpoint of this key, or ``None`` when there is none or it is unusable.
 
-        An unreadable file (foreign, or not of :data:`RESUME_FORMAT` and this key) is
-        logged as a warning and ignored; the next :meth:`save` replaces it.
+        An unreadable file (foreign, or not of :data:`RESUME_FORMAT` and this key, or
+        lacking an entry of ``required``) is logged as a warning and ignored; the next
+        :meth:`save` replaces it.
         """
         if not self.path.is_file():
             return None
@@ -246,12 +264,11 @@ class Checkpointer:
                 str(error).splitlines()[0] if str(error) else "",
             )
             return None
-        required = {"epoch", "model", "optimizer", "scheduler", "generator", "rng", "history"}
         if (
             not isinstance(payload, dict)
             or payload.get("format") != RESUME_FORMAT
             or payload.get("key") != self.key
-            or not required <= payload.keys()
+            or not {"epoch", *required} <= payload.keys()
         ):
             log.warning(
                 "ignoring checkpoint %s: not a %s file of key %s; training from epoch 0",
