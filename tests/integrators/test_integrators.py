@@ -385,3 +385,47 @@ def test_midpoint_step_is_the_second_order_taylor_polynomial_on_a_linear_field()
     expected = (np.eye(2) + h * A + (h * A) @ (h * A) / 2) @ u0
     q, p = INTEGRATORS["midpoint"](oscillator()).step(u0[None, :1], u0[None, 1:], h)
     np.testing.assert_allclose([q[0, 0], p[0, 0]], expected, rtol=1e-15, atol=1e-15)
+
+
+def _torch_pendulum(time_dependent: bool) -> Field:
+    if time_dependent:
+        return Field.from_gradients(
+            lambda q, p, t: torch.sin(q) + 0.1 * torch.cos(t),
+            lambda q, p, t: p,
+            separable=True,
+            time_dependent=True,
+        )
+    return Field.from_gradients(lambda q, p: torch.sin(q), lambda q, p: p, separable=True)
+
+
+@pytest.mark.parametrize("name", ["leapfrog", "stormer_verlet", "rk4"])
+@pytest.mark.parametrize("time_dependent", [False, True])
+def test_ragged_integration_equals_each_block_on_its_own(name, time_dependent):
+    """Rows in blocks of 5, 3 and 1 steps, each with its own h and t0: leapfrog's batched
+    version (rows still stepping together) and the base one (block by block) both end
+    where :meth:`integrate` of each block ends, to rounding, and keep the row order."""
+    field = _torch_pendulum(time_dependent)
+    integrator = INTEGRATORS[name](field)
+    counts = [(5, 3), (3, 2), (1, 2)]
+    gen = torch.Generator().manual_seed(0)
+    q, p = torch.randn(2, 7, 2, dtype=torch.float64, generator=gen)
+    h = 0.05 + 0.1 * torch.rand(7, 1, dtype=torch.float64, generator=gen)
+    t0 = torch.rand(7, 1, dtype=torch.float64, generator=gen)
+    q_end, p_end = integrator.integrate_ragged(q, p, h, counts, t0)
+    start = 0
+    for n_steps, rows in counts:
+        block = slice(start, start + rows)
+        expected = integrator.integrate(q[block], p[block], h[block], n_steps, t0[block])
+        torch.testing.assert_close(q_end[block], expected[0], rtol=1e-14, atol=1e-15)
+        torch.testing.assert_close(p_end[block], expected[1], rtol=1e-14, atol=1e-15)
+        start += rows
+
+
+def test_ragged_integration_refuses_unordered_or_uncovering_counts():
+    integrator = INTEGRATORS["leapfrog"](_torch_pendulum(False))
+    q = torch.zeros(4, 1, dtype=torch.float64)
+    for counts in ([(2, 2), (3, 2)], [(2, 2), (2, 2)], [(0, 4)]):
+        with pytest.raises(ValueError, match="strictly descending"):
+            integrator.integrate_ragged(q, q, 0.1, counts)
+    with pytest.raises(ValueError, match="cover 3 rows of 4"):
+        integrator.integrate_ragged(q, q, 0.1, [(2, 3)])

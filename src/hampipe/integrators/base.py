@@ -183,6 +183,27 @@ class Integrator:
             raise ValueError(f"q and p must have the same shape, got {q.shape} and {p.shape}")
         return self._integrate(q, p, h, int(n_steps), t0)
 
+    def integrate_ragged(self, q, p, h, counts, t0=0.0):
+        """Integrate rows for different numbers of steps: row i takes S_i steps of ``h[i]``.
+
+        ``counts`` lists ``(S, rows)`` pairs in strictly descending S (each S ≥ 1): the
+        first ``rows`` rows of ``q`` take the largest S, the next the second, and so on;
+        ``h`` and ``t0`` are per row, ``(batch, 1)``, or broadcast. Returns the final
+        ``(q, p)`` of every row, in the input's order; the same as :meth:`integrate` of
+        each block of rows on its own, which is what this base version does (fixed-step
+        integrators that can batch the rows still stepping override it).
+        """
+        import torch  # here: the module stays importable without torch (scipy steppers)
+
+        check_counts(counts, q)
+        ends, start = [], 0
+        for n_steps, rows in counts:
+            block = slice(start, start + rows)
+            h_block, t_block = per_row(h, block, q), per_row(t0, block, q)
+            ends.append(self.integrate(q[block], p[block], h_block, n_steps, t_block))
+            start += rows
+        return torch.cat([e[0] for e in ends]), torch.cat([e[1] for e in ends])
+
     def _integrate(self, q, p, h, n_steps: int, t0):
         t = t0
         for _ in range(n_steps):
@@ -192,3 +213,19 @@ class Integrator:
 
     def _step(self, q, p, h, t):
         raise NotImplementedError
+
+
+def per_row(value, block: slice, q):
+    """``value``'s rows ``block`` where it has one per row of ``q``, else ``value``."""
+    if getattr(value, "ndim", 0) > 0 and value.shape[0] == q.shape[0]:
+        return value[block]
+    return value
+
+
+def check_counts(counts, q) -> None:
+    """``counts``: ``(S, rows)`` pairs, S descending and ≥ 1, rows summing to ``q``'s."""
+    steps = [s for s, _ in counts]
+    if any(s < 1 for s in steps) or steps != sorted(set(steps), reverse=True):
+        raise ValueError(f"step counts must be positive and strictly descending, got {steps}")
+    if sum(n for _, n in counts) != q.shape[0]:
+        raise ValueError(f"counts cover {sum(n for _, n in counts)} rows of {q.shape[0]}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hampipe.integrators.base import Integrator
+from hampipe.integrators.base import Integrator, check_counts, per_row
 from hampipe.integrators.registry import INTEGRATORS
 
 
@@ -53,3 +53,39 @@ class Leapfrog(Integrator):
             kick = h if k < n_steps - 1 else 0.5 * h
             p = p - kick * dH_dq(q, p, t)
         return q, p
+
+    def integrate_ragged(self, q, p, h, counts, t0=0.0):
+        """Leapfrog with a step count per row, the rows still stepping batched together.
+
+        As :meth:`Integrator.integrate_ragged` (rows in blocks of descending S, ``h`` and
+        ``t0`` per row), and equal to :meth:`_integrate` of each block on its own (its
+        merged half-kicks included): after the opening half-kick of every row, step j
+        drifts and kicks the rows with S > j at once, the block with S = j + 1 taking
+        its closing half-kick and leaving. S_max + 1 gradient evaluations in all instead
+        of Σ (S + 1) over the blocks: on a SANN batch of stiff (S = 50) and nonstiff
+        (S = 10) intervals, 51 instead of 62, each on a larger batch.
+        """
+        import torch
+
+        check_counts(counts, q)
+        dH_dq, dH_dp = self.field.dH_dq, self.field.dH_dp
+        t = t0
+        p = p - 0.5 * h * dH_dq(q, p, t)
+        blocks, done = list(counts), []
+        for j in range(blocks[0][0]):
+            q = q + h * dH_dp(q, p, t + 0.5 * h)
+            t = t + h
+            force = dH_dq(q, p, t)
+            rows = q.shape[0]
+            keep = rows - (blocks[-1][1] if blocks[-1][0] == j + 1 else 0)
+            if keep < rows:  # the last block ends here: its closing half-kick
+                blocks.pop()
+                done.append(
+                    (q[keep:], p[keep:] - 0.5 * per_row(h, slice(keep, None), q) * force[keep:])
+                )
+            part = slice(0, keep)
+            h_kept = per_row(h, part, q)
+            q, p, t = q[part], p[part] - h_kept * force[part], per_row(t, part, q)
+            h = h_kept
+        done.reverse()
+        return torch.cat([e[0] for e in done]), torch.cat([e[1] for e in done])
