@@ -188,13 +188,13 @@ class Integrator:
 
         ``counts`` lists ``(S, rows)`` pairs in strictly descending S (each S ≥ 1): the
         first ``rows`` rows of ``q`` take the largest S, the next the second, and so on;
-        ``h`` and ``t0`` are per row, ``(batch, 1)``, or broadcast. Returns the final
-        ``(q, p)`` of every row, in the input's order; the same as :meth:`integrate` of
-        each block of rows on its own, which is what this base version does (fixed-step
-        integrators that can batch the rows still stepping override it).
+        ``h`` and ``t0`` are per row, ``(batch, 1)``, or broadcast. Returns one final
+        ``(q, p)`` per block of ``counts``, in its order (the caller joins them: this
+        module works on torch tensors and numpy arrays alike and imports neither); the
+        same as :meth:`integrate` of each block on its own, which is what this base
+        version does (fixed-step integrators that can batch the rows still stepping
+        override it).
         """
-        import torch  # here: the module stays importable without torch (scipy steppers)
-
         check_counts(counts, q)
         ends, start = [], 0
         for n_steps, rows in counts:
@@ -202,7 +202,7 @@ class Integrator:
             h_block, t_block = per_row(h, block, q), per_row(t0, block, q)
             ends.append(self.integrate(q[block], p[block], h_block, n_steps, t_block))
             start += rows
-        return torch.cat([e[0] for e in ends]), torch.cat([e[1] for e in ends])
+        return ends
 
     def _integrate(self, q, p, h, n_steps: int, t0):
         t = t0

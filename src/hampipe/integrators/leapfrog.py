@@ -65,8 +65,6 @@ class Leapfrog(Integrator):
         of Σ (S + 1) over the blocks: on a SANN batch of stiff (S = 50) and nonstiff
         (S = 10) intervals, 51 instead of 62, each on a larger batch.
         """
-        import torch
-
         check_counts(counts, q)
         dH_dq, dH_dp = self.field.dH_dq, self.field.dH_dp
         t = t0
@@ -87,5 +85,5 @@ class Leapfrog(Integrator):
             h_kept = per_row(h, part, q)
             q, p, t = q[part], p[part] - h_kept * force[part], per_row(t, part, q)
             h = h_kept
-        done.reverse()
-        return torch.cat([e[0] for e in done]), torch.cat([e[1] for e in done])
+        done.reverse()  # the blocks left in ascending S: back to the order of counts
+        return done

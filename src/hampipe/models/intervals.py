@@ -98,7 +98,8 @@ class IntervalMethod(Method):
         total = q.new_zeros(())
         for k in range(self.window):
             dt = dts[:, k : k + 1]
-            q, p = self.integrator.integrate_ragged(q, p, dt / s, counts, t)
+            ends = self.integrator.integrate_ragged(q, p, dt / s, counts, t)
+            q, p = (torch.cat(part) for part in zip(*ends, strict=True))
             t = t + dt
             total = total + ((q - q_obs[:, k]) ** 2).sum() + ((p - p_obs[:, k]) ** 2).sum()
         return total / (batch["q0"].shape[0] * self.window)
