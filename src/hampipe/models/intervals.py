@@ -83,17 +83,28 @@ class IntervalMethod(Method):
         """The loss of the class docstring, all of the batch's sub-step counts at once.
 
         The examples are sorted by descending S and integrated together
-        (:meth:`~hampipe.integrators.base.Integrator.integrate_ragged`: leapfrog steps
-        the examples still stepping as one batch, S_max + 1 field evaluations per
-        interval instead of Σ (S + 1) over the counts); the sum of squared errors does
-        not depend on the examples' order.
+        (:meth:`ragged_loss`); the sum of squared errors does not depend on the order.
         """
         substeps = batch["substeps"]
         order = torch.argsort(substeps, descending=True, stable=True)
         values, sizes = torch.unique_consecutive(substeps[order], return_counts=True)
         counts = list(zip(values.tolist(), sizes.tolist(), strict=True))
+        return self.ragged_loss(batch, order, counts)
+
+    def ragged_loss(self, batch: Batch, order, counts, weight=None):
+        """The loss from the examples ``order`` takes, in blocks of one sub-step count.
+
+        ``counts`` lists ``(S, rows)`` in strictly descending S: the first ``rows``
+        examples of ``order`` take S sub-steps per interval, and so on
+        (:meth:`~hampipe.integrators.base.Integrator.integrate_ragged`: leapfrog steps
+        the examples still stepping as one batch, S_max + 1 field evaluations per
+        interval instead of Σ (S + 1) over the counts). ``weight`` (one per taken
+        example, e.g. 0 for an ensemble member's padding) scales each example's error;
+        the sum is divided by the batch's size times the window, as the class docstring.
+        """
+        steps = torch.cat([torch.full((n, 1), float(s)) for s, n in counts])
         q, p, t = batch["q0"][order], batch["p0"][order], batch["t0"][order]
-        dts, s = batch["dt"][order], substeps[order].to(q.dtype)[:, None]
+        dts, s = batch["dt"][order], steps.to(q)
         q_obs, p_obs = batch["q"][order], batch["p"][order]
         total = q.new_zeros(())
         for k in range(self.window):
@@ -101,5 +112,6 @@ class IntervalMethod(Method):
             ends = self.integrator.integrate_ragged(q, p, dt / s, counts, t)
             q, p = (torch.cat(part) for part in zip(*ends, strict=True))
             t = t + dt
-            total = total + ((q - q_obs[:, k]) ** 2).sum() + ((p - p_obs[:, k]) ** 2).sum()
+            err = ((q - q_obs[:, k]) ** 2).sum(-1) + ((p - p_obs[:, k]) ** 2).sum(-1)
+            total = total + (err if weight is None else err * weight.to(err.dtype)).sum()
         return total / (batch["q0"].shape[0] * self.window)

@@ -155,9 +155,9 @@ def fit_ensemble(
 
     def losses(batch: Batch) -> torch.Tensor:
         """Every member's loss on its own rows of the stacked ``batch``, ``(member,)``."""
-        groups: list = []
+        groups: tuple = ()  # no tensors to batch (an empty pytree)
         if isinstance(member_loss.method, IntervalMethod):
-            member_loss.substeps, groups = example_groups(batch["substeps"])
+            member_loss.counts, groups = example_groups(batch["substeps"])
 
         def one(p, b, batch, groups):
             state = {f"model.{k}": v for k, v in {**p, **b}.items()}

@@ -8,10 +8,12 @@ losses need help there: the fused rational activation (a custom autograd ``Funct
 gets a batching rule that folds the member axis into the units
 (:class:`_VmappableRational`), and an interval method's grouping of examples by
 sub-step count (data-dependent shapes, which ``vmap`` cannot batch) is done before the
-batched call, each member's group padded to the largest with zero-weighted examples
-(:func:`example_groups`). :class:`StackedAdam` is ``torch.optim.Adam`` on the stacked
-parameters, one learning rate per member; :class:`EnsembleState` the whole training
-state, which an ensemble job's checkpoint holds.
+batched call, each member's block of a count padded to the largest with zero-weighted
+examples (:func:`example_groups`), so that every member integrates blocks of the same
+sizes together (:meth:`IntervalMethod.ragged_loss`). :class:`StackedAdam` is
+``torch.optim.Adam`` on the stacked parameters, one learning rate per member;
+:class:`EnsembleState` the whole training state, which an ensemble job's checkpoint
+holds.
 """
 
 from __future__ import annotations
@@ -101,7 +103,7 @@ class MemberLoss(nn.Module):
     Holds a private copy of the template method (its model's rational activations
     switched to :class:`_VmappableRational`); ``forward(batch, groups)`` is the
     method's loss on ``batch``, or, for an interval method, its loss from the
-    pre-grouped examples ``groups`` (see :func:`example_groups`).
+    examples sorted and padded by :func:`example_groups`.
     """
 
     def __init__(self, method: Method) -> None:
@@ -113,42 +115,39 @@ class MemberLoss(nn.Module):
                 module.value_and_derivative = types.MethodType(
                     _rational_value_and_derivative, module
                 )
-        self.substeps: list[int] = []
+        self.counts: list[tuple[int, int]] = []
 
-    def forward(self, batch: Batch, groups: list[tuple[torch.Tensor, torch.Tensor]]):
+    def forward(self, batch: Batch, groups: tuple):
         method = self.method
         if not isinstance(method, IntervalMethod):
             return method.loss(batch)
-        # IntervalMethod._loss with each group's examples given as padded indices
-        total = batch["q0"].new_zeros(())
-        for s, (index, weight) in zip(self.substeps, groups, strict=True):
-            q, p = method._predict(batch, index, s)
-            err = ((q - batch["q"][index]) ** 2).sum(-1) + ((p - batch["p"][index]) ** 2).sum(-1)
-            total = total + (err * weight.to(err.dtype)[:, None]).sum()
-        return total / (batch["q0"].shape[0] * method.window)
+        # IntervalMethod._loss with the examples sorted and padded per member
+        index, weight = groups
+        return method.ragged_loss(batch, index, self.counts, weight)
 
 
 def example_groups(
     substeps: torch.Tensor,
-) -> tuple[list[int], list[tuple[torch.Tensor, torch.Tensor]]]:
-    """Each sub-step count S of a stacked batch with, per member, its examples of S.
+) -> tuple[list[tuple[int, int]], tuple[torch.Tensor, torch.Tensor]]:
+    """The blocks of one sub-step count S of a stacked batch, alike for every member.
 
-    ``substeps`` is ``(member, batch)``. For each S present in any member's batch
-    (ascending, as :class:`IntervalMethod` loops), returns the indices ``(member, G)``
-    of each member's examples with S, in batch order and padded to the largest count G
-    with other examples, and their weights (1, or 0 for padding).
+    ``substeps`` is ``(member, batch)``. For each S present in any member's batch, in
+    descending order (as :meth:`IntervalMethod.ragged_loss` takes them), the block holds
+    each member's examples with S, in batch order, padded to the largest count G with
+    other examples. Returns the counts ``[(S, G), ...]`` and, for the whole sorted
+    batch, the indices ``(member, ΣG)`` and weights (1, or 0 for padding).
     """
-    values = torch.unique(substeps).tolist()
-    groups = []
+    values = torch.unique(substeps).tolist()[::-1]
+    counts, indices, weights = [], [], []
     for s in values:
         mask = substeps == s
         count = mask.sum(1)
         size = int(count.max())
-        index = torch.argsort((~mask).to(torch.int8), dim=1, stable=True)[:, :size]
+        indices.append(torch.argsort((~mask).to(torch.int8), dim=1, stable=True)[:, :size])
         position = torch.arange(size, device=substeps.device)
-        weight = (position[None, :] < count[:, None]).to(torch.int8)
-        groups.append((index, weight))
-    return values, groups
+        weights.append((position[None, :] < count[:, None]).to(torch.int8))
+        counts.append((s, size))
+    return counts, (torch.cat(indices, 1), torch.cat(weights, 1))
 
 
 class StackedAdam:
