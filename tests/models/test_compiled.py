@@ -61,6 +61,8 @@ def test_the_switch_routes_cpu_tensors_only_while_on(monkeypatch):
         assert calls == [1]
     act.value_and_derivative(inputs())
     assert calls == [1] and compiled.ACTIVE["cpu"] is False  # restored after the block
+    with compiled_kernels(True, device="cuda"):  # CPU kernels: off for another device
+        assert compiled.ACTIVE["cpu"] is False
 
 
 def test_compiled_step_refuses_a_double_backward():

@@ -55,6 +55,7 @@ from hampipe.bench.flops import dense_matmul_ceiling, fraction_of_ceiling
 from hampipe.bench.timing import time_training
 from hampipe.bench.workload import BENCH_METHODS, benchmark_data, method_settings, scale_config
 from hampipe.core import __version__
+from hampipe.models import compiled
 from hampipe.models.compiled import compiled_kernels
 from hampipe.models.device import pick_device
 from hampipe.models.method import DTYPES
@@ -128,6 +129,7 @@ def run(
         ceiling = ceilings[h["dtype"]]
         with _kernels(m, h, target):
             timing = time_training(learner, h, data, sai, target, seed, batches, repeats)
+            kernels_compiled = compiled.ACTIVE["cpu"]
         peak = ceiling["flops_per_second"]
         record = {
             "method": m,
@@ -167,7 +169,7 @@ def run(
                 )
                 for side in ("", "reference_", "merged_", "generic_")
             },
-            "compiled_kernels": bool(h.get("compile")) and target.type == "cpu",
+            "compiled_kernels": kernels_compiled,
             "max_relative_difference": differences[m],
             "tolerance": tolerance,
             "torch_version": torch.__version__,
@@ -180,7 +182,7 @@ def _kernels(method: str, h: Mapping[str, Any], device: torch.device):
     """The rational kernels a training job of ``method`` would use on ``device``: compiled
     where its ``compile`` setting asks for them on the CPU (as ``training.train``)."""
     key = f"methods.{BENCH_METHODS[method]}.compile"
-    return compiled_kernels(bool(h.get("compile")) and device.type == "cpu", key)
+    return compiled_kernels(bool(h.get("compile")), key, device)
 
 
 #: What ``flops_per_epoch`` counts, as the records say it.

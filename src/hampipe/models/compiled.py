@@ -158,10 +158,16 @@ def use_compiled(enabled: bool, key: str = "compile") -> None:
 
 
 @contextlib.contextmanager
-def compiled_kernels(enabled: bool, key: str = "compile") -> Iterator[None]:
-    """:func:`use_compiled` for the ``with`` block, the previous choice restored after."""
+def compiled_kernels(
+    enabled: bool, key: str = "compile", device: torch.device | str = "cpu"
+) -> Iterator[None]:
+    """:func:`use_compiled` for the ``with`` block, the previous choice restored after.
+
+    The kernels are CPU kernels: for a run on another ``device`` they stay off (and
+    nothing is compiled), whatever ``enabled`` says.
+    """
     before = ACTIVE["cpu"]
-    use_compiled(enabled, key)
+    use_compiled(enabled and torch.device(device).type == "cpu", key)
     try:
         yield
     finally:

@@ -303,7 +303,7 @@ def train(
     device = pick_device(device)
     run = prepare_run(learner, hyperparameters, train_data, sai, seed, entry, system, device)
     settings = run.settings
-    with compiled_kernels(settings.compile and device.type == "cpu", f"{run.key}.compile"):
+    with compiled_kernels(settings.compile, f"{run.key}.compile", device):
         history = fit(
             run.method,
             run.examples,
