@@ -43,18 +43,18 @@ from typing import Any
 
 import xarray as xr
 
+from hampipe.bench.ground_truth import simulate_split
 from hampipe.bench.timeboxed import (
     epochs_for,
     estimate_seconds_per_epoch,
     train_and_evaluate,
 )
-from hampipe.data import GroundTruthSolver, simulate
 from hampipe.models.device import pick_device
 from hampipe.plan import Plan, load_config, requires_sai
 from hampipe.plan.config import SCHEMA
 from hampipe.sai import annotate
 from hampipe.sai.index import check_finite_sai
-from hampipe.systems import make_system, system_from_spec
+from hampipe.systems import system_from_spec
 
 log = logging.getLogger(__name__)
 
@@ -128,26 +128,13 @@ def slice_plan(scale: str, root: str | Path = ".") -> tuple[Plan, Slice]:
 def ground_truth(plan: Plan, split: str, workers: int = 1) -> tuple[xr.Dataset, dict[str, Any]]:
     """One split of the three-body ground truth as its ``simulate`` job makes it, and a record.
 
-    The job's params come from ``plan`` as ``workflow/rules/simulate.smk`` takes them:
-    the system's definition and the split's initial-state recipe, dt, sizes, solver and
-    the seed derived for (``simulate``, system, split).
+    The data are :func:`~hampipe.bench.ground_truth.simulate_split`'s (the job's params
+    from ``plan``); the record says what it took.
     """
-    spec = plan.system_spec(SYSTEM)
     block = plan.config["systems"][SYSTEM]
-    system = make_system(
-        spec["name"], spec["parameters"], plan.initial_state(SYSTEM, split), spec["definition"]
-    )
     seed = plan.seed("simulate", SYSTEM, split)
     start = time.perf_counter()
-    ds = simulate(
-        system,
-        block["trajectories"][split],
-        block["steps"][split],
-        block["dt"],
-        seed,
-        GroundTruthSolver(**block["ground_truth"]),
-        workers=workers,
-    )
+    ds = simulate_split(plan, SYSTEM, split, workers)
     return ds, {
         "stage": "simulate",
         "split": split,

@@ -14,16 +14,43 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
-from hampipe.core import derive_seed
+import xarray as xr
+
 from hampipe.core.config import suggest
 from hampipe.data import GroundTruthSolver, simulate
-from hampipe.plan import load_config
-from hampipe.systems import builtin_of, make_system, split_initial_state, system_definition
+from hampipe.plan import Plan, load_config
+from hampipe.plan.config import SCHEMA
+from hampipe.systems import make_system
 
 #: The splits a system's ``simulate`` jobs write, in the order they are timed.
 SPLITS = ("train", "test")
+
+
+def simulate_split(plan: Plan, system: str, split: str, workers: int = 1) -> xr.Dataset:
+    """One split of ``system``'s ground truth as its ``simulate`` job makes it.
+
+    The job's params come from ``plan`` as ``workflow/rules/simulate.smk`` takes them:
+    the system's definition (a named variant's built-in system) and the split's
+    initial-state recipe (``test_initial_state`` for the test split), dt, sizes, solver
+    and the seed derived for (``simulate``, system, split).
+    """
+    spec = plan.system_spec(system)
+    block = plan.config["systems"][system]
+    model = make_system(
+        spec["name"], spec["parameters"], plan.initial_state(system, split), spec["definition"]
+    )
+    return simulate(
+        model,
+        block["trajectories"][split],
+        block["steps"][split],
+        block["dt"],
+        plan.seed("simulate", system, split),
+        GroundTruthSolver(**block["ground_truth"]),
+        workers=workers,
+    )
 
 
 def run(
@@ -49,27 +76,11 @@ def run(
             f"no system {system!r} in the config{suggest(system, systems)}; configured "
             f"systems: {', '.join(systems)}"
         )
-    spec = systems[system]
-    solver = GroundTruthSolver(**spec["ground_truth"])
+    plan = Plan.from_config(config, Path(root) / SCHEMA)
     total = 0.0
     for split in SPLITS:
-        # each split's own initial states, as the simulate job's (test_initial_state)
-        model = make_system(
-            builtin_of(system, spec) or system,  # a named variant's built-in system
-            parameters=spec.get("parameters"),
-            initial_state=split_initial_state(spec, split),
-            definition=system_definition(spec),
-        )
         start = time.perf_counter()
-        ds = simulate(
-            model,
-            spec["trajectories"][split],
-            spec["steps"][split],
-            spec["dt"],
-            derive_seed(config["seed"], "simulate", system, split),
-            solver,
-            workers=workers,
-        )
+        ds = simulate_split(plan, system, split, workers)
         seconds = time.perf_counter() - start
         total += seconds
         yield {
