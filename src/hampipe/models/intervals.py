@@ -19,9 +19,9 @@ class IntervalMethod(Method):
     ‖q̂_k − q_k‖² + ‖p̂_k − p_k‖² (SANN Eq. 7 for W = 1; SRNN's multi-step loss for W > 1).
 
     Subclasses choose S per example (``_substeps``) and may repeat examples
-    (``_resample``). Examples with equal S form one batched integration, so shapes are
-    static within a group. Examples carry their start time, so time-dependent models
-    (HINN) see absolute times.
+    (``_resample``). A batch's examples are integrated in blocks of equal S, which an
+    integrator that can (leapfrog) steps together while they last (:meth:`ragged_loss`).
+    Examples carry their start time, so time-dependent models (HINN) see absolute times.
     """
 
     def _check(self):
@@ -65,19 +65,6 @@ class IntervalMethod(Method):
         }
         out.update({k: torch.as_tensor(v[index]) for k, v in picked.items()})
         return out
-
-    def _predict(self, batch: Batch, sel: torch.Tensor, s: int):
-        """States at the window's observation times of the ``sel`` examples, which share
-        S = ``s``; ``(example, w, dof)`` each."""
-        q, p, t, dts = batch["q0"][sel], batch["p0"][sel], batch["t0"][sel], batch["dt"][sel]
-        qs, ps = [], []
-        for k in range(self.window):
-            dt = dts[:, k : k + 1]
-            q, p = self.integrator.integrate(q, p, dt / s, s, t)
-            t = t + dt
-            qs.append(q)
-            ps.append(p)
-        return torch.stack(qs, 1), torch.stack(ps, 1)
 
     def _loss(self, batch: Batch):
         """The loss of the class docstring, all of the batch's sub-step counts at once.
