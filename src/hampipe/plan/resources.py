@@ -176,10 +176,10 @@ def ensemble_members(config: Mapping[str, Any], rule: str) -> int:
     job, else one.
 
     An ensemble job is costed as its runs one after another, and holds each run's
-    examples: the vectorised step was measured 1.2 to 1.6 times faster than separate
-    runs at 9 members on the 2-core CPU (``python -m hampipe.bench ensemble``), but
-    slower at 1 and 3, so the estimate keeps no gain (a margin on a GPU, where it pays
-    more).
+    examples: the vectorised step was measured 1.04 (SANN) to 1.46 (HNN) times as fast
+    as separate runs at 9 members on the 2-core CPU (``python -m hampipe.bench
+    ensemble``), and slower at 1 and 3, so the estimate keeps no gain (a margin on a
+    GPU, where it is meant to pay more).
     """
     return int(config["seeds"]) if rule == "train_ensemble" else 1
 
